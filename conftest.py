@@ -1,0 +1,1 @@
+pytest_plugins = ["naervaer.testing.pytest_plugin"]

@@ -1,0 +1,1 @@
+"""Nærvær case-service."""

@@ -1,0 +1,1 @@
+"""Nærvær deadline-service."""

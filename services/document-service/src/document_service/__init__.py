@@ -1,0 +1,1 @@
+"""Nærvær document-service."""

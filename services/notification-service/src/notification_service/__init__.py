@@ -1,0 +1,1 @@
+"""Nærvær notification-service."""

@@ -1,0 +1,1 @@
+"""Nærvær common library: the event platform every service stands on."""

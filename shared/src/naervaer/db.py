@@ -1,0 +1,81 @@
+"""Database engines: PostgreSQL (asyncpg) in production, SQLite (aiosqlite) embedded.
+
+Every service owns its data. On PostgreSQL the services may share one database, each in its
+own schema (``search_path``); on SQLite each service has its own file in the data folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    """Where one service keeps its data."""
+
+    url: str
+    schema: str | None  # PostgreSQL schema; None on SQLite
+
+    @property
+    def is_postgres(self) -> bool:
+        return make_url(self.url).get_backend_name() == "postgresql"
+
+
+def resolve_target(
+    service: str, *, service_url: str | None, platform_url: str | None, data_dir: Path
+) -> DatabaseTarget:
+    """The database of ``service``: its own URL, the shared one with a schema, or SQLite."""
+    url = service_url or platform_url
+    if url is None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return DatabaseTarget(f"sqlite+aiosqlite:///{(data_dir / f'{service}.db').resolve()}", None)
+    url = normalise_url(url)
+    schema = service.replace("-", "_") if make_url(url).get_backend_name() == "postgresql" else None
+    return DatabaseTarget(url, schema)
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and pick the asyncpg driver for them."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "asyncpg":
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    if parsed.get_backend_name() == "sqlite" and parsed.get_driver_name() != "aiosqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_engine(target: DatabaseTarget, **kwargs: Any) -> AsyncEngine:
+    """An async engine for ``target``; SQLite gets WAL, a busy timeout and foreign keys."""
+    if target.is_postgres:
+        connect_args: dict[str, Any] = {}
+        if target.schema:
+            connect_args["server_settings"] = {"search_path": target.schema}
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 10)
+        return create_async_engine(target.url, connect_args=connect_args, **kwargs)
+    engine = create_async_engine(target.url, connect_args={"timeout": 30}, **kwargs)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy emit BEGIN itself (see _sqlite_begin_immediate) instead of pysqlite.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # Take the write lock at BEGIN: appends then serialise instead of failing on upgrade.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,76 @@
+"""Configuration from environment variables (pydantic-settings).
+
+``PlatformSettings`` (prefix ``NAERVAER_``) holds what every service shares; each service has a
+``ServiceSettings`` subclass with its own prefix (``NAERVAER_CASE_`` …) for what is its own.
+Settings are built in ``create_app()`` / the CLI, never at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PlatformSettings(BaseSettings):
+    """Settings shared by all services (env prefix ``NAERVAER_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="NAERVAER_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".naervaer"),
+        description="Folder for the embedded default: SQLite files, dev signing key, clock.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL (postgresql+asyncpg://…) shared by the services, each in its "
+        "own schema. Unset: SQLite files in the data folder (the embedded default).",
+    )
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        description="Kafka bootstrap servers (host:port,…). Unset: the embedded transport.",
+    )
+    topic_prefix: str = Field(default="naervaer.", description="Prefix of every Kafka topic name.")
+    host: str = Field(default="127.0.0.1", description="Interface the HTTP servers bind to.")
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="production disables every dev-only feature (clock control, dev tokens).",
+    )
+    log_level: str = Field(default="INFO", description="Root log level.")
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="json for machines (default), console for humans."
+    )
+    outbox_poll_interval_s: float = Field(
+        default=1.0, gt=0, description="Outbox relay polling fallback when no NOTIFY arrives."
+    )
+    outbox_batch_size: int = Field(default=500, ge=1, description="Outbox rows published per batch.")
+    consumer_poll_interval_s: float = Field(
+        default=0.2, gt=0, description="Embedded transport: how often consumers poll the log."
+    )
+    consumer_max_attempts: int = Field(
+        default=5, ge=1, description="Attempts at a message before it goes to the dead-letter topic."
+    )
+    consumer_retry_base_s: float = Field(
+        default=0.2, gt=0, description="First retry delay; doubles per attempt (with jitter)."
+    )
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=1000, description="Consumer session.")
+    kafka_partitions: int = Field(
+        default=6, ge=1, description="Partitions for topics the services create themselves."
+    )
+
+    @property
+    def embedded(self) -> bool:
+        return self.kafka_bootstrap is None
+
+
+class ServiceSettings(BaseSettings):
+    """Per-service settings; subclasses set ``env_prefix`` (e.g. ``NAERVAER_CASE_``)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    port: int = Field(default=0, ge=0, le=65535, description="HTTP port of the service.")
+    database_url: str | None = Field(
+        default=None, description="This service's own database; overrides NAERVAER_DATABASE_URL."
+    )

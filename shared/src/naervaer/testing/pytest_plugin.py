@@ -1,0 +1,44 @@
+"""pytest fixtures for real PostgreSQL and Kafka-protocol broker (see naervaer.testing)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from naervaer.testing.servers import kafka_server, postgres_server
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """URL of the session's PostgreSQL server (postgresql+asyncpg://…)."""
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """Bootstrap address of the session's Kafka-protocol broker."""
+    with kafka_server() as bootstrap:
+        yield bootstrap
+
+
+@pytest.fixture
+async def fresh_database(postgres_url: str) -> AsyncIterator[str]:
+    """A new, empty database on the session's server for one test; dropped afterwards."""
+    url = make_url(postgres_url)
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(_plain(url.render_as_string(hide_password=False)))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield url.set(database=name).render_as_string(hide_password=False)
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def _plain(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
