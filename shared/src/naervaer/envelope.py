@@ -41,6 +41,10 @@ class Envelope(BaseModel):
     correlationid: str | None = None
     causationid: str | None = None
     schemaversion: int = Field(default=1, ge=1)
+    # CloudEvents distributed-tracing extension: the W3C context of the command that recorded
+    # the event, so consumers on any transport continue its trace.
+    traceparent: str | None = None
+    tracestate: str | None = None
 
     def to_json_bytes(self) -> bytes:
         return self.model_dump_json(exclude_none=True).encode()

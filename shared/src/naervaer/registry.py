@@ -69,11 +69,20 @@ class EventRegistry:
     def __contains__(self, name: object) -> bool:
         return name in self._types
 
+    def type_of(self, payload: BaseModel) -> EventType:
+        """The registered type of a payload instance."""
+        for event_type in self._types.values():
+            if type(payload) is event_type.model:
+                return event_type
+        raise UnknownEventType(type(payload).__name__)
+
     def upcast(self, name: str, schema_version: int, data: dict[str, Any]) -> dict[str, Any]:
         """Lift a payload from ``schema_version`` to the current version of its type."""
         event_type = self.get(name)
         if schema_version > event_type.version:
-            raise ValueError(f"{name} v{schema_version} is newer than this reader (v{event_type.version})")
+            raise ValueError(
+                f"{name} v{schema_version} is newer than this reader (v{event_type.version})"
+            )
         for version in range(schema_version, event_type.version):
             data = event_type.upcasters[version](data)
         return data

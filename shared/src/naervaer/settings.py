@@ -45,12 +45,16 @@ class PlatformSettings(BaseSettings):
     outbox_poll_interval_s: float = Field(
         default=1.0, gt=0, description="Outbox relay polling fallback when no NOTIFY arrives."
     )
-    outbox_batch_size: int = Field(default=500, ge=1, description="Outbox rows published per batch.")
+    outbox_batch_size: int = Field(
+        default=500, ge=1, description="Outbox rows published per batch."
+    )
     consumer_poll_interval_s: float = Field(
         default=0.2, gt=0, description="Embedded transport: how often consumers poll the log."
     )
     consumer_max_attempts: int = Field(
-        default=5, ge=1, description="Attempts at a message before it goes to the dead-letter topic."
+        default=5,
+        ge=1,
+        description="Attempts at a message before it goes to the dead-letter topic.",
     )
     consumer_retry_base_s: float = Field(
         default=0.2, gt=0, description="First retry delay; doubles per attempt (with jitter)."

@@ -18,7 +18,9 @@ class CaseOpened(_Contract):
     """A sick-leave case was opened (sykefraværstilfelle startet) on its first absence day."""
 
     case_id: str = Field(description="The case (stream) id.")
-    employee_id: str = Field(description="The employee (arbeidstaker), as the tenant identifies them.")
+    employee_id: str = Field(
+        description="The employee (arbeidstaker), as the tenant identifies them."
+    )
     manager_id: str = Field(description="The nearest manager (nærmeste leder).")
     org_unit: str = Field(description="The organisational unit the employee belongs to.")
     first_absence_day: date = Field(description="S: the first day of absence of the case.")

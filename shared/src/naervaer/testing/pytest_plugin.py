@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -29,7 +30,14 @@ def kafka_bootstrap() -> Iterator[str]:
 @pytest.fixture
 async def fresh_database(postgres_url: str) -> AsyncIterator[str]:
     """A new, empty database on the session's server for one test; dropped afterwards."""
-    url = make_url(postgres_url)
+    async with temporary_database(postgres_url) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def temporary_database(server_url: str) -> AsyncIterator[str]:
+    """Create a uniquely named database on ``server_url``; drop it on exit."""
+    url = make_url(server_url)
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(_plain(url.render_as_string(hide_password=False)))
     try:

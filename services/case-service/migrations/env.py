@@ -1,0 +1,4 @@
+from case_service.bootstrap import SERVICE
+from naervaer.migrations import run_env
+
+run_env(SERVICE)

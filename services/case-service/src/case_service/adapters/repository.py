@@ -1,0 +1,68 @@
+"""Cases are stored as their events: load by replay, save by appending what is pending."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from case_service.domain.case import Case
+from case_service.domain.errors import CaseNotFound
+from naervaer.contracts import CONTRACTS
+from naervaer.contracts.case import CaseOpened
+from naervaer.eventstore import EventStore, NewEvent
+
+
+@dataclass(frozen=True)
+class CaseVersion:
+    case_id: str
+    version: int
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class StoredCase:
+    """A case as loaded from its events (a stored case has always been opened)."""
+
+    case: Case
+    tenant: str
+    opened: CaseOpened
+
+
+class CaseRepository:
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    async def get(
+        self, case_id: str, *, to_version: int | None = None, as_of: datetime | None = None
+    ) -> StoredCase:
+        envelopes = await self.store.read_stream(case_id, to_version=to_version, as_of=as_of)
+        if not envelopes:
+            raise CaseNotFound(f"no case {case_id}")
+        events = [CONTRACTS.payload(envelope) for envelope in envelopes]
+        case = Case.replay(case_id, events, envelopes[-1].streamversion)
+        case.tenant = envelopes[0].tenant
+        if case.opened is None:
+            raise CaseNotFound(f"stream {case_id} is not a case")
+        return StoredCase(case, envelopes[0].tenant, case.opened)
+
+    async def save(
+        self, case: Case, tenant: str, *, command_id: str | None, correlation_id: str | None
+    ) -> CaseVersion:
+        events = [
+            NewEvent(
+                type=CONTRACTS.type_of(event).name,
+                data=event,
+                schema_version=CONTRACTS.type_of(event).version,
+            )
+            for event in case.pending
+        ]
+        result = await self.store.append(
+            case.case_id,
+            events,
+            tenant=tenant,
+            expected_version=case.version,
+            command_id=command_id,
+            correlation_id=correlation_id,
+        )
+        case.pending.clear()
+        return CaseVersion(result.stream_id, result.version, result.duplicate)

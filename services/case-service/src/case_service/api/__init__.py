@@ -1,0 +1,1 @@
+"""HTTP edge of the case service: request schemas, routes, problem mapping."""

@@ -1,0 +1,1 @@
+"""Application layer: commands in, the aggregate decides, the unit of work commits."""

@@ -1,0 +1,1 @@
+"""The sick-leave case (sykefraværstilfelle): pure domain logic, no I/O, no clock, no uuid4()."""

@@ -1,0 +1,1 @@
+"""Where the deadline service touches the world: its tables and projections."""

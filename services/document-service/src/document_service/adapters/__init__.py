@@ -1,0 +1,1 @@
+"""Where the document service touches the world: its tables and projections."""

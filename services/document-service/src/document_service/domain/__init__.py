@@ -1,0 +1,1 @@
+"""The audit trail's pure logic: how entries are hashed and chained."""

@@ -1,0 +1,1 @@
+"""Where the notification service touches the world: its tables and projections."""

@@ -1,0 +1,19 @@
+"""Errors raised by the event store."""
+
+from __future__ import annotations
+
+
+class ConcurrencyConflict(Exception):
+    """The stream was not at the expected version: another writer got there first.
+
+    Nothing of the append was written. The caller reloads the stream and decides again
+    (optimistic concurrency, the usual answer being an HTTP 409 or a retry of the command).
+    """
+
+    def __init__(self, stream_id: str, expected_version: int | None, actual_version: int) -> None:
+        super().__init__(
+            f"stream {stream_id!r} is at version {actual_version}, expected {expected_version}"
+        )
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+        self.actual_version = actual_version

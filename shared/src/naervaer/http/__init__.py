@@ -1,0 +1,1 @@
+"""HTTP basics every service shares: problem details, health, metrics, request context."""

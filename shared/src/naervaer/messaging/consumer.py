@@ -1,0 +1,246 @@
+"""The idempotent consumer: one transaction per message with its inbox row, then acknowledge.
+
+Delivery is at-least-once (offsets and checkpoints advance only after the transaction); the
+inbox row makes the *effect* exactly-once. A failing handler is retried with exponential
+backoff and full jitter, then the message goes to the dead letters and the consumer moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable
+
+import structlog
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from naervaer.envelope import Envelope
+from naervaer.messaging import inbox
+from naervaer.messaging.dead_letters import DeadLetterSink, describe_error
+from naervaer.messaging.source import IncomingMessage, MessageSource
+from naervaer.messaging.subscription import Outcome, SimulatedCrash, Subscription
+from naervaer.messaging.tables import ConsumerTables
+from naervaer.observability import metrics
+
+log = structlog.get_logger(__name__)
+
+MAX_RETRY_DELAY_S = 30.0
+
+
+class Consumer:
+    """Runs one subscription against one message source (Kafka or the embedded log)."""
+
+    def __init__(
+        self,
+        subscription: Subscription,
+        engine: AsyncEngine,
+        tables: ConsumerTables,
+        source: MessageSource,
+        dead_letters: DeadLetterSink,
+        *,
+        service: str,
+        max_attempts: int = 5,
+        retry_base_s: float = 0.2,
+        tracer: Tracer | None = None,
+        crash_before_ack: Callable[[IncomingMessage], bool] | None = None,
+        batch_size: int = 100,
+        poll_timeout_s: float = 0.5,
+        lag_interval_s: float = 5.0,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.subscription = subscription
+        self._engine = engine
+        self._tables = tables
+        self._source = source
+        self._dead_letters = dead_letters
+        self._service = service
+        self._max_attempts = max_attempts
+        self._retry_base_s = retry_base_s
+        self._tracer = tracer or trace.get_tracer("naervaer.messaging")
+        self._crash_before_ack = crash_before_ack
+        self._batch_size = batch_size
+        self._poll_timeout_s = poll_timeout_s
+        self._lag_interval_s = lag_interval_s
+        self._lag_reported_at = float("-inf")
+        self._failures = 0  # consecutive restarts, for the restart backoff
+
+    @property
+    def name(self) -> str:
+        return self.subscription.name
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set; after an infrastructure failure, restart the source.
+
+        A restart resumes from the committed offsets/checkpoints, so nothing is lost and the
+        inbox absorbs what is delivered twice. ``SimulatedCrash`` ends the run at once.
+        """
+        while not stop.is_set():
+            try:
+                await self._source.start()
+                await self._consume(stop)
+            except SimulatedCrash:
+                raise
+            except Exception:
+                self._failures += 1
+                log.exception(
+                    "consumer failed; restarting", consumer=self.name, failures=self._failures
+                )
+            finally:
+                await self._stop_source()
+            if self._failures and not stop.is_set():
+                await _wait(stop, _backoff(self._retry_base_s, self._failures))
+
+    async def process(self, message: IncomingMessage) -> Outcome:
+        """Handle one message completely: transaction, metrics, then acknowledge."""
+        with self._tracer.start_as_current_span(
+            f"consume {message.topic}",
+            context=propagate.extract(_carrier(message)),
+            kind=SpanKind.CONSUMER,
+            attributes=self._span_attributes(message),
+        ) as span:
+            outcome = await self._settle(message, span)
+            span.set_attribute("naervaer.outcome", outcome.value)
+        metrics.MESSAGES_HANDLED.labels(self._service, self.name, outcome.value).inc()
+        if self._crash_before_ack is not None and self._crash_before_ack(message):
+            raise SimulatedCrash(f"{self.name}: crashed before acknowledging {_where(message)}")
+        await self._source.acknowledge(message)
+        return outcome
+
+    async def _consume(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            messages = await self._source.fetch(self._batch_size, self._poll_timeout_s)
+            self._failures = 0  # the source works again: the next restart starts quickly
+            for message in messages:
+                await self.process(message)
+                if stop.is_set():
+                    return  # the rest is not acknowledged and will be delivered again
+            await self._report_lag()
+
+    async def _settle(self, message: IncomingMessage, span: Span) -> Outcome:
+        try:
+            envelope = Envelope.from_json_bytes(message.value)
+        except ValueError as error:  # pydantic's ValidationError: not an envelope at all
+            span.record_exception(error)
+            return await self._dead_letter(message, error, attempts=1)
+        span.set_attribute("messaging.message.id", str(envelope.id))
+        with structlog.contextvars.bound_contextvars(
+            consumer=self.name,
+            tenant=envelope.tenant,
+            case_id=envelope.streamid,
+            event_type=envelope.type,
+            event_id=str(envelope.id),
+        ):
+            if not self.subscription.wants(envelope.type):
+                await self._advance(message)
+                return Outcome.SKIPPED
+            return await self._handle(message, envelope, span)
+
+    async def _handle(self, message: IncomingMessage, envelope: Envelope, span: Span) -> Outcome:
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                return await self._attempt(message, envelope)
+            except Exception as error:
+                if _is_infrastructure_failure(error):
+                    raise  # not the message's fault: restart instead of dead-lettering
+                self._count_failure(envelope, error, attempt, span)
+                if attempt == self._max_attempts:
+                    return await self._dead_letter(message, error, attempt)
+                await asyncio.sleep(_backoff(self._retry_base_s, attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(self, message: IncomingMessage, envelope: Envelope) -> Outcome:
+        async with self._engine.begin() as tx:
+            if not await inbox.claim(tx, self._tables, self.name, envelope.id):
+                await self._source.before_commit(tx, message)
+                return Outcome.DUPLICATE
+            await self.subscription.handler(tx, envelope)
+            await self._source.before_commit(tx, message)
+        return Outcome.HANDLED
+
+    async def _advance(self, message: IncomingMessage) -> None:
+        # Even a message we ignore moves the embedded checkpoint on.
+        async with self._engine.begin() as tx:
+            await self._source.before_commit(tx, message)
+
+    async def _dead_letter(
+        self, message: IncomingMessage, error: BaseException, attempts: int
+    ) -> Outcome:
+        # Recorded before the checkpoint/offset moves on: a crash in between at worst
+        # dead-letters the message twice, never loses it.
+        await self._dead_letters.send(message, error, attempts, consumer=self.name)
+        await self._advance(message)
+        trace.get_current_span().set_status(Status(StatusCode.ERROR, "dead-lettered"))
+        log.error("message dead-lettered", where=_where(message), attempts=attempts)
+        return Outcome.DEAD_LETTERED
+
+    def _count_failure(
+        self, envelope: Envelope, error: Exception, attempt: int, span: Span
+    ) -> None:
+        metrics.HANDLER_FAILURES.labels(self._service, self.name, envelope.type).inc()
+        span.record_exception(error, attributes={"naervaer.attempt": attempt})
+        log.warning(
+            "handler failed",
+            attempt=attempt,
+            max_attempts=self._max_attempts,
+            error=describe_error(error),
+        )
+
+    async def _report_lag(self) -> None:
+        now = time.monotonic()
+        if now - self._lag_reported_at < self._lag_interval_s:
+            return
+        self._lag_reported_at = now
+        try:
+            lags = await self._source.lag()
+        except Exception as error:  # lag is for dashboards; never stop consuming for it
+            log.warning("consumer lag unavailable", consumer=self.name, error=str(error))
+            return
+        for (topic, partition), lag in lags.items():
+            metrics.CONSUMER_LAG.labels(self._service, self.name, topic, str(partition)).set(lag)
+
+    async def _stop_source(self) -> None:
+        try:
+            await self._source.stop()
+        except Exception:
+            log.exception("message source did not stop cleanly", consumer=self.name)
+
+    def _span_attributes(self, message: IncomingMessage) -> dict[str, str | int]:
+        return {
+            "messaging.system": "kafka",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": message.topic,
+            "messaging.destination.partition.id": str(message.partition),
+            "messaging.kafka.offset": message.offset,
+            "messaging.consumer.group.name": self.name,
+        }
+
+
+def _is_infrastructure_failure(error: BaseException) -> bool:
+    """A lost database connection or an exhausted pool, as opposed to the handler failing."""
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, sa_exc.DisconnectionError | sa_exc.TimeoutError)
+
+
+def _backoff(base_s: float, attempt: int) -> float:
+    """Exponential backoff with full jitter: uniform in [0, base * 2^(attempt-1)], capped."""
+    return random.uniform(0, min(MAX_RETRY_DELAY_S, base_s * 2 ** (attempt - 1)))
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+def _carrier(message: IncomingMessage) -> dict[str, str]:
+    return {name: value.decode("utf-8", "replace") for name, value in message.headers}
+
+
+def _where(message: IncomingMessage) -> str:
+    return f"{message.topic}[{message.partition}]@{message.offset}"

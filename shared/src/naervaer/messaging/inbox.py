@@ -1,0 +1,75 @@
+"""SQL on the consumer tables, for PostgreSQL and SQLite alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from naervaer.messaging.tables import ConsumerTables
+
+
+def _insert(tx: AsyncConnection, table: Table) -> Any:
+    # Both dialects spell INSERT … ON CONFLICT the same way, but through their own construct.
+    if tx.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if tx.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"consumer tables need PostgreSQL or SQLite, not {tx.dialect.name}")
+
+
+async def claim(tx: AsyncConnection, tables: ConsumerTables, consumer: str, event_id: UUID) -> bool:
+    """Insert the inbox row; False when ``consumer`` has already handled ``event_id``."""
+    row = {"consumer": consumer, "event_id": event_id, "handled_at": datetime.now(UTC)}
+    statement = _insert(tx, tables.inbox).values(row).on_conflict_do_nothing()
+    result = await tx.execute(statement)
+    return bool(result.rowcount == 1)
+
+
+async def claim_all(
+    tx: AsyncConnection, tables: ConsumerTables, consumer: str, event_ids: Iterable[UUID]
+) -> None:
+    """Insert inbox rows for events known to be new (a rebuild after clearing the inbox)."""
+    now = datetime.now(UTC)
+    rows = [{"consumer": consumer, "event_id": id_, "handled_at": now} for id_ in event_ids]
+    if rows:
+        await tx.execute(tables.inbox.insert(), rows)
+
+
+async def save_checkpoint(
+    tx: AsyncConnection, tables: ConsumerTables, consumer: str, source: str, position: int
+) -> None:
+    """Upsert how far ``consumer`` has read the log behind ``source`` (a topic name)."""
+    row = {"consumer": consumer, "source": source, "position": position}
+    statement = _insert(tx, tables.checkpoints).values(row)
+    statement = statement.on_conflict_do_update(
+        index_elements=["consumer", "source"], set_={"position": statement.excluded.position}
+    )
+    await tx.execute(statement)
+
+
+async def load_checkpoints(
+    tx: AsyncConnection, tables: ConsumerTables, consumer: str
+) -> dict[str, int]:
+    """Every source's checkpoint of ``consumer``; a missing source has read nothing yet."""
+    table = tables.checkpoints
+    result = await tx.execute(
+        select(table.c.source, table.c.position).where(table.c.consumer == consumer)
+    )
+    return {source: int(position) for source, position in result.all()}
+
+
+async def forget_consumer(tx: AsyncConnection, tables: ConsumerTables, consumer: str) -> None:
+    """Delete the inbox rows and checkpoints of ``consumer`` (before a rebuild)."""
+    await tx.execute(delete(tables.inbox).where(tables.inbox.c.consumer == consumer))
+    await tx.execute(delete(tables.checkpoints).where(tables.checkpoints.c.consumer == consumer))
+
+
+async def record_dead_letter(tx: AsyncConnection, tables: ConsumerTables, **row: Any) -> None:
+    """Insert one dead-letter row (see ``tables._dead_letters`` for the columns)."""
+    await tx.execute(tables.dead_letters.insert().values(failed_at=datetime.now(UTC), **row))

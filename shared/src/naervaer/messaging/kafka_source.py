@@ -1,0 +1,127 @@
+"""Kafka as a message source: one consumer group per subscription, offsets committed by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.structs import OffsetAndMetadata, TopicPartition
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from naervaer.messaging.source import IncomingMessage
+from naervaer.messaging.subscription import Subscription
+from naervaer.settings import PlatformSettings
+
+log = structlog.get_logger(__name__)
+
+
+class KafkaSource:
+    """Reads a subscription's topics as the consumer group ``subscription.name``.
+
+    Auto-commit is off: the offset of a message is committed only after its database
+    transaction, so a crash in between redelivers it and the inbox recognises the duplicate.
+    """
+
+    def __init__(
+        self,
+        bootstrap: str,
+        subscription: Subscription,
+        *,
+        session_timeout_ms: int = 10_000,
+        client_id: str | None = None,
+    ) -> None:
+        self._bootstrap = bootstrap
+        self._group = subscription.name
+        self._topics = subscription.topics
+        self._session_timeout_ms = session_timeout_ms
+        self._client_id = client_id or subscription.name
+        self._consumer: AIOKafkaConsumer | None = None
+        self._next_offsets: dict[TopicPartition, int] = {}
+
+    @classmethod
+    def from_settings(cls, settings: PlatformSettings, subscription: Subscription) -> KafkaSource:
+        if settings.kafka_bootstrap is None:
+            raise ValueError("KafkaSource needs NAERVAER_KAFKA_BOOTSTRAP")
+        return cls(
+            settings.kafka_bootstrap,
+            subscription,
+            session_timeout_ms=settings.kafka_session_timeout_ms,
+        )
+
+    async def start(self) -> None:
+        # A fresh client on every start: an AIOKafkaConsumer cannot be restarted after stop().
+        self._next_offsets.clear()
+        self._consumer = AIOKafkaConsumer(
+            *self._topics,
+            bootstrap_servers=self._bootstrap,
+            group_id=self._group,
+            client_id=self._client_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=self._session_timeout_ms,
+            heartbeat_interval_ms=max(100, self._session_timeout_ms // 3),
+        )
+        await self._consumer.start()
+
+    async def stop(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            await consumer.stop()
+
+    async def fetch(self, max_messages: int, timeout_s: float) -> list[IncomingMessage]:
+        batches = await self._client.getmany(
+            timeout_ms=int(timeout_s * 1000), max_records=max_messages
+        )
+        # getmany keeps each partition's records in offset order; partitions come one after
+        # the other, so processing the list in turn keeps the per-key order.
+        return [_incoming(record) for records in batches.values() for record in records]
+
+    async def before_commit(self, tx: AsyncConnection, message: IncomingMessage) -> None:
+        """Nothing to do: Kafka keeps the position (see ``acknowledge``)."""
+
+    async def acknowledge(self, message: IncomingMessage) -> None:
+        partition = TopicPartition(message.topic, message.partition)
+        offset = message.offset + 1
+        try:
+            await self._client.commit({partition: OffsetAndMetadata(offset, "")})
+        except (CommitFailedError, IllegalStateError) as exc:
+            # The partition went to another member in a rebalance; it will redeliver the
+            # message and the inbox will see it as a duplicate.
+            log.warning("offset commit failed", partition=str(partition), error=str(exc))
+            return
+        self._next_offsets[partition] = offset
+
+    async def lag(self) -> dict[tuple[str, int], int]:
+        client = self._client
+        lags: dict[tuple[str, int], int] = {}
+        for partition in client.assignment():
+            highwater = client.highwater(partition)
+            if highwater is None:  # nothing fetched from it yet
+                continue
+            done = self._next_offsets.get(partition)
+            if done is None:
+                try:
+                    done = await client.position(partition)
+                except (KafkaError, IllegalStateError):
+                    continue
+            lags[(partition.topic, partition.partition)] = max(0, highwater - done)
+        return lags
+
+    @property
+    def _client(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            raise RuntimeError("KafkaSource is not started")
+        return self._consumer
+
+
+def _incoming(record: Any) -> IncomingMessage:
+    return IncomingMessage(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key,
+        value=record.value or b"",  # a tombstone (None) is poison: no envelope
+        headers=tuple((name, bytes(value)) for name, value in record.headers or ()),
+    )

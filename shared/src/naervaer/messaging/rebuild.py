@@ -1,0 +1,86 @@
+"""Rebuild a projection from scratch by replaying the producing service's whole log.
+
+The result is the state live consumption would have reached: the same rows, the same inbox
+rows (so later Kafka redeliveries count as duplicates) and, for the embedded transport, the
+checkpoint at the last replayed position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from naervaer.envelope import Envelope
+from naervaer.messaging import inbox
+from naervaer.messaging.embedded_source import EventLog
+from naervaer.messaging.tables import ConsumerTables
+
+Progress = Callable[[int, int], None]
+"""Called after each batch with (position reached, head position at the start)."""
+
+
+class Projection(Protocol):
+    """A read model kept up to date by one subscription (``name`` is that consumer's name)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def event_types(self) -> frozenset[str] | None: ...
+
+    async def reset(self, tx: AsyncConnection) -> None:
+        """Delete every row of the projection."""
+        ...
+
+    async def handle(self, tx: AsyncConnection, envelope: Envelope) -> None: ...
+
+
+async def rebuild(
+    projection: Projection,
+    engine: AsyncEngine,
+    tables: ConsumerTables,
+    source_store: EventLog,
+    *,
+    batch_size: int = 1000,
+    progress: Progress | None = None,
+    topic: str | None = None,
+) -> int:
+    """Replay ``source_store`` into ``projection``; returns the number of events applied.
+
+    ``topic`` names the embedded checkpoint to set (the topic the store's events travel on);
+    without it the consumer's checkpoints are only cleared, which is still correct since the
+    inbox turns the re-read into duplicates. Stop the projection's consumer while this runs.
+    """
+    total = await source_store.head_position()
+    async with engine.begin() as tx:
+        await projection.reset(tx)
+        await inbox.forget_consumer(tx, tables, projection.name)
+    position, applied = 0, 0
+    while batch := await source_store.read_all(position, batch_size):
+        async with engine.begin() as tx:
+            applied += await _apply(tx, projection, tables, batch)
+            position = _position(batch[-1])
+            if topic is not None:
+                await inbox.save_checkpoint(tx, tables, projection.name, topic, position)
+        if progress is not None:
+            progress(position, max(total, position))
+    return applied
+
+
+async def _apply(
+    tx: AsyncConnection, projection: Projection, tables: ConsumerTables, batch: list[Envelope]
+) -> int:
+    types = projection.event_types
+    wanted = [envelope for envelope in batch if types is None or envelope.type in types]
+    for envelope in wanted:
+        await projection.handle(tx, envelope)
+    await inbox.claim_all(tx, tables, projection.name, (e.id for e in wanted))
+    return len(wanted)
+
+
+def _position(envelope: Envelope) -> int:
+    if envelope.globalposition is None:
+        raise ValueError(f"event {envelope.id} read from the log has no global position")
+    return envelope.globalposition

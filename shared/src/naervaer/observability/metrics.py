@@ -1,0 +1,52 @@
+"""Prometheus metrics of the event platform, exposed on each service's ``/metrics``.
+
+Every metric carries a ``service`` label: in the embedded default the four services share one
+process and one registry.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+OUTBOX_PENDING = Gauge(
+    "naervaer_outbox_pending", "Outbox rows not yet acknowledged by the broker.", ["service"]
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "naervaer_outbox_oldest_age_seconds",
+    "Age of the oldest unpublished outbox row (0 when the outbox is empty).",
+    ["service"],
+)
+OUTBOX_PUBLISHED = Counter(
+    "naervaer_outbox_published_total", "Outbox rows published and acknowledged.", ["service"]
+)
+OUTBOX_PUBLISH_FAILURES = Counter(
+    "naervaer_outbox_publish_failures_total", "Failed attempts to publish a batch.", ["service"]
+)
+CONSUMER_LAG = Gauge(
+    "naervaer_consumer_lag",
+    "Messages (Kafka) or log positions (embedded) behind the head, per consumer and partition.",
+    ["service", "consumer", "topic", "partition"],
+)
+MESSAGES_HANDLED = Counter(
+    "naervaer_messages_handled_total",
+    "Messages handled, by outcome (handled, duplicate, dead_lettered, skipped).",
+    ["service", "consumer", "outcome"],
+)
+HANDLER_FAILURES = Counter(
+    "naervaer_handler_failures_total",
+    "Failed handler attempts (each retry counts).",
+    ["service", "consumer", "event_type"],
+)
+APPEND_SECONDS = Histogram(
+    "naervaer_eventstore_append_seconds", "Time to append one batch of events.", ["service"]
+)
+HTTP_REQUESTS = Counter(
+    "naervaer_http_requests_total",
+    "HTTP requests answered, by route template (not the raw path) and status.",
+    ["service", "method", "route", "status"],
+)
+HTTP_REQUEST_SECONDS = Histogram(
+    "naervaer_http_request_duration_seconds",
+    "Time from request to the end of the response, by route template.",
+    ["service", "method", "route"],
+)

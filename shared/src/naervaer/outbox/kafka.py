@@ -1,0 +1,75 @@
+"""Publishing to Kafka with aiokafka: wait for every acknowledgement, never idempotence.
+
+The idempotent/transactional producer is off on purpose (the Tansu broker does not support
+it): correctness comes from the relay instead (publish, wait for acks=all, then mark rows).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+from naervaer.outbox.messages import OutgoingMessage
+
+
+class KafkaPublisher:
+    """A ``Publisher`` over one aiokafka producer, replaced after any failed batch.
+
+    Replacing the producer on failure drops whatever the failed batch left in its buffers,
+    so an old copy cannot reach the broker after the relay has already sent the batch again.
+    aiokafka keeps one request in flight per broker connection, which keeps per-key order.
+    """
+
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        client_id: str,
+        linger_ms: int = 5,
+        request_timeout_ms: int = 15_000,
+    ) -> None:
+        self._options: dict[str, Any] = {
+            "bootstrap_servers": bootstrap,
+            "client_id": client_id,
+            "acks": "all",
+            "enable_idempotence": False,
+            "linger_ms": linger_ms,
+            "request_timeout_ms": request_timeout_ms,
+        }
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        """Connect now (optional: ``publish`` connects on demand); raises if unreachable."""
+        if self._producer is None:
+            self._producer = await self._connect()
+
+    async def stop(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()
+
+    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        await self.start()
+        producer = self._producer
+        assert producer is not None
+        try:
+            acks = [
+                await producer.send(m.topic, m.value, key=m.key, headers=list(m.headers))
+                for m in messages
+            ]
+            await asyncio.gather(*acks)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _connect(self) -> AIOKafkaProducer:
+        producer = AIOKafkaProducer(**self._options)
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()
+            raise
+        return producer

@@ -1,0 +1,197 @@
+"""The outbox relay (utboks-relé): publishes committed events to Kafka, in order.
+
+Rows are marked published only after the broker acknowledged the whole batch, so a crash or
+an outage means a resend, never a loss (at-least-once; consumers deduplicate by event id).
+On PostgreSQL an advisory lock lets one relay replica publish at a time and LISTEN wakes it
+as soon as an append commits; SQLite (one process) polls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
+
+import structlog
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from naervaer.eventstore import NOTIFY_CHANNEL, EventStoreTables
+from naervaer.observability.metrics import (
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PENDING,
+    OUTBOX_PUBLISH_FAILURES,
+    OUTBOX_PUBLISHED,
+)
+from naervaer.outbox.backoff import backoff_delay
+from naervaer.outbox.listener import NotifyListener
+from naervaer.outbox.messages import PendingRow, Publisher, PublishFailed, to_message
+from naervaer.outbox.rows import OutboxLag, OutboxRows
+
+log = structlog.get_logger(__name__)
+
+
+class OutboxRelay:
+    """Moves outbox rows to the broker until stopped, riding out broker outages.
+
+    ``source`` is the envelope source of the events (default ``/<service>``, as the store's).
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        tables: EventStoreTables,
+        publisher: Publisher,
+        *,
+        service: str,
+        batch_size: int = 500,
+        poll_interval_s: float = 1.0,
+        tracer: trace.Tracer | None = None,
+        source: str | None = None,
+        retry_base_s: float = 0.2,
+        retry_cap_s: float = 30.0,
+    ) -> None:
+        self._engine = engine
+        self._publisher = publisher
+        self._service = service
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._tracer = tracer or trace.get_tracer("naervaer.outbox")
+        self._retry = (retry_base_s, retry_cap_s)
+        self._postgres = engine.dialect.name == "postgresql"
+        self._rows = OutboxRows(tables, source or f"/{service}", postgres=self._postgres)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until ``stop`` is set; errors are logged and retried with backoff."""
+        wake = asyncio.Event()
+        async with self._wakeups(wake):
+            failures = 0
+            while not stop.is_set():
+                wake.clear()  # before draining: a NOTIFY during the drain is not lost
+                try:
+                    published = await self.drain_once()
+                except Exception as error:
+                    failures += 1
+                    await self._after_failure(error, failures, stop)
+                    continue
+                failures = 0
+                await self._report_lag()
+                if published < self._batch_size:
+                    await _first_of(stop, wake, within_s=self._poll_interval_s)
+
+    async def drain_once(self) -> int:
+        """Publish the next batch of pending rows; return how many were published.
+
+        Raises ``PublishFailed`` when the broker did not acknowledge them (they stay pending).
+        """
+        if self._postgres:
+            return await self._drain_locked()
+        return await self._drain_unlocked()
+
+    async def lag(self) -> OutboxLag:
+        """Pending rows and the age of the oldest; also sets the outbox gauges."""
+        async with self._engine.connect() as conn:
+            lag = await self._rows.lag(conn, datetime.now(UTC))
+        OUTBOX_PENDING.labels(service=self._service).set(lag.pending)
+        OUTBOX_OLDEST_AGE.labels(service=self._service).set(lag.oldest_age_s)
+        return lag
+
+    async def _drain_locked(self) -> int:
+        # The lock lives as long as the transaction, publishing included: no other replica
+        # can send these rows, or later ones, until they are acknowledged and marked.
+        async with self._engine.begin() as conn:
+            if not await self._rows.try_lock(conn):
+                return 0
+            batch = await self._rows.pending(conn, self._batch_size)
+            if batch:
+                await self._publish(batch)
+                await self._rows.mark_published(conn, batch, datetime.now(UTC))
+        return self._count(batch)
+
+    async def _drain_unlocked(self) -> int:
+        # SQLite transactions take the write lock (BEGIN IMMEDIATE): never hold one while
+        # waiting for the broker, or appends would stall behind it.
+        async with self._engine.begin() as conn:
+            batch = await self._rows.pending(conn, self._batch_size)
+        if batch:
+            await self._publish(batch)
+            async with self._engine.begin() as conn:
+                await self._rows.mark_published(conn, batch, datetime.now(UTC))
+        return self._count(batch)
+
+    async def _publish(self, batch: Sequence[PendingRow]) -> None:
+        spans = [self._producer_span(row) for row in batch]
+        try:
+            await self._publisher.publish(
+                [to_message(r, s) for r, s in zip(batch, spans, strict=True)]
+            )
+        except Exception as error:
+            OUTBOX_PUBLISH_FAILURES.labels(service=self._service).inc()
+            log.warning(
+                "outbox.publish_failed",
+                service=self._service,
+                rows=len(batch),
+                first_position=batch[0].position,
+                error=repr(error),
+            )
+            for span in spans:
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR, "not acknowledged"))
+            raise PublishFailed(f"{len(batch)} outbox rows not acknowledged") from error
+        finally:
+            for span in spans:
+                span.end()
+
+    def _producer_span(self, row: PendingRow) -> trace.Span:
+        """A PRODUCER span, child of the append that wrote the row: one trace end to end."""
+        envelope = row.envelope
+        return self._tracer.start_span(
+            f"outbox.publish {row.topic}",
+            context=propagate.extract(row.trace_carrier()),
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "publish",
+                "messaging.destination.name": row.topic,
+                "messaging.message.id": str(envelope.id),
+                "messaging.kafka.message.key": row.key,
+                "naervaer.global_position": row.position,
+            },
+        )
+
+    def _count(self, batch: Sequence[PendingRow]) -> int:
+        OUTBOX_PUBLISHED.labels(service=self._service).inc(len(batch))
+        return len(batch)
+
+    async def _after_failure(self, error: Exception, failures: int, stop: asyncio.Event) -> None:
+        delay = backoff_delay(failures, base_s=self._retry[0], cap_s=self._retry[1])
+        if not isinstance(error, PublishFailed):  # publish failures are logged where they occur
+            log.warning("outbox.drain_failed", service=self._service, error=repr(error))
+        log.info("outbox.retry_scheduled", service=self._service, attempt=failures, delay_s=delay)
+        await self._report_lag()
+        await _first_of(stop, None, within_s=delay)
+
+    async def _report_lag(self) -> None:
+        try:
+            await self.lag()
+        except Exception as error:  # the database may be the thing that is down
+            log.warning("outbox.lag_failed", service=self._service, error=repr(error))
+
+    def _wakeups(self, wake: asyncio.Event) -> AbstractAsyncContextManager[object]:
+        if not self._postgres:
+            return contextlib.nullcontext()
+        dsn = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return NotifyListener(dsn, NOTIFY_CHANNEL, wake)
+
+
+async def _first_of(stop: asyncio.Event, wake: asyncio.Event | None, *, within_s: float) -> None:
+    """Wait until ``stop`` or ``wake`` is set, or ``within_s`` seconds have passed."""
+    waiters = [asyncio.create_task(event.wait()) for event in (stop, wake) if event is not None]
+    try:
+        await asyncio.wait(waiters, timeout=within_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

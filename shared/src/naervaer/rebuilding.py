@@ -1,0 +1,81 @@
+"""``naervaer rebuild <service>``: replay the producing event store into a service's projections."""
+
+from __future__ import annotations
+
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from naervaer.db import create_engine
+from naervaer.eventstore import EventStore
+from naervaer.hosting import select_services
+from naervaer.messaging import Projection, rebuild
+from naervaer.migrations import target_for
+from naervaer.runtime import ServiceRuntime
+from naervaer.service import ServiceSpec, discover_services, producer_of
+from naervaer.settings import PlatformSettings
+
+
+async def rebuild_service(platform: PlatformSettings, key: str) -> dict[str, int]:
+    """Rebuild every projection of service ``key``; returns events applied per projection.
+
+    Stop the service's consumers first (or run this while it is down): the rebuild resets the
+    projection, refills its inbox and moves its checkpoint to the end of the log.
+    """
+    (spec,) = select_services([key])
+    all_specs = discover_services()
+    runtime = ServiceRuntime(spec, platform, all_specs)
+    applied: dict[str, int] = {}
+    try:
+        for projection in runtime.wiring.projections:
+            for topic in spec.consumes:
+                producer = producer_of(topic, all_specs)
+                applied[projection.name] = await _replay(runtime, projection, producer, topic)
+    finally:
+        await runtime.engine.dispose()
+    return applied
+
+
+async def _replay(
+    runtime: ServiceRuntime, projection: Projection, producer: ServiceSpec, topic: str
+) -> int:
+    assert producer.event_store is not None
+    engine = create_engine(target_for(producer, runtime.platform))
+    store = EventStore(
+        engine,
+        producer.event_store,
+        source=f"/{producer.name}",
+        outbox_topic=None,
+        service=producer.name,
+    )
+    try:
+        with _progress() as progress:
+            task = progress.add_task(projection.name, total=None)
+
+            def advance(done: int, total: int, task: TaskID = task) -> None:
+                progress.update(task, completed=done, total=total)
+
+            return await rebuild(
+                projection,
+                runtime.engine,
+                runtime.consumer_tables,
+                store,
+                topic=runtime.context_topic(topic),
+                progress=advance,
+            )
+    finally:
+        await engine.dispose()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )

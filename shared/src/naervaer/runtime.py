@@ -1,0 +1,275 @@
+"""Hosts one service: its engine, event store, outbox relay, consumers and HTTP app.
+
+The same runtime serves a real deployment (one service per process, PostgreSQL + Kafka) and the
+embedded default (four runtimes in one process, SQLite files, consumers reading the producing
+service's log by position instead of Kafka).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from naervaer.auth.access import log_access
+from naervaer.auth.settings import AuthSettings
+from naervaer.auth.verify import TokenVerifier
+from naervaer.clock import Clock, ControlledClock, SystemClock
+from naervaer.db import create_engine
+from naervaer.eventstore import EventStore
+from naervaer.http.app import create_service_app
+from naervaer.http.health import Readiness
+from naervaer.messaging import (
+    Consumer,
+    ConsumerTables,
+    DeadLetterSink,
+    EmbeddedLogSource,
+    KafkaDeadLetterSink,
+    KafkaSource,
+    LocalDeadLetterSink,
+    MessageSource,
+    Subscription,
+)
+from naervaer.migrations import target_for
+from naervaer.observability.tracing import build_tracer_provider, instrument_engine
+from naervaer.outbox import KafkaPublisher, OutboxRelay
+from naervaer.service import ServiceContext, ServiceSpec, Wiring, producer_of
+from naervaer.settings import PlatformSettings
+from naervaer.topics import ensure_topics
+
+log = structlog.get_logger("naervaer.runtime")
+
+
+def platform_clock(platform: PlatformSettings) -> Clock:
+    """The dev clock control on development setups; the plain system clock in production."""
+    if platform.environment == "production":
+        return SystemClock()
+    return ControlledClock(platform.data_dir / "clock.json")
+
+
+class ServiceRuntime:
+    """One service, ready to be served by uvicorn (``runtime.app``)."""
+
+    def __init__(
+        self,
+        spec: ServiceSpec,
+        platform: PlatformSettings,
+        all_specs: dict[str, ServiceSpec],
+        *,
+        tracer_provider: TracerProvider | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.spec = spec
+        self.platform = platform
+        self.all_specs = all_specs
+        self.settings = spec.settings_cls()
+        self.port = self.settings.port or spec.default_port
+        self.target = target_for(spec, platform)
+        self.tracer_provider = tracer_provider or build_tracer_provider(spec.name)
+        self.clock = clock or platform_clock(platform)
+        self.engine = create_engine(self.target)
+        instrument_engine(self.engine, self.tracer_provider)
+        self.store = self._event_store()
+        self.context = ServiceContext(
+            spec=spec,
+            platform=platform,
+            settings=self.settings,
+            target=self.target,
+            engine=self.engine,
+            tracer_provider=self.tracer_provider,
+            clock=self.clock,
+            store=self.store,
+        )
+        self.wiring: Wiring = spec.wire(self.context)
+        self.readiness = Readiness()
+        self.readiness.add("database", self._database_ready)
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.app = self._build_app()
+
+    @property
+    def tracer(self) -> object:
+        return self.tracer_provider.get_tracer(f"naervaer.{self.spec.name}")
+
+    def _event_store(self) -> EventStore | None:
+        if self.spec.event_store is None:
+            return None
+        outbox_topic = None
+        if not self.platform.embedded and self.spec.publishes:
+            outbox_topic = self.context_topic(self.spec.publishes[0])
+        return EventStore(
+            self.engine,
+            self.spec.event_store,
+            source=f"/{self.spec.name}",
+            outbox_topic=outbox_topic,
+            clock=self.clock.now,
+            tracer=self.tracer_provider.get_tracer("naervaer.eventstore"),
+            service=self.spec.name,
+        )
+
+    def context_topic(self, name: str) -> str:
+        return f"{self.platform.topic_prefix}{name}"
+
+    def _build_app(self) -> FastAPI:
+        app = create_service_app(
+            service=self.spec.name,
+            version="0.1.0",
+            title=self.spec.title,
+            description=self.spec.description,
+            lifespan=self._lifespan,
+            tracer_provider=self.tracer_provider,
+            readiness=self.readiness,
+        )
+        app.state.runtime = self
+        app.state.token_verifier = TokenVerifier.from_settings(AuthSettings(), self.platform)
+        app.state.access_recorder = log_access
+        for router in self.wiring.routers:
+            app.include_router(router)
+        for name, value in self.wiring.state.items():
+            setattr(app.state, name, value)
+        for install in self.wiring.install:
+            install(app)
+        return app
+
+    async def _database_ready(self) -> bool:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return True
+
+    @asynccontextmanager
+    async def _lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        async with AsyncExitStack() as stack:
+            stack.push_async_callback(self.engine.dispose)
+            stack.push_async_callback(self._stop_tasks, stop)
+            await self._start_background(stack, stop)
+            log.info(
+                "service started",
+                service=self.spec.name,
+                port=self.port,
+                embedded=self.platform.embedded,
+            )
+            yield
+
+    async def _start_background(self, stack: AsyncExitStack, stop: asyncio.Event) -> None:
+        publisher: KafkaPublisher | None = None
+        if not self.platform.embedded:
+            assert self.platform.kafka_bootstrap is not None
+            await ensure_topics(
+                self.platform.kafka_bootstrap,
+                self._topics(),
+                partitions=self.platform.kafka_partitions,
+            )
+            publisher = KafkaPublisher(self.platform.kafka_bootstrap, client_id=self.spec.name)
+            await publisher.start()
+            stack.push_async_callback(publisher.stop)
+            if self.spec.event_store is not None and self.spec.publishes:
+                relay = OutboxRelay(
+                    self.engine,
+                    self.spec.event_store,
+                    publisher,
+                    service=self.spec.name,
+                    batch_size=self.platform.outbox_batch_size,
+                    poll_interval_s=self.platform.outbox_poll_interval_s,
+                    tracer=self.tracer_provider.get_tracer("naervaer.outbox"),
+                )
+                self._spawn("outbox-relay", relay.run(stop))
+        for subscription in self.wiring.subscriptions:
+            source = await self._source_for(subscription, stack)
+            consumer = Consumer(
+                subscription,
+                self.engine,
+                self.consumer_tables,
+                source,
+                self._dead_letter_sink(publisher),
+                service=self.spec.name,
+                max_attempts=self.platform.consumer_max_attempts,
+                retry_base_s=self.platform.consumer_retry_base_s,
+                tracer=self.tracer_provider.get_tracer("naervaer.messaging"),
+            )
+            self._spawn(f"consumer {subscription.name}", consumer.run(stop))
+
+    def _topics(self) -> list[str]:
+        topics = [self.context_topic(name) for name in (*self.spec.publishes, *self.spec.consumes)]
+        for subscription in self.wiring.subscriptions:
+            topics.append(self.dead_letter_topic(subscription))
+        return topics
+
+    def dead_letter_topic(self, subscription: Subscription) -> str:
+        return f"{self.platform.topic_prefix}{subscription.name}.dlq"
+
+    @property
+    def consumer_tables(self) -> ConsumerTables:
+        if self.spec.consumer_tables is None:
+            raise RuntimeError(f"{self.spec.name} subscribes but declares no consumer tables")
+        return self.spec.consumer_tables
+
+    def _dead_letter_sink(self, publisher: KafkaPublisher | None) -> DeadLetterSink:
+        if publisher is None:
+            return LocalDeadLetterSink(self.engine, self.consumer_tables)
+        return KafkaDeadLetterSink(
+            publisher, self.platform.topic_prefix, self.engine, self.consumer_tables
+        )
+
+    async def _source_for(self, subscription: Subscription, stack: AsyncExitStack) -> MessageSource:
+        if not self.platform.embedded:
+            assert self.platform.kafka_bootstrap is not None
+            return KafkaSource(
+                self.platform.kafka_bootstrap,
+                subscription,
+                session_timeout_ms=self.platform.kafka_session_timeout_ms,
+            )
+        stores: dict[str, EventStore] = {}
+        for topic in subscription.topics:
+            producer = producer_of(topic.removeprefix(self.platform.topic_prefix), self.all_specs)
+            stores[topic] = await self._producer_store(producer, stack)
+        return EmbeddedLogSource(
+            stores,
+            subscription,
+            self.engine,
+            self.consumer_tables,
+            poll_interval_s=self.platform.consumer_poll_interval_s,
+        )
+
+    async def _producer_store(self, producer: ServiceSpec, stack: AsyncExitStack) -> EventStore:
+        """Read access to the producing service's log: the embedded transport's 'broker'."""
+        assert producer.event_store is not None
+        engine: AsyncEngine = create_engine(target_for(producer, self.platform))
+        stack.push_async_callback(engine.dispose)
+        return EventStore(
+            engine,
+            producer.event_store,
+            source=f"/{producer.name}",
+            outbox_topic=None,
+            service=producer.name,
+        )
+
+    def _spawn(self, name: str, work: object) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(work, name=f"{self.spec.name} {name}")  # type: ignore[arg-type]
+        self._tasks[name] = task
+        self.readiness.add(name, lambda: self._task_alive(task))
+
+    @staticmethod
+    async def _task_alive(task: asyncio.Task[None]) -> bool:
+        return not task.done()
+
+    async def _stop_tasks(self, stop: asyncio.Event) -> None:
+        stop.set()
+        for name, task in self._tasks.items():
+            try:
+                await asyncio.wait_for(task, timeout=10)
+            except TimeoutError:
+                log.warning("background task did not stop in time", task=name)
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            except Exception:
+                log.exception("background task failed", task=name)
+        self.tracer_provider.force_flush()
+        self.tracer_provider.shutdown()

@@ -1,0 +1,106 @@
+"""What a service declares about itself, so one runtime can host any of the four.
+
+Each service package exposes a ``SERVICE: ServiceSpec`` under the ``naervaer.services`` entry
+point group; the CLI finds them there (the shared library never imports a service).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from naervaer.clock import Clock
+from naervaer.db import DatabaseTarget
+from naervaer.eventstore import EventStore, EventStoreTables
+from naervaer.messaging import ConsumerTables, Projection, Subscription
+from naervaer.settings import PlatformSettings, ServiceSettings
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    """Everything the runtime built for one service, handed to its wiring function."""
+
+    spec: ServiceSpec
+    platform: PlatformSettings
+    settings: ServiceSettings
+    target: DatabaseTarget
+    engine: AsyncEngine
+    tracer_provider: TracerProvider
+    clock: Clock
+    store: EventStore | None
+
+    def topic(self, name: str) -> str:
+        return f"{self.platform.topic_prefix}{name}"
+
+
+@dataclass
+class Wiring:
+    """A service's HTTP routers, its subscriptions and the projections it can rebuild."""
+
+    routers: Sequence[APIRouter] = ()
+    subscriptions: Sequence[Subscription] = ()
+    projections: Sequence[Projection] = ()
+    # put on app.state for the routes' dependencies (e.g. {"handlers": Handlers(...)})
+    state: Mapping[str, object] = field(default_factory=dict)
+    # called with the app, e.g. to add the service's own exception handlers
+    install: Sequence[Callable[[FastAPI], None]] = ()
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str  # e.g. "case-service"
+    key: str  # e.g. "case", as typed on the command line
+    title: str
+    description: str
+    default_port: int
+    settings_cls: type[ServiceSettings]
+    metadata: MetaData
+    migrations_dir: Path
+    wire: Callable[[ServiceContext], Wiring]
+    event_store: EventStoreTables | None = None
+    consumer_tables: ConsumerTables | None = None
+    # topic name (without prefix) → published from this service's event store through its outbox
+    publishes: tuple[str, ...] = field(default=())
+    # for rebuilds and the embedded transport: topic (without prefix) this service consumes
+    consumes: tuple[str, ...] = field(default=())
+
+
+def subscribe(projection: Projection, *topics: str) -> Subscription:
+    """The subscription that keeps ``projection`` up to date from ``topics``."""
+    return Subscription(
+        name=projection.name,
+        topics=topics,
+        handler=projection.handle,
+        event_types=projection.event_types,
+    )
+
+
+ENTRY_POINT_GROUP = "naervaer.services"
+SERVICE_ORDER = ("case", "deadline", "notification", "document")
+
+
+def discover_services() -> dict[str, ServiceSpec]:
+    """All installed services by key, in the order they start."""
+    specs: dict[str, ServiceSpec] = {}
+    for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        spec = entry.load()
+        if not isinstance(spec, ServiceSpec):
+            raise TypeError(f"entry point {entry.name} is not a ServiceSpec")
+        specs[spec.key] = spec
+    order = {key: i for i, key in enumerate(SERVICE_ORDER)}
+    return dict(sorted(specs.items(), key=lambda kv: order.get(kv[0], len(order))))
+
+
+def producer_of(topic: str, specs: dict[str, ServiceSpec]) -> ServiceSpec:
+    """The service whose event store is the source of ``topic`` (without prefix)."""
+    for spec in specs.values():
+        if topic in spec.publishes:
+            return spec
+    raise LookupError(f"no service publishes {topic!r}")

@@ -1,0 +1,160 @@
+"""Tracer providers per service, exporters from OTEL_* variables, app and engine spans."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from opentelemetry import propagate
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+    OTLPSpanExporter as GrpcExporter,
+)
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+    OTLPSpanExporter as HttpExporter,
+)
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from sqlalchemy import text
+
+from naervaer.db import DatabaseTarget, create_engine
+from naervaer.observability.tracing import (
+    build_tracer_provider,
+    exporters_from_env,
+    instrument_app,
+    instrument_engine,
+)
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+def traced_app(service: str) -> tuple[FastAPI, InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    app = FastAPI()
+
+    @app.get("/cases/{case_id}")
+    async def get_case(case_id: str) -> dict[str, str]:
+        return {"id": case_id}
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    instrument_app(app, build_tracer_provider(service, exporter=exporter))
+    return app, exporter
+
+
+def server_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
+    return [s for s in exporter.get_finished_spans() if s.kind is SpanKind.SERVER]
+
+
+async def test_request_produces_a_server_span_of_the_service() -> None:
+    app, exporter = traced_app("case-service")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
+        response = await c.get("/cases/c-1")
+    assert response.status_code == 200
+    [span] = exporter.get_finished_spans()  # no per-message receive/send spans
+    assert span.kind is SpanKind.SERVER
+    assert span.name == "GET /cases/{case_id}"
+    assert span.resource.attributes["service.name"] == "case-service"
+    assert span.resource.attributes["service.namespace"] == "naervaer"
+
+
+async def test_health_probes_are_not_traced() -> None:
+    app, exporter = traced_app("case-service")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
+        assert (await c.get("/healthz")).status_code == 200
+        assert (await c.get("/healthz?probe=1")).status_code == 200
+    assert exporter.get_finished_spans() == ()
+
+
+async def test_incoming_traceparent_continues_the_callers_trace() -> None:
+    app, exporter = traced_app("deadline-service")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
+        await c.get("/cases/c-1", headers={"traceparent": TRACEPARENT})
+    [span] = server_spans(exporter)
+    assert format(span.context.trace_id, "032x") == TRACEPARENT.split("-")[1]
+    assert span.parent is not None
+    assert format(span.parent.span_id, "016x") == "00f067aa0ba902b7"
+    assert isinstance(propagate.get_global_textmap(), TraceContextTextMapPropagator)
+
+
+def test_none_or_no_endpoint_means_no_exporter(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert exporters_from_env({"OTEL_TRACES_EXPORTER": "none"}) == []
+    assert exporters_from_env({}) == []
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")
+    assert exporters_from_env() == []
+    provider = build_tracer_provider("notification-service")
+    with provider.get_tracer("t").start_as_current_span("s") as span:
+        assert span.get_span_context().is_valid  # still traced for log correlation
+    provider.shutdown()
+
+
+def test_endpoint_selects_otlp_over_http_by_default() -> None:
+    [exporter] = exporters_from_env({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://c:4318"})
+    assert isinstance(exporter, HttpExporter)
+
+
+def test_protocol_and_list_of_exporters() -> None:
+    env = {"OTEL_TRACES_EXPORTER": "otlp, console", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}
+    grpc, console = exporters_from_env(env)
+    assert isinstance(grpc, GrpcExporter)
+    assert isinstance(console, ConsoleSpanExporter)
+    grpc.shutdown()
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"OTEL_TRACES_EXPORTER": "zipkin"},
+        {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"},
+    ],
+)
+def test_unsupported_configuration_fails_loudly(env: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match="unsupported"):
+        exporters_from_env(env)
+
+
+async def test_each_engine_reports_to_its_own_services_provider(tmp_path: Path) -> None:
+    """Two services, two engines, two providers in one process (the embedded default)."""
+    spans: dict[str, InMemorySpanExporter] = {}
+    for service in ("case-service", "document-service"):
+        spans[service] = InMemorySpanExporter()
+        provider = build_tracer_provider(service, exporter=spans[service])
+        engine = create_engine(DatabaseTarget(f"sqlite+aiosqlite:///{tmp_path}/{service}.db", None))
+        instrument_engine(engine, provider)
+        instrument_engine(engine, provider)  # twice is harmless: still one span per statement
+        with provider.get_tracer("test").start_as_current_span("request"):
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 42"))
+        await engine.dispose()
+    for service, exporter in spans.items():
+        statements = [s for s in exporter.get_finished_spans() if "42" in str(s.attributes)]
+        assert len(statements) == 1, service
+        assert statements[0].resource.attributes["service.name"] == service
+        assert statements[0].kind is SpanKind.CLIENT
+
+
+@pytest.mark.integration
+async def test_postgres_statement_gives_one_client_span_under_the_request(
+    fresh_database: str,
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = build_tracer_provider("case-service", exporter=exporter)
+    engine = create_engine(DatabaseTarget(fresh_database, None))
+    instrument_engine(engine, provider)
+    with provider.get_tracer("test").start_as_current_span("request") as parent:
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT 42"))).scalar() == 42
+    await engine.dispose()
+    statements = [s for s in exporter.get_finished_spans() if "SELECT 42" in str(s.attributes)]
+    assert len(statements) == 1  # asyncpg is not instrumented too
+    assert statements[0].parent is not None
+    assert statements[0].parent.span_id == parent.get_span_context().span_id
+    assert statements[0].attributes is not None
+    assert statements[0].attributes.get("db.system") == "postgresql"

@@ -1,0 +1,176 @@
+"""Outbox rows are written with the events, and the relay's bookkeeping (fake publisher)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import REGISTRY
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from naervaer.envelope import Envelope
+from naervaer.eventstore import ConcurrencyConflict, EventStore, EventStoreTables, NewEvent
+from naervaer.outbox import OutboxRelay, OutgoingMessage, PublishFailed
+
+
+class RecordingPublisher:
+    """In-memory publisher; ``fail`` makes every publish raise, ``gate`` holds it open."""
+
+    def __init__(self) -> None:
+        self.sent: list[OutgoingMessage] = []
+        self.fail = False
+        self.gate: asyncio.Event | None = None
+        self.entered = asyncio.Event()
+
+    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        self.entered.set()
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.fail:
+            raise ConnectionError("broker unreachable")
+        self.sent.extend(messages)
+
+
+def noted(n: int) -> NewEvent:
+    return NewEvent("case.noted", {"n": n})
+
+
+async def outbox_rows(engine: AsyncEngine, tables: EventStoreTables) -> list[tuple[object, ...]]:
+    outbox, events = tables.outbox, tables.events
+    query = (
+        select(
+            outbox.c.global_position,
+            outbox.c.topic,
+            outbox.c.message_key,
+            events.c.traceparent,  # the trace context travels with the event row
+            outbox.c.published_at,
+        )
+        .join_from(outbox, events, outbox.c.global_position == events.c.global_position)
+        .order_by(outbox.c.global_position)
+    )
+    async with engine.connect() as conn:
+        return [tuple(row) for row in await conn.execute(query)]
+
+
+async def test_rows_are_written_in_the_append_transaction(
+    engine: AsyncEngine,
+    tables: EventStoreTables,
+    make_store: Callable[..., EventStore],
+    provider: TracerProvider,
+    topic: str,
+) -> None:
+    store = make_store(engine, tables)
+    with provider.get_tracer("test").start_as_current_span("command") as command:
+        await store.append(
+            "case-1", [noted(1), noted(2)], tenant="t", expected_version=0, command_id="c-1"
+        )
+    trace_id = format(command.get_span_context().trace_id, "032x")
+
+    with pytest.raises(ConcurrencyConflict):
+        await store.append("case-1", [noted(3)], tenant="t", expected_version=0)
+    await store.append("case-1", [noted(4)], tenant="t", expected_version=0, command_id="c-1")
+    async with engine.connect() as conn:
+        await conn.begin()
+        await store.append("case-2", [noted(5)], tenant="t", expected_version=0, connection=conn)
+        await conn.rollback()
+
+    rows = await outbox_rows(engine, tables)
+    assert [(r[0], r[1], r[2], r[4]) for r in rows] == [
+        (1, topic, "case-1", None),
+        (2, topic, "case-1", None),
+    ]
+    assert all(trace_id in str(r[3]) for r in rows)
+
+
+async def test_no_outbox_rows_without_a_topic(
+    engine: AsyncEngine, tables: EventStoreTables
+) -> None:
+    store = EventStore(engine, tables, source="/quiet", outbox_topic=None)
+    await store.append("s", [noted(1)], tenant="t", expected_version=0)
+
+    assert await outbox_rows(engine, tables) == []
+
+
+async def test_relay_publishes_in_order_and_marks_rows(
+    engine: AsyncEngine,
+    tables: EventStoreTables,
+    make_store: Callable[..., EventStore],
+    service: str,
+) -> None:
+    store = make_store(engine, tables)
+    for n in range(5):
+        await store.append(f"case-{n % 2}", [noted(n)], tenant="t", expected_version=None)
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(engine, tables, publisher, service=service, batch_size=3)
+
+    assert (await relay.drain_once(), await relay.drain_once(), await relay.drain_once()) == (
+        3,
+        2,
+        0,
+    )
+
+    envelopes = [Envelope.from_json_bytes(m.value) for m in publisher.sent]
+    assert [e.globalposition for e in envelopes] == [1, 2, 3, 4, 5]
+    assert envelopes == await store.read_all()
+    assert [m.key for m in publisher.sent] == [
+        b"case-0",
+        b"case-1",
+        b"case-0",
+        b"case-1",
+        b"case-0",
+    ]
+    assert all(row[4] is not None for row in await outbox_rows(engine, tables))
+    assert (await relay.lag()).pending == 0
+    assert REGISTRY.get_sample_value("naervaer_outbox_published_total", {"service": service}) == 5
+
+
+async def test_failed_publish_keeps_rows_pending_and_counts(
+    engine: AsyncEngine,
+    tables: EventStoreTables,
+    make_store: Callable[..., EventStore],
+    service: str,
+) -> None:
+    await make_store(engine, tables).append(
+        "s", [noted(1), noted(2)], tenant="t", expected_version=0
+    )
+    publisher = RecordingPublisher()
+    publisher.fail = True
+    relay = OutboxRelay(engine, tables, publisher, service=service)
+
+    with pytest.raises(PublishFailed):
+        await relay.drain_once()
+
+    lag = await relay.lag()
+    assert lag.pending == 2
+    assert lag.oldest_age_s >= 0
+    assert REGISTRY.get_sample_value("naervaer_outbox_pending", {"service": service}) == 2
+    assert (
+        REGISTRY.get_sample_value("naervaer_outbox_publish_failures_total", {"service": service})
+        == 1
+    )
+    publisher.fail = False
+    assert await relay.drain_once() == 2
+
+
+async def test_only_one_relay_publishes_at_a_time_on_postgres(
+    pg_engine: AsyncEngine,
+    pg_tables: EventStoreTables,
+    make_store: Callable[..., EventStore],
+    service: str,
+) -> None:
+    await make_store(pg_engine, pg_tables).append("s", [noted(1)], tenant="t", expected_version=0)
+    holding = RecordingPublisher()
+    holding.gate = asyncio.Event()
+    first = OutboxRelay(pg_engine, pg_tables, holding, service=service)
+    second = OutboxRelay(pg_engine, pg_tables, RecordingPublisher(), service=service)
+
+    draining = asyncio.create_task(first.drain_once())
+    await asyncio.wait_for(holding.entered.wait(), timeout=10)
+    assert await second.drain_once() == 0
+    holding.gate.set()
+
+    assert await draining == 1
+    assert len(holding.sent) == 1

@@ -1,0 +1,119 @@
+"""The event platform end to end, in both transports: REST command → event store → (outbox →
+Kafka | embedded log) → idempotent consumers in the other three services, traced as one."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from deadline_service.adapters.tables import case_starts
+from document_service.adapters.tables import audit_entries
+from naervaer.testing.pytest_plugin import temporary_database
+from notification_service.adapters.tables import case_parties
+
+from .platform_fixtures import Platform, eventually, hosted_platform, platform_settings
+
+pytestmark = pytest.mark.integration
+
+CASE = {
+    "employee_id": "emp-1",
+    "manager_id": "mgr-1",
+    "org_unit": "warehouse",
+    "first_absence_day": "2026-01-05",
+    "began_with": "sick_note",
+}
+
+
+@pytest.fixture(params=["embedded", "kafka"])
+async def platform(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str, kafka_bootstrap: str
+) -> AsyncIterator[Platform]:
+    """The four services in-process: on SQLite + the embedded transport, or PostgreSQL + Kafka."""
+    if request.param == "embedded":
+        async with hosted_platform(platform_settings(tmp_path)) as hosted:
+            yield hosted
+        return
+    async with temporary_database(postgres_url) as url:
+        settings = platform_settings(tmp_path, database_url=url, kafka_bootstrap=kafka_bootstrap)
+        async with hosted_platform(settings) as hosted:
+            yield hosted
+
+
+async def _count(platform: Platform, service: str, table, case_id: str) -> int:  # type: ignore[no-untyped-def]
+    engine = platform.runtimes[service].engine
+    async with engine.connect() as connection:
+        return int(
+            (
+                await connection.execute(
+                    select(func.count()).select_from(table).where(table.c.case_id == case_id)
+                )
+            ).scalar_one()
+        )
+
+
+async def test_a_command_reaches_every_consumer_once_in_one_trace(platform: Platform) -> None:
+    response = await platform.clients["case"].post(
+        "/v1/cases", json=CASE, headers={**platform.auth(), "Idempotency-Key": "k-1"}
+    )
+    assert response.status_code == 201, response.text
+    case_id = response.json()["case_id"]
+
+    for service, table in (
+        ("deadline", case_starts),
+        ("notification", case_parties),
+        ("document", audit_entries),
+    ):
+
+        async def seen(service: str = service, table=table) -> bool:  # type: ignore[no-untyped-def]
+            return await _count(platform, service, table, case_id) == 1
+
+        await eventually(seen)
+
+    # A retried request (same Idempotency-Key) returns the first answer and writes nothing new.
+    retry = await platform.clients["case"].post(
+        "/v1/cases", json=CASE, headers={**platform.auth(), "Idempotency-Key": "k-1"}
+    )
+    assert retry.json() == response.json()
+    events = await platform.clients["case"].get(
+        f"/v1/cases/{case_id}/events", headers=platform.auth()
+    )
+    assert [e["type"] for e in events.json()["events"]] == ["case.opened"]
+
+    def services_in_trace() -> set[str]:
+        spans = platform.spans.get_finished_spans()
+        root = next(
+            s
+            for s in spans
+            if s.attributes
+            and s.attributes.get("http.route") == "/v1/cases"
+            and s.kind.name == "SERVER"
+        )
+        trace_id = root.context.trace_id
+        return {
+            str(s.resource.attributes["service.name"])
+            for s in spans
+            if s.context.trace_id == trace_id
+        }
+
+    async def whole_trace() -> bool:
+        return services_in_trace() >= {
+            "case-service",
+            "deadline-service",
+            "notification-service",
+            "document-service",
+        }
+
+    await eventually(whole_trace)
+
+
+async def test_every_service_answers_health_and_readiness(platform: Platform) -> None:
+    for key, client in platform.clients.items():
+        assert (await client.get("/healthz")).status_code == 200, key
+
+        async def ready(client=client) -> bool:  # type: ignore[no-untyped-def]
+            return (await client.get("/readyz")).status_code == 200
+
+        await eventually(ready)
