@@ -93,16 +93,12 @@ class ServiceRuntime:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.app = self._build_app()
 
-    @property
-    def tracer(self) -> object:
-        return self.tracer_provider.get_tracer(f"naervaer.{self.spec.name}")
-
     def _event_store(self) -> EventStore | None:
         if self.spec.event_store is None:
             return None
         outbox_topic = None
         if not self.platform.embedded and self.spec.publishes:
-            outbox_topic = self.context_topic(self.spec.publishes[0])
+            outbox_topic = self.topic(self.spec.publishes[0])
         return EventStore(
             self.engine,
             self.spec.event_store,
@@ -113,7 +109,8 @@ class ServiceRuntime:
             service=self.spec.name,
         )
 
-    def context_topic(self, name: str) -> str:
+    def topic(self, name: str) -> str:
+        """The full Kafka topic name of ``name`` (e.g. case-events)."""
         return f"{self.platform.topic_prefix}{name}"
 
     def _build_app(self) -> FastAPI:
@@ -147,8 +144,11 @@ class ServiceRuntime:
         stop = asyncio.Event()
         async with AsyncExitStack() as stack:
             stack.push_async_callback(self.engine.dispose)
+            # Unwound in reverse: first the tasks stop, then what they used (publisher,
+            # the producers' engines), then our own engine — so nothing reopens a connection.
+            resources = await stack.enter_async_context(AsyncExitStack())
             stack.push_async_callback(self._stop_tasks, stop)
-            await self._start_background(stack, stop)
+            await self._start_background(resources, stop)
             log.info(
                 "service started",
                 service=self.spec.name,
@@ -194,9 +194,11 @@ class ServiceRuntime:
                 tracer=self.tracer_provider.get_tracer("naervaer.messaging"),
             )
             self._spawn(f"consumer {subscription.name}", consumer.run(stop))
+        for name, work in self.wiring.background.items():
+            self._spawn(name, work(stop))
 
     def _topics(self) -> list[str]:
-        topics = [self.context_topic(name) for name in (*self.spec.publishes, *self.spec.consumes)]
+        topics = [self.topic(name) for name in (*self.spec.publishes, *self.spec.consumes)]
         for subscription in self.wiring.subscriptions:
             topics.append(self.dead_letter_topic(subscription))
         return topics
