@@ -16,5 +16,13 @@ echo "== ruff"; "$UV" run ruff check shared services tests
 "$UV" run ruff format --check shared services tests
 echo "== import contracts"; "$UV" run lint-imports
 echo "== mypy"; "$UV" run mypy
-echo "== pytest"
-"$UV" run pytest -p no:cacheprovider "$@"
+# One pytest run per test tree: each service's tests are their own package ("tests"), as in
+# a real monorepo where CI may test a member alone; the shared library and the cross-service
+# integration tests run first.
+status=0
+for tree in "shared/tests tests/integration" services/*-service/tests; do
+  echo "== pytest $tree"
+  # shellcheck disable=SC2086
+  "$UV" run pytest -p no:cacheprovider $tree "$@" || status=$?
+done
+exit $status

@@ -24,6 +24,7 @@ def upgrade() -> None:
     sa.Column('command_id', sa.Text(), nullable=False),
     sa.Column('stream_id', sa.Text(), nullable=False),
     sa.Column('recorded_at', naervaer.eventstore.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('fingerprint', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('command_id')
     )
     op.create_table('event_log_head',

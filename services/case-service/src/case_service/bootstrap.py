@@ -2,20 +2,56 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+from case_service.adapters.records import EmployeeRepository, PolicyRepository
 from case_service.adapters.repository import CaseRepository
-from case_service.adapters.tables import event_store, metadata
-from case_service.api import problems
-from case_service.api.routes import router
+from case_service.adapters.streams import UnitOfWork
+from case_service.adapters.tables import consumers, event_store, metadata
+from case_service.api import (
+    follow_up_routes,
+    measure_routes,
+    problems,
+    record_routes,
+    routes,
+    sick_leave_routes,
+)
 from case_service.app.handlers import Handlers
 from case_service.config import CaseServiceSettings
+from case_service.read_side import read_side
 from naervaer.migrations import migrations_dir
 from naervaer.service import ServiceContext, ServiceSpec, Wiring
 
+WRITE_ROUTERS = (
+    routes.router,
+    sick_leave_routes.router,
+    follow_up_routes.router,
+    measure_routes.router,
+    record_routes.employees,
+    record_routes.tenants,
+)
+
 
 def wire(context: ServiceContext) -> Wiring:
-    assert context.store is not None
-    handlers = Handlers(cases=CaseRepository(context.store))
-    return Wiring(routers=[router], state={"handlers": handlers}, install=[problems.install])
+    store = context.store
+    assert store is not None
+    assert isinstance(context.settings, CaseServiceSettings)
+    handlers = Handlers(
+        cases=CaseRepository(store),
+        employees=EmployeeRepository(store),
+        policies=PolicyRepository(store),
+        uow=UnitOfWork(context.engine),
+        clock=context.clock,
+        timezone=ZoneInfo(context.settings.timezone),
+    )
+    read = read_side(context)
+    return Wiring(
+        routers=[*WRITE_ROUTERS, *read.routers],
+        subscriptions=list(read.subscriptions),
+        projections=list(read.projections),
+        state={"handlers": handlers, **read.state},
+        install=[problems.install],
+    )
 
 
 SERVICE = ServiceSpec(
@@ -30,5 +66,8 @@ SERVICE = ServiceSpec(
     migrations_dir=migrations_dir(__file__),
     wire=wire,
     event_store=event_store,
+    consumer_tables=consumers,
     publishes=("case-events",),
+    # The case service reads its own topic into its read side (the case summaries).
+    consumes=("case-events",),
 )

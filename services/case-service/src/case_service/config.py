@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from naervaer.settings import ServiceSettings
@@ -11,3 +12,7 @@ class CaseServiceSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NAERVAER_CASE_", extra="ignore")
 
     port: int = 8001
+    timezone: str = Field(
+        default="Europe/Oslo",
+        description="The employers' calendar: which day is 'today' for what a command records.",
+    )

@@ -1,7 +1,7 @@
 """Event store (hendelseslager): streams of events with optimistic concurrency, a gap-free
 global log, idempotent appends by command id and the transactional outbox rows."""
 
-from naervaer.eventstore.errors import ConcurrencyConflict
+from naervaer.eventstore.errors import ConcurrencyConflict, IdempotencyKeyReused
 from naervaer.eventstore.model import AppendResult, NewEvent, envelope_from_row, utc_now
 from naervaer.eventstore.postgres import NOTIFY_CHANNEL
 from naervaer.eventstore.store import EventStore
@@ -19,6 +19,7 @@ __all__ = [
     "ConcurrencyConflict",
     "EventStore",
     "EventStoreTables",
+    "IdempotencyKeyReused",
     "NewEvent",
     "UtcDateTime",
     "envelope_from_row",

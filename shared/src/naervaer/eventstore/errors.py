@@ -17,3 +17,15 @@ class ConcurrencyConflict(Exception):
         self.stream_id = stream_id
         self.expected_version = expected_version
         self.actual_version = actual_version
+
+
+class IdempotencyKeyReused(Exception):
+    """A command id seen before arrived with a different request fingerprint.
+
+    The same ``Idempotency-Key`` was sent with another body: it is not a retry but a new request
+    that reuses the key. Nothing was written; the caller answers 422 and asks for a new key.
+    """
+
+    def __init__(self, command_id: str) -> None:
+        super().__init__(f"command {command_id!r} was first recorded with another fingerprint")
+        self.command_id = command_id

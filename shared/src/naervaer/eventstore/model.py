@@ -48,6 +48,14 @@ class AppendResult:
 
 
 @dataclass(frozen=True)
+class LoggedCommand:
+    """A command id in the command log: the stream it wrote to and its request fingerprint."""
+
+    stream_id: str
+    fingerprint: str | None
+
+
+@dataclass(frozen=True)
 class PendingEvent:
     """A new event with its payload serialised once, before positions are known."""
 
@@ -79,6 +87,7 @@ class AppendBatch:
     tenant: str
     expected_version: int | None
     command_id: str | None
+    command_fingerprint: str | None
     correlation_id: str | None
     causation_id: str | None
     recorded_at: datetime

@@ -26,8 +26,9 @@ from naervaer.eventstore.tables import EventStoreTables
 NOTIFY_CHANNEL = "naervaer_outbox"
 
 _COMMAND = """cmd AS (
-    INSERT INTO {command_log} (command_id, stream_id, recorded_at)
-    VALUES (CAST(:command_id AS text), CAST(:stream_id AS text), CAST(:now AS timestamptz))
+    INSERT INTO {command_log} (command_id, stream_id, recorded_at, fingerprint)
+    VALUES (CAST(:command_id AS text), CAST(:stream_id AS text), CAST(:now AS timestamptz),
+            CAST(:fingerprint AS text))
     ON CONFLICT (command_id) DO NOTHING
     RETURNING command_id
 ), go AS (SELECT 1 FROM cmd)"""
@@ -170,6 +171,7 @@ def _params(batch: AppendBatch) -> dict[str, Any]:
         "correlation_id": batch.correlation_id,
         "causation_id": batch.causation_id,
         "command_id": batch.command_id,
+        "fingerprint": batch.command_fingerprint,
         "traceparent": batch.traceparent,
         "tracestate": batch.tracestate,
         "event_ids": [event.event_id for event in batch.events],

@@ -8,7 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from naervaer.envelope import Envelope
-from naervaer.eventstore.model import envelope_from_row
+from naervaer.eventstore.model import LoggedCommand, envelope_from_row
 from naervaer.eventstore.tables import HEAD_ID, EventStoreTables
 
 
@@ -49,6 +49,13 @@ class EventReader:
         events = self._tables.events
         query = self._select().where(events.c.command_id == command_id)
         return await self._envelopes(conn, query.order_by(events.c.global_position))
+
+    async def logged_command(self, conn: AsyncConnection, command_id: str) -> LoggedCommand | None:
+        """The command log's row of ``command_id``; None when it was never appended."""
+        log = self._tables.command_log
+        query = select(log.c.stream_id, log.c.fingerprint).where(log.c.command_id == command_id)
+        row = (await conn.execute(query)).first()
+        return None if row is None else LoggedCommand(row.stream_id, row.fingerprint)
 
     async def version(self, conn: AsyncConnection, stream_id: str) -> int:
         streams = self._tables.streams

@@ -45,6 +45,7 @@ class SqliteAppender:
                 command_id=batch.command_id,
                 stream_id=batch.stream_id,
                 recorded_at=batch.recorded_at,
+                fingerprint=batch.command_fingerprint,
             )
             .on_conflict_do_nothing(index_elements=["command_id"])
         )

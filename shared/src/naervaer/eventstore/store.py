@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from naervaer.envelope import Envelope
 from naervaer.eventstore.backend import Appended, Appender, Duplicate
-from naervaer.eventstore.errors import ConcurrencyConflict
+from naervaer.eventstore.errors import ConcurrencyConflict, IdempotencyKeyReused
 from naervaer.eventstore.model import (
     AppendBatch,
     AppendResult,
@@ -75,6 +75,7 @@ class EventStore:
         expected_version: int | None,
         stream_type: str = "case",
         command_id: str | None = None,
+        command_fingerprint: str | None = None,
         correlation_id: str | None = None,
         causation_id: str | None = None,
         connection: AsyncConnection | None = None,
@@ -84,8 +85,10 @@ class EventStore:
         ``expected_version``: 0 = the stream must be new, n = it must be at exactly n, None =
         wherever it is. A mismatch raises ``ConcurrencyConflict`` and writes nothing. A
         ``command_id`` seen before writes nothing and returns the first result with
-        ``duplicate=True``. With ``connection`` the append joins the caller's transaction (in
-        a savepoint) and the caller commits; otherwise it commits its own.
+        ``duplicate=True``; when both appends carry a ``command_fingerprint`` (a hash of the
+        request) and they differ, it raises ``IdempotencyKeyReused`` instead. With
+        ``connection`` the append joins the caller's transaction (in a savepoint) and the
+        caller commits; otherwise it commits its own.
         """
         attributes: dict[str, str | int] = {
             "naervaer.service": self._service,
@@ -104,6 +107,7 @@ class EventStore:
                 expected_version=expected_version,
                 stream_type=stream_type,
                 command_id=command_id,
+                command_fingerprint=command_fingerprint,
                 correlation_id=correlation_id,
                 causation_id=causation_id,
             )
@@ -111,6 +115,22 @@ class EventStore:
             span.set_attribute("naervaer.stream_version", result.version)
             span.set_attribute("naervaer.duplicate", result.duplicate)
         return result
+
+    async def command_result(
+        self, command_id: str, *, fingerprint: str | None = None
+    ) -> AppendResult | None:
+        """The result of an earlier append of ``command_id`` (``duplicate=True``), or None.
+
+        Lets a command handler answer a retried request before deciding it again (a retry must
+        not be refused by a rule the first attempt made true). Raises ``IdempotencyKeyReused``
+        when the command was logged with another ``fingerprint``.
+        """
+        async with self._engine.connect() as conn:
+            logged = await self._reader.logged_command(conn, command_id)
+            if logged is None:
+                return None
+            _same_request(command_id, logged.fingerprint, fingerprint)
+            return await self._first_result(conn, command_id, logged.stream_id)
 
     async def read_stream(
         self, stream_id: str, *, to_version: int | None = None, as_of: datetime | None = None
@@ -143,6 +163,7 @@ class EventStore:
         expected_version: int | None,
         stream_type: str,
         command_id: str | None,
+        command_fingerprint: str | None,
         correlation_id: str | None,
         causation_id: str | None,
     ) -> AppendBatch:
@@ -165,6 +186,7 @@ class EventStore:
             tenant=tenant,
             expected_version=expected_version,
             command_id=command_id,
+            command_fingerprint=command_fingerprint,
             correlation_id=correlation_id,
             causation_id=causation_id,
             recorded_at=recorded_at.astimezone(UTC),
@@ -199,7 +221,11 @@ class EventStore:
     async def _write_on(self, conn: AsyncConnection, batch: AppendBatch) -> AppendResult:
         outcome = await self._appender.append(conn, batch)
         if isinstance(outcome, Duplicate):
-            return await self._first_result(conn, batch)
+            assert batch.command_id is not None
+            logged = await self._reader.logged_command(conn, batch.command_id)
+            if logged is not None:
+                _same_request(batch.command_id, logged.fingerprint, batch.command_fingerprint)
+            return await self._first_result(conn, batch.command_id, batch.stream_id)
         return self._result(batch, outcome)
 
     def _result(self, batch: AppendBatch, outcome: Appended) -> AppendResult:
@@ -207,13 +233,14 @@ class EventStore:
         envelopes = tuple(envelope_from_row(row, self._source) for row in rows)
         return AppendResult(batch.stream_id, outcome.version, envelopes, duplicate=False)
 
-    async def _first_result(self, conn: AsyncConnection, batch: AppendBatch) -> AppendResult:
+    async def _first_result(
+        self, conn: AsyncConnection, command_id: str, stream_id: str
+    ) -> AppendResult:
         """What the first append of a retried command returned (idempotent append)."""
-        assert batch.command_id is not None
-        envelopes = await self._reader.by_command(conn, batch.command_id)
+        envelopes = await self._reader.by_command(conn, command_id)
         if not envelopes:  # pragma: no cover - the command log and events are written together
-            version = await self._reader.version(conn, batch.stream_id)
-            return AppendResult(batch.stream_id, version, (), duplicate=True)
+            version = await self._reader.version(conn, stream_id)
+            return AppendResult(stream_id, version, (), duplicate=True)
         last = envelopes[-1]
         return AppendResult(last.streamid, last.streamversion, tuple(envelopes), duplicate=True)
 
@@ -221,6 +248,15 @@ class EventStore:
         if connection is not None:  # the savepoint was rolled back: the caller's tx is usable
             return await self._reader.version(connection, stream_id)
         return await self.stream_version(stream_id)
+
+
+def _same_request(command_id: str, logged: str | None, offered: str | None) -> None:
+    """Refuse a reused idempotency key: same command id, another request fingerprint.
+
+    Only two known fingerprints can differ: an append without one cannot be told apart.
+    """
+    if logged is not None and offered is not None and logged != offered:
+        raise IdempotencyKeyReused(command_id)
 
 
 def _is_version_clash(error: IntegrityError) -> bool:

@@ -141,6 +141,8 @@ def _command_log(metadata: MetaData) -> Table:
         Column("command_id", Text, primary_key=True),
         Column("stream_id", Text, nullable=False),
         Column("recorded_at", UtcDateTime, nullable=False),
+        # Hash of the request that carried the command: a retry must match it (idempotency).
+        Column("fingerprint", Text, nullable=True),
     )
 
 

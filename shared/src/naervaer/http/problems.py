@@ -3,7 +3,8 @@
 ``install_problem_handlers(app)`` makes each failure an ``application/problem+json`` document:
 invalid requests (422, with one ``errors`` entry per invalid value), malformed JSON (400),
 ``HTTPException`` (its own status: 404 unknown route, 405 wrong method …), ``ProblemError`` (its
-problem), the event store's ``ConcurrencyConflict`` (409) and anything unexpected (500 with a
+problem), the event store's ``ConcurrencyConflict`` (409) and ``IdempotencyKeyReused`` (422,
+``idempotency_key_reused``), and anything unexpected (500 with a
 ``trace_id`` and nothing of the exception itself). Request values are never echoed back: they may
 be health data (helseopplysninger) or national identity numbers (fødselsnummer).
 """
@@ -75,9 +76,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_failed)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(ProblemError, _problem_error)
-    conflict = _concurrency_conflict_class()
-    if conflict is not None:
-        app.add_exception_handler(conflict, _concurrency_conflict)
+    for name, handler in (
+        ("ConcurrencyConflict", _concurrency_conflict),
+        ("IdempotencyKeyReused", _idempotency_key_reused),
+    ):
+        error_class = _event_store_error(name)
+        if error_class is not None:
+            app.add_exception_handler(error_class, handler)
     app.add_middleware(UnhandledErrorMiddleware)
     use_problem_schemas(app)
 
@@ -152,6 +157,19 @@ async def _concurrency_conflict(request: Request, exc: Exception) -> Response:
     return _answer(request, problem)
 
 
+async def _idempotency_key_reused(request: Request, _exc: Exception) -> Response:
+    rule = "idempotency_key_reused"
+    problem = Problem.for_status(
+        422,
+        rule,
+        title="Idempotency key reused",
+        detail="This Idempotency-Key was first used for a request with another body. A retry "
+        "must repeat the request exactly; a new request needs a new key.",
+        rule=rule,
+    )
+    return _answer(request, problem)
+
+
 def _answer(
     request: Request, problem: Problem, headers: Mapping[str, str] | None = None
 ) -> ProblemResponse:
@@ -170,7 +188,7 @@ def _location(loc: Sequence[str | int]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def _concurrency_conflict_class() -> type[Exception] | None:
+def _event_store_error(name: str) -> type[Exception] | None:
     # naervaer.eventstore depends on nothing here, but is optional for this module: an app
     # without an event store (or a checkout before it existed) still gets its handlers.
     for module_name in ("naervaer.eventstore.errors", "naervaer.eventstore"):
@@ -180,7 +198,7 @@ def _concurrency_conflict_class() -> type[Exception] | None:
             if exc.name is None or not module_name.startswith(exc.name):
                 raise  # a missing dependency inside the event store is a real error
             continue
-        candidate = getattr(module, "ConcurrencyConflict", None)
+        candidate = getattr(module, name, None)
         if isinstance(candidate, type) and issubclass(candidate, Exception):
             return candidate
     return None

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from case_service.adapters.streams import Write, append_pending, earlier_result
 from case_service.domain.case import Case
 from case_service.domain.errors import CaseNotFound
 from naervaer.contracts import CONTRACTS
 from naervaer.contracts.case import CaseOpened
-from naervaer.eventstore import EventStore, NewEvent
+from naervaer.eventstore import EventStore
 
 
 @dataclass(frozen=True)
@@ -46,23 +49,26 @@ class CaseRepository:
         return StoredCase(case, envelopes[0].tenant, case.opened)
 
     async def save(
-        self, case: Case, tenant: str, *, command_id: str | None, correlation_id: str | None
+        self, case: Case, write: Write, *, connection: AsyncConnection | None = None
     ) -> CaseVersion:
-        events = [
-            NewEvent(
-                type=CONTRACTS.type_of(event).name,
-                data=event,
-                schema_version=CONTRACTS.type_of(event).version,
-            )
-            for event in case.pending
-        ]
-        result = await self.store.append(
+        """Append the case's pending events at the version it was loaded at."""
+        assert case.tenant is not None
+        if not case.pending:  # the command changed nothing (e.g. a consent that stands)
+            return CaseVersion(case.case_id, case.version)
+        result = await append_pending(
+            self.store,
             case.case_id,
-            events,
-            tenant=tenant,
+            case.pending,
+            stream_type="case",
+            tenant=case.tenant,
             expected_version=case.version,
-            command_id=command_id,
-            correlation_id=correlation_id,
+            write=write,
+            connection=connection,
         )
         case.pending.clear()
         return CaseVersion(result.stream_id, result.version, result.duplicate)
+
+    async def earlier(self, write: Write) -> CaseVersion | None:
+        """What a retried request (same Idempotency-Key) wrote the first time, if anything."""
+        result = await earlier_result(self.store, write)
+        return None if result is None else CaseVersion(result.stream_id, result.version, True)

@@ -1,15 +1,30 @@
-"""FastAPI dependencies of the case API."""
+"""FastAPI dependencies of the case API: handlers, the command's meta, the diagnosis guard."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+import structlog
+from fastapi import Depends, Header, Path, Request, Response
 
-from case_service.adapters.repository import CaseRepository
-from case_service.app.commands import CommandMeta
+from case_service.adapters.repository import CaseRepository, CaseVersion
+from case_service.api.schemas import CaseVersionResponse
+from case_service.app.commands import CaseCommand
+from case_service.app.commands.base import ID_PATTERN
 from case_service.app.handlers import Handlers
-from naervaer.auth.fastapi import CurrentPrincipal
+from case_service.app.meta import CommandMeta
+from case_service.domain.errors import CaseNotFound
+from naervaer.auth.fastapi import CurrentPrincipal, authorize
+from naervaer.auth.policy import TENANT_MISMATCH, Decision
+from naervaer.auth.principal import Principal
+from naervaer.http.problems import InvalidParam, Problem, ProblemError
+from naervaer.privacy import find_diagnosis
+
+DIAGNOSIS_NOT_ALLOWED = "diagnosis_not_allowed"
+
+PathId = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)]
 
 
 def _handlers(request: Request) -> Handlers:
@@ -18,24 +33,141 @@ def _handlers(request: Request) -> Handlers:
 
 
 def _cases(request: Request) -> CaseRepository:
-    cases: CaseRepository = request.app.state.handlers.cases
-    return cases
+    return _handlers(request).cases
+
+
+async def refuse_diagnosis(request: Request, _principal: CurrentPrincipal) -> None:
+    """No write body may carry a diagnosis, at any depth (function, not diagnosis).
+
+    Runs after authentication and before the body is validated, so a diagnosis is refused
+    as such even where the body is otherwise invalid. Malformed JSON is left to FastAPI (400).
+    """
+    body = await request.body()
+    if not body:
+        return
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return
+    finding = find_diagnosis(document)
+    if finding is None:
+        return
+    location = "#" + finding.pointer
+    problem = Problem.for_status(
+        422,
+        DIAGNOSIS_NOT_ALLOWED,
+        title="Diagnosis data is not allowed",
+        detail=finding.explanation,
+        rule=DIAGNOSIS_NOT_ALLOWED,
+        errors=[InvalidParam(location=location, message=finding.explanation, type=finding.reason)],
+    )
+    raise ProblemError(problem)
 
 
 def _meta(
+    request: Request,
     principal: CurrentPrincipal,
     idempotency_key: Annotated[
         str | None,
         Header(
+            min_length=1,
             max_length=200,
-            description="A retried request with the same key returns the first response.",
+            description="A retried request with the same key and body returns the first "
+            "response and writes nothing; the same key with another body is refused (422).",
         ),
     ] = None,
-    x_correlation_id: Annotated[str | None, Header(max_length=200)] = None,
+    if_match: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description='The version the change is based on, as the ETag (`"3"`) or a bare '
+            "number: a stale version answers 412. Without it the write is checked against the "
+            "version the service loaded, so a concurrent change answers 409.",
+        ),
+    ] = None,
 ) -> CommandMeta:
-    return CommandMeta(principal, idempotency_key, x_correlation_id)
+    async def gate(
+        decision: Decision,
+        *,
+        operation: str,
+        resource: str,
+        resource_id: str,
+        case_id: str | None = None,
+    ) -> None:
+        await authorize_case(
+            request,
+            principal,
+            decision,
+            operation=operation,
+            resource=resource,
+            resource_id=resource_id,
+            case_id=case_id,
+        )
+
+    return CommandMeta(
+        principal=principal,
+        authorize=gate,
+        route=f"{request.method} {request.url.path}",
+        idempotency_key=idempotency_key,
+        if_match=if_match,
+        correlation_id=structlog.contextvars.get_contextvars().get("correlation_id"),
+    )
+
+
+async def authorize_case(
+    request: Request,
+    principal: Principal,
+    decision: Decision,
+    *,
+    operation: str,
+    resource: str,
+    resource_id: str,
+    case_id: str | None = None,
+) -> None:
+    """``authorize``, answering for another tenant's case exactly as for an unknown one.
+
+    The shared 404 across tenants already hides the case; matching the unknown-case problem
+    word for word leaves nothing to tell the two apart.
+    """
+    try:
+        await authorize(
+            request,
+            principal,
+            decision,
+            operation=operation,
+            resource=resource,
+            resource_id=resource_id,
+            case_id=case_id,
+        )
+    except ProblemError:
+        if case_id is not None and decision.reason == TENANT_MISMATCH:
+            raise CaseNotFound(f"no case {case_id}") from None
+        raise
 
 
 HandlersDep = Annotated[Handlers, Depends(_handlers)]
 CasesDep = Annotated[CaseRepository, Depends(_cases)]
 MetaDep = Annotated[CommandMeta, Depends(_meta)]
+
+
+@dataclass(frozen=True)
+class CaseCommands:
+    """Runs a case command and answers ``{"case_id", "version"}`` with the version's ETag."""
+
+    handlers: Handlers
+    meta: CommandMeta
+    response: Response
+
+    async def run(self, case_id: str, command: CaseCommand) -> CaseVersionResponse:
+        return self.answer(await self.handlers.on_case(case_id, command, self.meta))
+
+    def answer(self, result: CaseVersion) -> CaseVersionResponse:
+        self.response.headers["ETag"] = f'"{result.version}"'
+        return CaseVersionResponse(case_id=result.case_id, version=result.version)
+
+
+def _case_commands(handlers: HandlersDep, meta: MetaDep, response: Response) -> CaseCommands:
+    return CaseCommands(handlers, meta, response)
+
+
+CaseCommandsDep = Annotated[CaseCommands, Depends(_case_commands)]

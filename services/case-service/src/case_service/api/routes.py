@@ -1,4 +1,8 @@
-"""Routes of the case API (port 8001)."""
+"""Routes of the case API (port 8001): open a case, read it, and its lifecycle commands.
+
+The other commands live beside this module by theme (sick leave, follow-up, measures); the
+employer's own records (employees, case policy) in ``record_routes``.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +10,53 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from case_service.adapters.repository import StoredCase
-from case_service.api.deps import CasesDep, HandlersDep, MetaDep
+from case_service.api.deps import (
+    CaseCommandsDep,
+    CasesDep,
+    HandlersDep,
+    MetaDep,
+    authorize_case,
+    refuse_diagnosis,
+)
+from case_service.api.examples import example
+from case_service.api.problems import COMMAND_RESPONSES, responses
 from case_service.api.schemas import (
     CaseResponse,
     CaseVersionResponse,
     EventResponse,
     EventsResponse,
-    OpenCaseRequest,
 )
-from case_service.app.commands import OpenCase
-from naervaer.auth.fastapi import CurrentPrincipal, authorize
-from naervaer.auth.policy import CaseRef, can_read_case
-from naervaer.http.problems import PROBLEM_RESPONSES
+from case_service.app.access import case_ref
+from case_service.app.commands import (
+    CloseCase,
+    OpenCase,
+    ReassignManager,
+    ReopenCase,
+    ReturnToWork,
+    WaiveObligation,
+)
+from naervaer.auth.fastapi import CurrentPrincipal
+from naervaer.auth.policy import can_read_case
 
-router = APIRouter(prefix="/v1/cases", tags=["cases"])
+router = APIRouter(prefix="/v1/cases", tags=["cases"], dependencies=[Depends(refuse_diagnosis)])
 
 
 @router.post(
     "",
     status_code=201,
-    response_model=CaseVersionResponse,
-    responses={k: PROBLEM_RESPONSES[k] for k in (400, 401, 403, 409, 422)},
+    responses=responses(400, 401, 403, 409, 422),
     summary="Open a case on the first day of absence",
 )
 async def open_case(
-    body: OpenCaseRequest, handlers: HandlersDep, meta: MetaDep, response: Response
+    body: Annotated[OpenCase, example(OpenCase)],
+    handlers: HandlersDep,
+    meta: MetaDep,
+    response: Response,
 ) -> CaseVersionResponse:
-    command = OpenCase(case_id=str(uuid.uuid4()), **body.model_dump())
-    result = await handlers.open_case(command, meta)
+    result = await handlers.open_case(str(uuid.uuid4()), body, meta)
     response.headers["Location"] = f"/v1/cases/{result.case_id}"
     response.headers["ETag"] = f'"{result.version}"'
     return CaseVersionResponse(case_id=result.case_id, version=result.version)
@@ -44,8 +64,7 @@ async def open_case(
 
 @router.get(
     "/{case_id}",
-    response_model=CaseResponse,
-    responses={k: PROBLEM_RESPONSES[k] for k in (401, 403, 404, 422)},
+    responses=responses(401, 403, 404, 422),
     summary="The case's current state, or its state as of a point in time",
 )
 async def get_case(
@@ -66,7 +85,7 @@ async def get_case(
         tenant=stored.tenant,
         status=case.status,
         employee_id=opened.employee_id,
-        manager_id=opened.manager_id,
+        manager_id=case.manager_id or opened.manager_id,
         org_unit=opened.org_unit,
         first_absence_day=opened.first_absence_day,
     )
@@ -74,8 +93,7 @@ async def get_case(
 
 @router.get(
     "/{case_id}/events",
-    response_model=EventsResponse,
-    responses={k: PROBLEM_RESPONSES[k] for k in (401, 403, 404)},
+    responses=responses(401, 403, 404),
     summary="The case's history: every event, oldest first",
 )
 async def get_case_events(
@@ -99,23 +117,70 @@ async def get_case_events(
     )
 
 
+@router.post(
+    "/{case_id}/reassign-manager",
+    responses=COMMAND_RESPONSES,
+    summary="Hand the case to a new nearest manager (nærmeste leder)",
+)
+async def reassign_manager(
+    case_id: str,
+    body: Annotated[ReassignManager, example(ReassignManager)],
+    commands: CaseCommandsDep,
+) -> CaseVersionResponse:
+    return await commands.run(case_id, body)
+
+
+@router.post(
+    "/{case_id}/return-to-work",
+    responses=COMMAND_RESPONSES,
+    summary="Record the return to work (friskmelding), full or partial",
+)
+async def return_to_work(
+    case_id: str, body: Annotated[ReturnToWork, example(ReturnToWork)], commands: CaseCommandsDep
+) -> CaseVersionResponse:
+    return await commands.run(case_id, body)
+
+
+@router.post("/{case_id}/close", responses=COMMAND_RESPONSES, summary="Close the case")
+async def close_case(
+    case_id: str, body: Annotated[CloseCase, example(CloseCase)], commands: CaseCommandsDep
+) -> CaseVersionResponse:
+    return await commands.run(case_id, body)
+
+
+@router.post(
+    "/{case_id}/reopen",
+    responses=COMMAND_RESPONSES,
+    summary="Reopen a closed case for a new absence within 16 days of the last",
+)
+async def reopen_case(
+    case_id: str, body: Annotated[ReopenCase, example(ReopenCase)], commands: CaseCommandsDep
+) -> CaseVersionResponse:
+    return await commands.run(case_id, body)
+
+
+@router.post(
+    "/{case_id}/obligation-waivers",
+    responses=COMMAND_RESPONSES,
+    summary="Waive an obligation of the deadline timeline (HR)",
+)
+async def waive_obligation(
+    case_id: str,
+    body: Annotated[WaiveObligation, example(WaiveObligation)],
+    commands: CaseCommandsDep,
+) -> CaseVersionResponse:
+    return await commands.run(case_id, body)
+
+
 async def _authorise_read(
     request: Request, principal: CurrentPrincipal, stored: StoredCase
 ) -> None:
-    opened = stored.opened
-    ref = CaseRef(
-        tenant=stored.tenant,
-        case_id=opened.case_id,
-        employee_id=opened.employee_id,
-        manager_id=opened.manager_id,
-        org_unit=opened.org_unit,
-    )
-    await authorize(
+    await authorize_case(
         request,
         principal,
-        can_read_case(principal, ref),
+        can_read_case(principal, case_ref(stored.case)),
         operation="read",
         resource="case",
-        resource_id=opened.case_id,
-        case_id=opened.case_id,
+        resource_id=stored.case.case_id,
+        case_id=stored.case.case_id,
     )

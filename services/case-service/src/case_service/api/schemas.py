@@ -1,43 +1,39 @@
-"""Request and response bodies of the case API (the contract HR suites call)."""
+"""Response bodies of the case API (request bodies are the commands, ``app.commands``)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-_ID = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")
-
-
-class OpenCaseRequest(BaseModel):
-    """Open a case (sykefraværstilfelle) on the first day of absence."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "employee_id": "emp-1001",
-                    "manager_id": "mgr-17",
-                    "org_unit": "warehouse-north",
-                    "first_absence_day": "2026-01-05",
-                    "began_with": "sick_note",
-                }
-            ]
-        },
-    )
-
-    employee_id: str = _ID
-    manager_id: str = _ID
-    org_unit: str = Field(min_length=1, max_length=128)
-    first_absence_day: date
-    began_with: Literal["self_certification", "sick_note"] = "sick_note"
+from naervaer.contracts.tenant import QuotaBreach, SelfCertificationQuota
 
 
 class CaseVersionResponse(BaseModel):
+    """The case a command changed and the version it reached (also the ``ETag``)."""
+
     case_id: str
     version: int
+
+
+class EmployeeVersionResponse(BaseModel):
+    """The employee record a command changed and the version it reached (the ``ETag``)."""
+
+    employee_id: str
+    version: int
+
+
+class CasePolicyResponse(BaseModel):
+    """The tenant's case policy; version 0 means the defaults (never set)."""
+
+    tenant: str
+    version: int
+    self_certification_quota: SelfCertificationQuota
+    quota_breach: QuotaBreach
+    max_days_each: int = Field(description="Calendar days a self-certification may cover.")
+    max_times: int | None = Field(description="Self-certifications allowed in 12 months.")
+    max_days_total: int | None = Field(description="Self-certified days allowed in 12 months.")
 
 
 class CaseResponse(BaseModel):
@@ -46,7 +42,7 @@ class CaseResponse(BaseModel):
     tenant: str
     status: str
     employee_id: str
-    manager_id: str
+    manager_id: str = Field(description="The current nearest manager.")
     org_unit: str
     first_absence_day: date
 

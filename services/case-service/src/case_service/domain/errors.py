@@ -1,4 +1,9 @@
-"""Broken domain rules: each names the rule, so the API can say precisely what was refused."""
+"""Broken domain rules: each names its rule, so the API can say precisely what was refused.
+
+The rule becomes the problem type (``urn:naervaer:problem:<rule>``); ``status`` is the HTTP
+status the API answers with: 422 for a broken rule, 404 for an unknown part of the case and
+409 for a change based on a stale version.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,30 @@ from __future__ import annotations
 class DomainError(Exception):
     """A command the rules of the domain refuse."""
 
-    rule: str = "domain_rule"
+    status: int = 422
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, rule: str, detail: str) -> None:
         super().__init__(detail)
+        self.rule = rule
         self.detail = detail
 
 
-class CaseAlreadyOpened(DomainError):
-    rule = "case_already_opened"
+class RuleBroken(DomainError):
+    """The command breaks a rule of sick-leave follow-up (422)."""
 
 
-class CaseNotFound(DomainError):
-    rule = "case_not_found"
+class NotFound(DomainError):
+    """The command names a case, sick note, meeting … that does not exist (404)."""
+
+    status = 404
+
+
+class StaleVersion(DomainError):
+    """The command was based on a version that is no longer the current one (409)."""
+
+    status = 409
+
+
+class CaseNotFound(NotFound):
+    def __init__(self, detail: str) -> None:
+        super().__init__("case_not_found", detail)
