@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from deadline_service.adapters.tables import case_starts
+from deadline_service.adapters.tables import cases as deadline_cases
 from document_service.adapters.tables import audit_entries
 from naervaer.testing.pytest_plugin import temporary_database
 from notification_service.adapters.tables import case_parties
@@ -62,7 +62,7 @@ async def test_a_command_reaches_every_consumer_once_in_one_trace(platform: Plat
     case_id = response.json()["case_id"]
 
     for service, table in (
-        ("deadline", case_starts),
+        ("deadline", deadline_cases),
         ("notification", case_parties),
         ("document", audit_entries),
     ):

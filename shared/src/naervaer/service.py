@@ -6,8 +6,9 @@ point group; the CLI finds them there (the shared library never imports a servic
 
 from __future__ import annotations
 
+import asyncio
 import importlib.metadata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,7 @@ class ServiceContext:
     store: EventStore | None
 
     def topic(self, name: str) -> str:
+        """The full Kafka topic name of ``name`` (e.g. case-events)."""
         return f"{self.platform.topic_prefix}{name}"
 
 
@@ -51,6 +53,10 @@ class Wiring:
     state: Mapping[str, object] = field(default_factory=dict)
     # called with the app, e.g. to add the service's own exception handlers
     install: Sequence[Callable[[FastAPI], None]] = ()
+    # long-running tasks by name, started with the app and given the stop event (e.g. timers)
+    background: Mapping[str, Callable[[asyncio.Event], Awaitable[None]]] = field(
+        default_factory=dict
+    )
 
 
 @dataclass(frozen=True)

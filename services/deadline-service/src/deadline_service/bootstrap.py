@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
-from deadline_service.adapters.projections import CaseStartProjection
-from deadline_service.adapters.tables import consumers, metadata
-from deadline_service.config import DeadlineServiceSettings
+from deadline_service.adapters.projection import TimelineProjection
+from deadline_service.adapters.scheduler import DeadlineScheduler
+from deadline_service.adapters.tables import consumers, event_store, metadata
+from deadline_service.api.dev_clock import dev_router
+from deadline_service.api.routes import router
+from deadline_service.app.queries import TimelineQueries
+from deadline_service.config import DeadlineServiceSettings, Policies
 from naervaer.migrations import migrations_dir
 from naervaer.service import ServiceContext, ServiceSpec, Wiring, subscribe
 
 
 def wire(context: ServiceContext) -> Wiring:
-    case_starts = CaseStartProjection()
+    settings = context.settings
+    assert isinstance(settings, DeadlineServiceSettings)
+    assert context.store is not None
+    policies = Policies(settings.tenant_policies)
+    timeline = TimelineProjection(policies)
+    scheduler = DeadlineScheduler(
+        context.engine,
+        context.store,
+        context.clock,
+        zone=settings.zone,
+        poll_interval_s=settings.scheduler_poll_interval_s,
+    )
+    routers = [router]
+    if context.platform.environment != "production":
+        routers.append(dev_router)
     return Wiring(
-        subscriptions=[subscribe(case_starts, context.topic("case-events"))],
-        projections=[case_starts],
+        routers=routers,
+        subscriptions=[subscribe(timeline, context.topic("case-events"))],
+        projections=[timeline],
+        state={
+            "queries": TimelineQueries(context.engine, policies, context.clock, settings.zone),
+            "scheduler": scheduler,
+            "clock": context.clock,
+        },
+        background={"deadline-scheduler": scheduler.run},
     )
 
 
@@ -21,12 +46,15 @@ SERVICE = ServiceSpec(
     name="deadline-service",
     key="deadline",
     title="Nærvær deadline service",
-    description="The legal obligation timeline of every case, projected from its events.",
+    description="The legal obligation timeline of every case (frister), projected from its "
+    "events, with reminders as deadline events before, on and after each due date.",
     default_port=8002,
     settings_cls=DeadlineServiceSettings,
     metadata=metadata,
     migrations_dir=migrations_dir(__file__),
     wire=wire,
+    event_store=event_store,
     consumer_tables=consumers,
+    publishes=("deadline-events",),
     consumes=("case-events",),
 )

@@ -1,0 +1,30 @@
+"""Counting days the way NAV counts them (see RULES.md, "Counting conventions")."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+
+DAY = timedelta(days=1)
+
+
+def within_weeks(start: date, weeks: int) -> date:
+    """The last day of week ``weeks`` counted from ``start``: S + 7·N - 1 (isaktivitetskrav)."""
+    return start + timedelta(days=7 * weeks - 1)
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus calendar months; the 31st of a shorter month becomes its last day."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def years_before(day: date, years: int) -> date:
+    """The same date ``years`` earlier (29 February falls back to the 28th)."""
+    return add_months(day, -12 * years)
+
+
+def is_weekday(day: date) -> bool:
+    """Monday to Friday (public holidays are not special: they do not move legal deadlines)."""
+    return day.weekday() < 5

@@ -1,0 +1,128 @@
+"""Fixtures of the deadline service's tests: its database on SQLite and PostgreSQL, and a case
+event log to feed it (a stand-in for the case service's event store)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import MetaData, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from deadline_service.adapters.projection import TimelineProjection
+from deadline_service.adapters.tables import event_store, metadata
+from deadline_service.bootstrap import SERVICE
+from deadline_service.config import Policies
+from naervaer.contracts import CONTRACTS
+from naervaer.db import DatabaseTarget, create_engine, normalise_url
+from naervaer.envelope import Envelope
+from naervaer.eventstore import EventStore, NewEvent, event_store_tables
+from naervaer.migrations import upgrade
+from naervaer.testing.pytest_plugin import temporary_database
+
+
+@dataclass
+class FakeClock:
+    """A clock the test moves by hand (settable, like the development clock)."""
+
+    moment: datetime
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def set(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def advance(self, days: int) -> None:
+        self.moment += timedelta(days=days)
+
+
+@dataclass
+class CaseLog:
+    """The case events the deadline service consumes, in an event store of their own."""
+
+    store: EventStore
+    engine: AsyncEngine
+
+    async def append(self, case_id: str, payloads: Iterable[Any], tenant: str = "acme") -> None:
+        for payload in payloads:
+            name = CONTRACTS.type_of(payload).name
+            await self.store.append(
+                case_id, [NewEvent(name, payload)], tenant=tenant, expected_version=None
+            )
+
+    async def envelopes(self) -> list[Envelope]:
+        return await self.store.read_all(0, 100_000)
+
+
+@pytest.fixture
+async def case_log(tmp_path: Path) -> AsyncIterator[CaseLog]:
+    tables_metadata = MetaData()
+    tables = event_store_tables(tables_metadata)
+    engine = create_engine(DatabaseTarget(f"sqlite+aiosqlite:///{tmp_path / 'case.db'}", None))
+    async with engine.begin() as conn:
+        await conn.run_sync(tables_metadata.create_all)
+    store = EventStore(engine, tables, source="/case-service", outbox_topic=None)
+    yield CaseLog(store, engine)
+    await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def deadline_engine(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[AsyncEngine]:
+    """The deadline service's database, migrated, on each backend."""
+    if request.param == "sqlite":
+        target = DatabaseTarget(f"sqlite+aiosqlite:///{tmp_path / 'deadline.db'}", None)
+        async for engine in _migrated(target):
+            yield engine
+        return
+    async with temporary_database(request.getfixturevalue("postgres_url")) as url:
+        async for engine in _migrated(DatabaseTarget(normalise_url(url), "deadline_service")):
+            yield engine
+
+
+async def _migrated(target: DatabaseTarget) -> AsyncIterator[AsyncEngine]:
+    await upgrade(SERVICE, target)
+    engine = create_engine(target)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def deadline_store(engine: AsyncEngine, clock: FakeClock | None = None) -> EventStore:
+    return EventStore(
+        engine,
+        event_store,
+        source="/deadline-service",
+        outbox_topic=None,
+        clock=(clock or FakeClock(datetime.now(UTC))).now,
+    )
+
+
+async def project(
+    engine: AsyncEngine, envelopes: Iterable[Envelope], policies: Policies | None = None
+) -> TimelineProjection:
+    """Apply ``envelopes`` one transaction each, as the consumer does."""
+    projection = TimelineProjection(policies or Policies())
+    for envelope in envelopes:
+        if projection.event_types is None or envelope.type in projection.event_types:
+            async with engine.begin() as tx:
+                await projection.handle(tx, envelope)
+    return projection
+
+
+async def snapshot(engine: AsyncEngine, *names: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the named tables, sorted: for comparing two states of the projection."""
+    found = {}
+    async with engine.connect() as conn:
+        for name in names:
+            table = metadata.tables[name]
+            rows = (await conn.execute(select(table))).all()
+            found[name] = sorted((tuple(row) for row in rows), key=repr)
+    return found
