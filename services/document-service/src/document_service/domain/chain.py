@@ -1,24 +1,48 @@
-"""The hash chain of the audit trail (revisjonsspor): each entry holds its predecessor's hash.
+"""The audit trail (revisjonsspor): what an entry holds, and the hash chain that binds them.
 
-Pure functions, no I/O: the same code writes the chain and verifies it.
+The chain itself (sealing, verification) lives in ``naervaer.dossier.chain`` so the offline
+verifier shares it; this module says what the document service records in an entry.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+from collections.abc import Mapping
 from typing import Any
 
-GENESIS = "0" * 64
+from naervaer.dossier.chain import (
+    GENESIS,
+    ChainEntry,
+    ChainHead,
+    ChainProblem,
+    ChainVerdict,
+    Seal,
+    content_hash,
+    entry_hash,
+    seal,
+    verify_chain,
+)
+
+__all__ = [
+    "GENESIS",
+    "ChainEntry",
+    "ChainHead",
+    "ChainProblem",
+    "ChainVerdict",
+    "Seal",
+    "content_hash",
+    "entry_content",
+    "entry_hash",
+    "seal",
+    "verify_chain",
+]
 
 
-def content_hash(content: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of an entry's content (sorted keys, no spaces)."""
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def entry_content(
+    *, kind: str, source_id: str, case_id: str | None, data: Mapping[str, Any]
+) -> dict[str, Any]:
+    """An entry's sealed content: what happened (``kind``), its unique source and its data.
 
-
-def entry_hash(*, tenant: str, sequence: int, previous_hash: str, content_digest: str) -> str:
-    """The hash that binds an entry to its place in its tenant's chain."""
-    material = f"{tenant}\n{sequence}\n{previous_hash}\n{content_digest}"
-    return hashlib.sha256(material.encode()).hexdigest()
+    ``source_id`` makes an entry unique per tenant (``event:<id>``, ``document:<id>:v<n>`` …):
+    a redelivered event or a retried request finds its entry already there.
+    """
+    return {"kind": kind, "source_id": source_id, "case_id": case_id, "data": dict(data)}

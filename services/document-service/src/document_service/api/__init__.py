@@ -1,0 +1,1 @@
+"""The document API (port 8004)."""

@@ -1,0 +1,1 @@
+"""Use cases of the document service: recording case events, signing, attachments, dossiers."""

@@ -1,0 +1,34 @@
+"""This service's own access records (innsynslogg) go straight into its audit trail."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from document_service.adapters.audit_log import AuditLog
+from naervaer.auth.access import ACCESS_RECORDED, AccessRecord, AccessRecorder
+
+
+class AuditedAccess:
+    """An access recorder: seal the record, then hand it on (log line, or publication)."""
+
+    def __init__(
+        self, engine: AsyncEngine, audit: AuditLog, forward: AccessRecorder | None
+    ) -> None:
+        self._engine = engine
+        self._audit = audit
+        self._forward = forward
+
+    async def __call__(self, record: AccessRecord) -> None:
+        async with self._engine.begin() as tx:
+            await self._audit.append(
+                tx,
+                tenant=record.tenant,
+                kind=ACCESS_RECORDED,
+                source_id=f"access:{uuid.uuid4()}",
+                case_id=record.case_id,
+                data=record.model_dump(mode="json", exclude_none=True),
+            )
+        if self._forward is not None:
+            await self._forward(record)

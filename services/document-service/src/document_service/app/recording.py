@@ -1,0 +1,183 @@
+"""Recording what happens to a case: every case event and access record enters the audit trail,
+and the events that make documents store a new version (with its signatures requested).
+
+Each handler runs in the consumer's transaction together with its inbox row: a redelivered
+event is skipped by the inbox, and would find its audit entry and version there anyway.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from document_service.adapters import documents as repo
+from document_service.adapters.audit_log import AuditLog, wall_clock
+from document_service.adapters.parties import CaseRecord, apply_party_event, case_record
+from document_service.app.publishing import DocumentEvents
+from document_service.domain.documents import RenderedVersion, SourceEvent, render, target_of
+from document_service.domain.signing import missing_roles
+from naervaer.auth.access import AccessRecord
+from naervaer.contracts import CONTRACTS
+from naervaer.contracts.document import (
+    DocumentSignaturesMissing,
+    DocumentVersionStored,
+    MissingSignature,
+    PartyRole,
+)
+from naervaer.dossier import layout
+from naervaer.envelope import Envelope
+from naervaer.registry import UnknownEventType
+
+SERVICE_SOURCE = "/document-service"
+
+
+class Recorder:
+    """The handlers of the document service's subscriptions."""
+
+    def __init__(self, audit: AuditLog, events: DocumentEvents) -> None:
+        self.audit = audit
+        self.events = events
+
+    async def case_event(self, tx: AsyncConnection, envelope: Envelope) -> None:
+        """Seal the case event, keep the parties, and store the document version it makes."""
+        await self.audit.append(
+            tx,
+            tenant=envelope.tenant,
+            kind=envelope.type,
+            source_id=layout.event_source_id(str(envelope.id)),
+            case_id=envelope.streamid,
+            data=envelope.model_dump(mode="json", exclude_none=True),
+        )
+        await apply_party_event(tx, envelope)
+        await self._store_document(tx, envelope)
+        if envelope.type == "case.manager_reassigned":
+            await self._ask_new_manager(tx, envelope)
+
+    async def access_record(self, tx: AsyncConnection, envelope: Envelope) -> None:
+        """Seal an access record (innsynslogg) another service published."""
+        if envelope.source == SERVICE_SOURCE:
+            return  # this service seals its own access records as they happen
+        record = CONTRACTS.payload(envelope)
+        if not isinstance(record, AccessRecord):
+            raise TypeError(f"{envelope.type} on the access-events topic is not an access record")
+        await self.audit.append(
+            tx,
+            tenant=record.tenant,
+            kind=envelope.type,
+            source_id=layout.event_source_id(str(envelope.id)),
+            case_id=record.case_id,
+            data=record.model_dump(mode="json", exclude_none=True),
+        )
+
+    async def _store_document(self, tx: AsyncConnection, envelope: Envelope) -> None:
+        source = _source_event(envelope)
+        target = None if source is None else target_of(source)
+        if source is None or target is None:
+            return
+        document_id = target.document_id(source.tenant, source.case_id)
+        if await repo.made_from(tx, document_id, source.event_id):
+            return
+        latest, previous = await repo.latest_body(tx, document_id)
+        rendered = render(source, target, version=latest + 1, previous=previous or None)
+        await repo.store_version(tx, rendered, source, wall_clock())
+        await self.audit.append(
+            tx,
+            tenant=source.tenant,
+            kind=layout.VERSION_STORED,
+            source_id=f"document:{document_id}:v{rendered.version}",
+            case_id=source.case_id,
+            data=_sealed_version(rendered, source),
+        )
+        case = await case_record(tx, source.case_id)
+        stored = _version_stored(rendered, source)
+        missing = _missing(rendered, source.case_id, case)
+        await self.events.publish(
+            tx, tenant=source.tenant, document_id=document_id, events=[stored, missing]
+        )
+
+    async def _ask_new_manager(self, tx: AsyncConnection, envelope: Envelope) -> None:
+        """Documents still waiting for the manager now wait for the new manager."""
+        case = await case_record(tx, envelope.streamid)
+        if case is None:
+            return
+        for document in await repo.case_documents(tx, case.tenant, case.case_id):
+            latest = await repo.version(tx, document.document_id, document.latest_version)
+            if latest is None:
+                continue
+            decided = {
+                d.role: d for d in await repo.decisions(tx, latest.document_id, latest.version)
+            }
+            missing = missing_roles(latest.required_roles, decided)
+            if "manager" in missing:
+                reminder = DocumentSignaturesMissing(
+                    case_id=case.case_id,
+                    document_id=latest.document_id,
+                    kind=document.kind,
+                    version=latest.version,
+                    document_hash=latest.document_hash,
+                    missing=[_party(role, case) for role in missing],
+                )
+                await self.events.publish(
+                    tx, tenant=case.tenant, document_id=latest.document_id, events=[reminder]
+                )
+
+
+def _source_event(envelope: Envelope) -> SourceEvent | None:
+    """The event with its payload validated (and upcast) by the contract; None if unknown."""
+    try:
+        payload = CONTRACTS.payload(envelope)
+    except UnknownEventType:
+        return None
+    return SourceEvent(
+        event_id=str(envelope.id),
+        event_type=envelope.type,
+        recorded_at=envelope.time,
+        tenant=envelope.tenant,
+        case_id=envelope.streamid,
+        data=payload.model_dump(mode="json"),
+    )
+
+
+def _sealed_version(rendered: RenderedVersion, source: SourceEvent) -> dict[str, Any]:
+    return {
+        "document_id": rendered.document_id,
+        "version": rendered.version,
+        "document_kind": rendered.kind,
+        "title": rendered.title,
+        "document_hash": rendered.document_hash,
+        "produced_by_event_id": source.event_id,
+        "required_roles": list(rendered.required_roles),
+    }
+
+
+def _version_stored(rendered: RenderedVersion, source: SourceEvent) -> DocumentVersionStored:
+    return DocumentVersionStored(
+        case_id=source.case_id,
+        document_id=rendered.document_id,
+        kind=rendered.kind,
+        title=rendered.title,
+        version=rendered.version,
+        document_hash=rendered.document_hash,
+        produced_by_event_id=source.event_id,
+        produced_by_event_type=source.event_type,
+        required_roles=list(rendered.required_roles),
+    )
+
+
+def _missing(
+    rendered: RenderedVersion, case_id: str, case: CaseRecord | None
+) -> DocumentSignaturesMissing:
+    """Nobody has signed a new version yet: every required role is missing."""
+    return DocumentSignaturesMissing(
+        case_id=case_id,
+        document_id=rendered.document_id,
+        kind=rendered.kind,
+        version=rendered.version,
+        document_hash=rendered.document_hash,
+        missing=[_party(role, case) for role in rendered.required_roles],
+    )
+
+
+def _party(role: PartyRole, case: CaseRecord | None) -> MissingSignature:
+    return MissingSignature(role=role, party_id=None if case is None else case.parties.holder(role))
