@@ -1,0 +1,1 @@
+"""Use cases: deciding on messages (in the consumers' transactions) and delivering them."""
