@@ -158,9 +158,7 @@ async def test_compose_creates_every_topic_the_services_use(
 ) -> None:
     needed: set[str] = set()
     for runtime in runtimes.values():
-        prefix = runtime.platform.topic_prefix
-        needed |= {prefix + name for name in (*runtime.spec.publishes, *runtime.spec.consumes)}
-        needed |= {runtime.dead_letter_topic(s) for s in runtime.wiring.subscriptions}
+        needed |= set(runtime.topics())
     script = " ".join(compose["services"]["kafka-topics"]["command"])
 
     assert set(re.findall(r"naervaer\.[\w.-]+", script)) == needed

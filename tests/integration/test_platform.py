@@ -42,16 +42,13 @@ async def platform(
             yield hosted
 
 
-async def _count(platform: Platform, service: str, table, case_id: str) -> int:  # type: ignore[no-untyped-def]
+async def _count(platform: Platform, service: str, table, case_id: str, **where: str) -> int:  # type: ignore[no-untyped-def]
     engine = platform.runtimes[service].engine
+    query = select(func.count()).select_from(table).where(table.c.case_id == case_id)
+    for column, value in where.items():
+        query = query.where(table.c[column] == value)
     async with engine.connect() as connection:
-        return int(
-            (
-                await connection.execute(
-                    select(func.count()).select_from(table).where(table.c.case_id == case_id)
-                )
-            ).scalar_one()
-        )
+        return int((await connection.execute(query)).scalar_one())
 
 
 async def test_a_command_reaches_every_consumer_once_in_one_trace(platform: Platform) -> None:
@@ -61,14 +58,14 @@ async def test_a_command_reaches_every_consumer_once_in_one_trace(platform: Plat
     assert response.status_code == 201, response.text
     case_id = response.json()["case_id"]
 
-    for service, table in (
-        ("deadline", deadline_cases),
-        ("notification", case_parties),
-        ("document", audit_entries),
+    for service, table, where in (
+        ("deadline", deadline_cases, {}),
+        ("notification", case_parties, {}),
+        ("document", audit_entries, {"kind": "case.opened"}),
     ):
 
-        async def seen(service: str = service, table=table) -> bool:  # type: ignore[no-untyped-def]
-            return await _count(platform, service, table, case_id) == 1
+        async def seen(service: str = service, table=table, where=where) -> bool:  # type: ignore[no-untyped-def]
+            return await _count(platform, service, table, case_id, **where) == 1
 
         await eventually(seen)
 
@@ -117,3 +114,29 @@ async def test_every_service_answers_health_and_readiness(platform: Platform) ->
             return (await client.get("/readyz")).status_code == 200
 
         await eventually(ready)
+
+
+async def test_every_read_of_a_case_lands_in_the_audit_trail(platform: Platform) -> None:
+    """Access records travel like case events: store → (outbox → Kafka | log) → audit trail."""
+    opened = await platform.clients["case"].post("/v1/cases", json=CASE, headers=platform.auth())
+    case_id = opened.json()["case_id"]
+    manager = platform.auth(role="manager", sub="mgr-1")
+    assert (await platform.clients["case"].get(f"/v1/cases/{case_id}", headers=manager)).is_success
+    stranger = platform.auth(role="manager", sub="mgr-2")
+    refused = await platform.clients["case"].get(f"/v1/cases/{case_id}", headers=stranger)
+    assert refused.status_code == 403
+
+    async def recorded() -> list[dict[str, object]]:
+        engine = platform.runtimes["document"].engine
+        query = select(audit_entries.c.content).where(
+            audit_entries.c.case_id == case_id, audit_entries.c.kind == "access.recorded"
+        )
+        async with engine.connect() as connection:
+            rows = [row.content for row in await connection.execute(query)]
+        data = [row["data"] for row in rows]
+        reads = [d for d in data if d["operation"] == "read"]
+        return data if len(reads) == 2 else []
+
+    data = await eventually(recorded)
+    reads = {(d["subject"], d["action"]) for d in data if d["operation"] == "read"}
+    assert reads == {("mgr-1", "read"), ("mgr-2", "denied")}

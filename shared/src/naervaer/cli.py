@@ -165,6 +165,35 @@ def token(
     typer.echo(mint_token(platform.data_dir, tenant=tenant, roles=role, sub=sub, ttl_s=ttl))
 
 
+@app.command()
+def verify(
+    dossier: Annotated[
+        Path, typer.Argument(help="The dossier ZIP", exists=True, dir_okay=False, readable=True)
+    ],
+    public_key: Annotated[
+        str,
+        typer.Option(
+            "--public-key",
+            help="The audit key you trust: a PEM file, a keys JSON file, or the URL of "
+            "GET /v1/audit/keys",
+        ),
+    ],
+) -> None:
+    """Check a case dossier offline: manifest hashes, chain links, signatures (exit 1: tampered)."""
+    from naervaer.dossier.trust import load_trusted_keys
+    from naervaer.dossier.verify import verify_dossier
+
+    try:
+        keys = load_trusted_keys(public_key)
+    except ValueError as exc:
+        err.print(f"cannot use the public key: {exc}")
+        raise typer.Exit(2) from exc
+    report = verify_dossier(dossier.read_bytes(), keys)
+    for line in report.lines():
+        typer.echo(line)
+    raise typer.Exit(0 if report.ok else 1)
+
+
 @clock_app.command("set")
 def clock_set(
     moment: Annotated[

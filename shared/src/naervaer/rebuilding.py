@@ -19,6 +19,7 @@ from naervaer.migrations import target_for
 from naervaer.runtime import ServiceRuntime
 from naervaer.service import ServiceSpec, discover_services, producer_of
 from naervaer.settings import PlatformSettings
+from naervaer.topics import TopicLog
 
 
 async def rebuild_service(platform: PlatformSettings, key: str) -> dict[str, int]:
@@ -64,8 +65,8 @@ async def _replay(
                 projection,
                 runtime.engine,
                 runtime.consumer_tables,
-                store,
-                topic=runtime.context_topic(topic),
+                TopicLog(store, topic),
+                topic=runtime.topic(topic),
                 progress=advance,
             )
     finally:

@@ -18,7 +18,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from naervaer.auth.access import log_access
+from naervaer.access_records import StoreAccessRecorder
+from naervaer.auth.access import AccessRecorder, log_access
 from naervaer.auth.settings import AuthSettings
 from naervaer.auth.verify import TokenVerifier
 from naervaer.clock import Clock, ControlledClock, SystemClock
@@ -31,6 +32,7 @@ from naervaer.messaging import (
     ConsumerTables,
     DeadLetterSink,
     EmbeddedLogSource,
+    EventLog,
     KafkaDeadLetterSink,
     KafkaSource,
     LocalDeadLetterSink,
@@ -40,9 +42,9 @@ from naervaer.messaging import (
 from naervaer.migrations import target_for
 from naervaer.observability.tracing import build_tracer_provider, instrument_engine
 from naervaer.outbox import KafkaPublisher, OutboxRelay
-from naervaer.service import ServiceContext, ServiceSpec, Wiring, producer_of
+from naervaer.service import ServiceContext, ServiceSpec, Wiring, producers_of
 from naervaer.settings import PlatformSettings
-from naervaer.topics import ensure_topics
+from naervaer.topics import ACCESS_EVENTS, ACCESS_STREAM_TYPE, TopicLog, ensure_topics
 
 log = structlog.get_logger("naervaer.runtime")
 
@@ -91,6 +93,7 @@ class ServiceRuntime:
         self.readiness = Readiness()
         self.readiness.add("database", self._database_ready)
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._producer_stores: dict[str, EventStore] = {}
         self.app = self._build_app()
 
     def _event_store(self) -> EventStore | None:
@@ -99,15 +102,25 @@ class ServiceRuntime:
         outbox_topic = None
         if not self.platform.embedded and self.spec.publishes:
             outbox_topic = self.topic(self.spec.publishes[0])
+        routes = {}
+        if ACCESS_EVENTS in self.spec.publishes:
+            routes[ACCESS_STREAM_TYPE] = self.topic(ACCESS_EVENTS)
         return EventStore(
             self.engine,
             self.spec.event_store,
             source=f"/{self.spec.name}",
             outbox_topic=outbox_topic,
+            topic_by_stream_type=routes,
             clock=self.clock.now,
             tracer=self.tracer_provider.get_tracer("naervaer.eventstore"),
             service=self.spec.name,
         )
+
+    def _access_recorder(self) -> AccessRecorder:
+        """Access records go out as events where the service publishes them, else to the log."""
+        if self.store is not None and ACCESS_EVENTS in self.spec.publishes:
+            return StoreAccessRecorder(self.store)
+        return log_access
 
     def topic(self, name: str) -> str:
         """The full Kafka topic name of ``name`` (e.g. case-events)."""
@@ -125,7 +138,7 @@ class ServiceRuntime:
         )
         app.state.runtime = self
         app.state.token_verifier = TokenVerifier.from_settings(AuthSettings(), self.platform)
-        app.state.access_recorder = log_access
+        app.state.access_recorder = self._access_recorder()
         for router in self.wiring.routers:
             app.include_router(router)
         for name, value in self.wiring.state.items():
@@ -158,12 +171,13 @@ class ServiceRuntime:
             yield
 
     async def _start_background(self, stack: AsyncExitStack, stop: asyncio.Event) -> None:
+        self._producer_stores.clear()  # their engines are disposed with each lifespan's stack
         publisher: KafkaPublisher | None = None
         if not self.platform.embedded:
             assert self.platform.kafka_bootstrap is not None
             await ensure_topics(
                 self.platform.kafka_bootstrap,
-                self._topics(),
+                self.topics(),
                 partitions=self.platform.kafka_partitions,
             )
             publisher = KafkaPublisher(self.platform.kafka_bootstrap, client_id=self.spec.name)
@@ -197,11 +211,13 @@ class ServiceRuntime:
         for name, work in self.wiring.background.items():
             self._spawn(name, work(stop))
 
-    def _topics(self) -> list[str]:
-        topics = [self.topic(name) for name in (*self.spec.publishes, *self.spec.consumes)]
+    def topics(self) -> list[str]:
+        """Every topic this service publishes or reads, with its dead-letter topics."""
+        topics = {self.topic(name) for name in (*self.spec.publishes, *self.spec.consumes)}
         for subscription in self.wiring.subscriptions:
-            topics.append(self.dead_letter_topic(subscription))
-        return topics
+            topics.update(subscription.topics)
+            topics.add(self.dead_letter_topic(subscription))
+        return sorted(topics)
 
     def dead_letter_topic(self, subscription: Subscription) -> str:
         return f"{self.platform.topic_prefix}{subscription.name}.dlq"
@@ -227,12 +243,15 @@ class ServiceRuntime:
                 subscription,
                 session_timeout_ms=self.platform.kafka_session_timeout_ms,
             )
-        stores: dict[str, EventStore] = {}
+        logs: dict[str, list[EventLog]] = {}
         for topic in subscription.topics:
-            producer = producer_of(topic.removeprefix(self.platform.topic_prefix), self.all_specs)
-            stores[topic] = await self._producer_store(producer, stack)
+            name = topic.removeprefix(self.platform.topic_prefix)
+            logs[topic] = [
+                TopicLog(await self._producer_store(producer, stack), name)
+                for producer in producers_of(name, self.all_specs)
+            ]
         return EmbeddedLogSource(
-            stores,
+            logs,
             subscription,
             self.engine,
             self.consumer_tables,
@@ -242,15 +261,18 @@ class ServiceRuntime:
     async def _producer_store(self, producer: ServiceSpec, stack: AsyncExitStack) -> EventStore:
         """Read access to the producing service's log: the embedded transport's 'broker'."""
         assert producer.event_store is not None
+        if producer.name in self._producer_stores:
+            return self._producer_stores[producer.name]
         engine: AsyncEngine = create_engine(target_for(producer, self.platform))
         stack.push_async_callback(engine.dispose)
-        return EventStore(
+        self._producer_stores[producer.name] = store = EventStore(
             engine,
             producer.event_store,
             source=f"/{producer.name}",
             outbox_topic=None,
             service=producer.name,
         )
+        return store
 
     def _spawn(self, name: str, work: object) -> None:
         task: asyncio.Task[None] = asyncio.create_task(work, name=f"{self.spec.name} {name}")  # type: ignore[arg-type]

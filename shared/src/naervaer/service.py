@@ -104,9 +104,18 @@ def discover_services() -> dict[str, ServiceSpec]:
     return dict(sorted(specs.items(), key=lambda kv: order.get(kv[0], len(order))))
 
 
+def producers_of(topic: str, specs: dict[str, ServiceSpec]) -> list[ServiceSpec]:
+    """The services whose event stores are the source of ``topic`` (without prefix)."""
+    producers = [spec for spec in specs.values() if topic in spec.publishes]
+    if not producers:
+        raise LookupError(f"no service publishes {topic!r}")
+    return producers
+
+
 def producer_of(topic: str, specs: dict[str, ServiceSpec]) -> ServiceSpec:
-    """The service whose event store is the source of ``topic`` (without prefix)."""
-    for spec in specs.values():
-        if topic in spec.publishes:
-            return spec
-    raise LookupError(f"no service publishes {topic!r}")
+    """The one service that publishes ``topic`` (without prefix)."""
+    producers = producers_of(topic, specs)
+    if len(producers) > 1:
+        names = ", ".join(spec.name for spec in producers)
+        raise LookupError(f"{topic!r} has several producers ({names}); expected one")
+    return producers[0]

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+
+from naervaer.envelope import Envelope
+from naervaer.eventstore import EventStore
 
 log = structlog.get_logger("naervaer.topics")
 
@@ -31,3 +35,33 @@ async def ensure_topics(
         log.info("topics created", topics=missing, partitions=partitions)
     finally:
         await admin.close()
+
+
+ACCESS_EVENTS = "access-events"
+"""The topic of access records (``access.recorded``), which several services publish."""
+ACCESS_STREAM_TYPE = "access"
+"""Stream type of access records in a service's event store; routed to ``ACCESS_EVENTS``."""
+
+
+@dataclass(frozen=True)
+class TopicLog:
+    """One producing event store seen through one topic: the embedded transport's partition.
+
+    The access-events topic carries the store's access streams only; every other topic
+    carries everything else, just as the outbox routes them (``topic_by_stream_type``).
+    """
+
+    store: EventStore
+    topic: str  # without prefix
+
+    async def read_all(self, after_position: int, limit: int, /) -> list[Envelope]:
+        if self.topic == ACCESS_EVENTS:
+            return await self.store.read_all(
+                after_position, limit, stream_types=(ACCESS_STREAM_TYPE,)
+            )
+        return await self.store.read_all(
+            after_position, limit, exclude_stream_types=(ACCESS_STREAM_TYPE,)
+        )
+
+    async def head_position(self) -> int:
+        return await self.store.head_position()

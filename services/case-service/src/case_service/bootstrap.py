@@ -21,6 +21,7 @@ from case_service.config import CaseServiceSettings
 from case_service.read_side import read_side
 from naervaer.migrations import migrations_dir
 from naervaer.service import ServiceContext, ServiceSpec, Wiring
+from naervaer.topics import ACCESS_EVENTS
 
 WRITE_ROUTERS = (
     routes.router,
@@ -67,7 +68,8 @@ SERVICE = ServiceSpec(
     wire=wire,
     event_store=event_store,
     consumer_tables=consumers,
-    publishes=("case-events",),
+    # case-events first: the outbox's topic; access records go to access-events by stream type
+    publishes=("case-events", ACCESS_EVENTS),
     # The case service reads its own topic into its read side (the case summaries).
     consumes=("case-events",),
 )

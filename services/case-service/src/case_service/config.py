@@ -11,7 +11,7 @@ from naervaer.settings import ServiceSettings
 class CaseServiceSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NAERVAER_CASE_", extra="ignore")
 
-    port: int = 8001
+    port: int = Field(default=8001, ge=0, le=65535, description="HTTP port of the case service.")
     timezone: str = Field(
         default="Europe/Oslo",
         description="The employers' calendar: which day is 'today' for what a command records.",

@@ -11,6 +11,7 @@ from deadline_service.app.queries import TimelineQueries
 from deadline_service.config import DeadlineServiceSettings, Policies
 from naervaer.migrations import migrations_dir
 from naervaer.service import ServiceContext, ServiceSpec, Wiring, subscribe
+from naervaer.topics import ACCESS_EVENTS
 
 
 def wire(context: ServiceContext) -> Wiring:
@@ -55,6 +56,7 @@ SERVICE = ServiceSpec(
     wire=wire,
     event_store=event_store,
     consumer_tables=consumers,
-    publishes=("deadline-events",),
+    # deadline-events first: the outbox's topic; access records go to access-events
+    publishes=("deadline-events", ACCESS_EVENTS),
     consumes=("case-events",),
 )

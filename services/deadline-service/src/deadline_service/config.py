@@ -31,7 +31,9 @@ class TenantPolicy(BaseModel):
 class DeadlineServiceSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NAERVAER_DEADLINE_", extra="ignore")
 
-    port: int = 8002
+    port: int = Field(
+        default=8002, ge=0, le=65535, description="HTTP port of the deadline service."
+    )
     tenant_policies: dict[str, TenantPolicy] = Field(
         default_factory=dict,
         description='Per-tenant policy values as JSON, e.g. {"acme": {"plan_to_doctor_days": 3}}'

@@ -33,6 +33,7 @@ from naervaer.migrations import target_for, upgrade
 from naervaer.runtime import ServiceRuntime
 from naervaer.service import ServiceSpec, Wiring
 from naervaer.settings import PlatformSettings, ServiceSettings
+from naervaer.topics import ACCESS_STREAM_TYPE
 
 from ..builders import CaseScript
 
@@ -152,7 +153,10 @@ class Hosted:
     async def deadline_events(self) -> Counter[tuple[str, str, str]]:
         assert self.runtime.store is not None
         found: Counter[tuple[str, str, str]] = Counter()
-        for envelope in await self.runtime.store.read_all(0, 10_000):
+        # Only the deadline streams: the store also keeps this service's access records.
+        for envelope in await self.runtime.store.read_all(
+            0, 10_000, exclude_stream_types=(ACCESS_STREAM_TYPE,)
+        ):
             data = envelope.data
             found[(data["kind"], data["stage"], data["due_date"])] += 1
         return found

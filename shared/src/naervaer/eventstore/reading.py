@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import Select, select
@@ -35,14 +36,21 @@ class EventReader:
             query = query.where(events.c.recorded_at <= as_of)
         return await self._envelopes(conn, query.order_by(events.c.stream_version))
 
-    async def log(self, conn: AsyncConnection, after_position: int, limit: int) -> list[Envelope]:
+    async def log(
+        self,
+        conn: AsyncConnection,
+        after_position: int,
+        limit: int,
+        stream_types: Collection[str] | None = None,
+        exclude_stream_types: Collection[str] = (),
+    ) -> list[Envelope]:
         events = self._tables.events
-        query = (
-            self._select()
-            .where(events.c.global_position > after_position)
-            .order_by(events.c.global_position)
-            .limit(limit)
-        )
+        query = self._select().where(events.c.global_position > after_position)
+        if stream_types is not None:
+            query = query.where(events.c.stream_type.in_(list(stream_types)))
+        if exclude_stream_types:
+            query = query.where(events.c.stream_type.not_in(list(exclude_stream_types)))
+        query = query.order_by(events.c.global_position).limit(limit)
         return await self._envelopes(conn, query)
 
     async def by_command(self, conn: AsyncConnection, command_id: str) -> list[Envelope]:

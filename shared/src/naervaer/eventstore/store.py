@@ -7,7 +7,7 @@ Reads are the same SQL on both.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -39,7 +39,8 @@ class EventStore:
     """Appends events to streams and reads them back, as CloudEvents envelopes.
 
     ``outbox_topic`` set: every appended event also gets an outbox row (for the relay to
-    publish) in the same transaction. ``clock`` stamps ``recorded_at``/``time``.
+    publish) in the same transaction; ``topic_by_stream_type`` sends the events of some stream
+    types to another topic (e.g. access records). ``clock`` stamps ``recorded_at``/``time``.
     """
 
     def __init__(
@@ -49,6 +50,7 @@ class EventStore:
         *,
         source: str,
         outbox_topic: str | None,
+        topic_by_stream_type: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] = utc_now,
         tracer: trace.Tracer | None = None,
         service: str = "unknown",
@@ -56,6 +58,7 @@ class EventStore:
         self._engine = engine
         self._source = source
         self._outbox_topic = outbox_topic
+        self._topic_by_stream_type = dict(topic_by_stream_type or {})
         self._clock = clock
         self._tracer = tracer or trace.get_tracer("naervaer.eventstore")
         self._service = service
@@ -144,10 +147,20 @@ class EventStore:
         async with self._engine.connect() as conn:
             return await self._reader.version(conn, stream_id)
 
-    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[Envelope]:
-        """Events of all streams after ``after_position``, in global position order."""
+    async def read_all(
+        self,
+        after_position: int = 0,
+        limit: int = 1000,
+        *,
+        stream_types: Collection[str] | None = None,
+        exclude_stream_types: Collection[str] = (),
+    ) -> list[Envelope]:
+        """Events after ``after_position`` in global position order, optionally only of (or
+        not of) some stream types — the embedded transport's view of one topic."""
         async with self._engine.connect() as conn:
-            return await self._reader.log(conn, after_position, limit)
+            return await self._reader.log(
+                conn, after_position, limit, stream_types, exclude_stream_types
+            )
 
     async def head_position(self) -> int:
         """The global position of the last committed event; 0 for an empty store."""
@@ -191,17 +204,17 @@ class EventStore:
             causation_id=causation_id,
             recorded_at=recorded_at.astimezone(UTC),
             events=pending,
-            outbox=self._outbox_draft(),
+            outbox=self._outbox_draft(stream_type),
             traceparent=carrier.get("traceparent"),
             tracestate=carrier.get("tracestate"),
         )
 
-    def _outbox_draft(self) -> OutboxDraft | None:
+    def _outbox_draft(self, stream_type: str) -> OutboxDraft | None:
         if self._outbox_topic is None:
             return None
         # Wall-clock time, not the store's clock: the outbox age is an operational measure.
         return OutboxDraft(
-            topic=self._outbox_topic,
+            topic=self._topic_by_stream_type.get(stream_type, self._outbox_topic),
             created_at=datetime.now(UTC),
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -20,8 +20,6 @@ from naervaer.messaging.source import IncomingMessage
 from naervaer.messaging.subscription import Subscription
 from naervaer.messaging.tables import ConsumerTables
 
-PARTITION = 0  # one producing log is one totally ordered partition
-
 
 class EventLog(Protocol):
     """What the embedded transport needs of a producing service's event store."""
@@ -31,12 +29,20 @@ class EventLog(Protocol):
     async def head_position(self) -> int: ...
 
 
+Partition = tuple[str, int]  # (topic, partition): one producing log of a topic
+
+
 class EmbeddedLogSource:
-    """Reads each subscribed topic from the event store that produces it (topic → store)."""
+    """Reads each subscribed topic from the event store(s) that produce it.
+
+    ``stores`` maps a topic to its producing log, or to several (a topic that more than one
+    service publishes, such as access records): each log is one totally ordered partition,
+    numbered in the order given, with its own checkpoint.
+    """
 
     def __init__(
         self,
-        stores: Mapping[str, EventLog],
+        stores: Mapping[str, EventLog | Sequence[EventLog]],
         subscription: Subscription,
         engine: AsyncEngine,
         tables: ConsumerTables,
@@ -46,18 +52,22 @@ class EmbeddedLogSource:
         missing = set(subscription.topics) - set(stores)
         if missing:
             raise ValueError(f"{subscription.name}: no event store for topics {sorted(missing)}")
-        self._stores = dict(stores)
+        self._logs: dict[Partition, EventLog] = {
+            (topic, index): log
+            for topic, logs in stores.items()
+            for index, log in enumerate(logs if isinstance(logs, Sequence) else [logs])
+        }
         self._consumer = subscription.name
         self._engine = engine
         self._tables = tables
         self._poll_interval_s = poll_interval_s
-        self._fetched: dict[str, int] = {}
-        self._done: dict[str, int] = {}
+        self._fetched: dict[Partition, int] = {}
+        self._done: dict[Partition, int] = {}
 
     async def start(self) -> None:
         async with self._engine.connect() as connection:
             saved = await inbox.load_checkpoints(connection, self._tables, self._consumer)
-        self._done = {topic: saved.get(topic, 0) for topic in self._stores}
+        self._done = {part: saved.get(checkpoint_source(*part), 0) for part in self._logs}
         self._fetched = dict(self._done)
 
     async def stop(self) -> None:
@@ -73,34 +83,40 @@ class EmbeddedLogSource:
             await asyncio.sleep(min(self._poll_interval_s, remaining))
 
     async def before_commit(self, tx: AsyncConnection, message: IncomingMessage) -> None:
-        await inbox.save_checkpoint(tx, self._tables, self._consumer, message.topic, message.offset)
+        source = checkpoint_source(message.topic, message.partition)
+        await inbox.save_checkpoint(tx, self._tables, self._consumer, source, message.offset)
 
     async def acknowledge(self, message: IncomingMessage) -> None:
-        self._done[message.topic] = message.offset
+        self._done[(message.topic, message.partition)] = message.offset
 
     async def lag(self) -> dict[tuple[str, int], int]:
         return {
-            (topic, PARTITION): max(0, await store.head_position() - self._done.get(topic, 0))
-            for topic, store in self._stores.items()
+            part: max(0, await log.head_position() - self._done.get(part, 0))
+            for part, log in self._logs.items()
         }
 
     async def _read(self, max_messages: int) -> list[IncomingMessage]:
-        # Share the batch between the topics so a busy log cannot starve a quiet one.
-        share = max(1, max_messages // len(self._stores))
+        # Share the batch between the logs so a busy one cannot starve a quiet one.
+        share = max(1, max_messages // len(self._logs))
         messages: list[IncomingMessage] = []
-        for topic, store in self._stores.items():
-            for envelope in await store.read_all(self._fetched[topic], share):
-                messages.append(_incoming(topic, envelope))
-                self._fetched[topic] = messages[-1].offset
+        for (topic, partition), log in self._logs.items():
+            for envelope in await log.read_all(self._fetched[(topic, partition)], share):
+                messages.append(_incoming(topic, partition, envelope))
+                self._fetched[(topic, partition)] = messages[-1].offset
         return messages
 
 
-def _incoming(topic: str, envelope: Envelope) -> IncomingMessage:
+def checkpoint_source(topic: str, partition: int) -> str:
+    """The checkpoint row's ``source``: the topic, and the partition when there are several."""
+    return topic if partition == 0 else f"{topic}#{partition}"
+
+
+def _incoming(topic: str, partition: int, envelope: Envelope) -> IncomingMessage:
     if envelope.globalposition is None:
         raise ValueError(f"event {envelope.id} read from the log has no global position")
     return IncomingMessage(
         topic=topic,
-        partition=PARTITION,
+        partition=partition,
         offset=envelope.globalposition,
         key=envelope.streamid.encode(),
         value=envelope.to_json_bytes(),
