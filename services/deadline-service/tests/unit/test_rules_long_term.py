@@ -29,6 +29,11 @@ def _scheduled(day: str, *, cancel: bool = False) -> Callable[[CaseScript], None
     return script
 
 
+def _held_as_scheduled(case: CaseScript) -> None:
+    _scheduled("2025-08-20")(case)
+    case.hold_meeting(2, "2025-08-20", meeting_id="m2")
+
+
 def _revision_shared(version: int) -> Callable[[CaseScript], str | None]:
     def script(case: CaseScript) -> str | None:
         sick(case)
@@ -45,6 +50,8 @@ def _revision_shared(version: int) -> Callable[[CaseScript], str | None]:
     Row("not-scheduled", lambda c: (sick(c), None)[1], "2025-08-24", OPEN),
     Row("meeting-2-scheduled", _scheduled("2025-08-20"), "2025-08-13", OPEN),
     Row("scheduled-then-cancelled", _scheduled("2025-08-20", cancel=True), "2025-08-24", OPEN),
+    # Regression: holding the meeting moved the due date back to S + 174 (re-arming reminders).
+    Row("meeting-2-held-as-scheduled", _held_as_scheduled, "2025-08-13", OPEN),
     Row("revision-shared-with-nav", _revision_shared(2), "2025-08-24", DONE),
     Row("first-version-only", _revision_shared(1), "2025-08-24", OPEN),
     Row("nav-exception", lambda c: (sick(c), c.meeting_exception("2025-06-10"), None)[2], None, NO),

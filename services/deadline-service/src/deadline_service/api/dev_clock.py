@@ -6,9 +6,10 @@ wakes the deadline scheduler so timers due at the new time fire at once.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Annotated, Protocol, runtime_checkable
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Body, Request
+from fastapi.openapi.models import Example
 
 from deadline_service.adapters.scheduler import DeadlineScheduler
 from deadline_service.api.schemas import ClockIn, ClockOut
@@ -16,6 +17,7 @@ from naervaer.clock import Clock
 from naervaer.http.problems import PROBLEM_RESPONSES, Problem, ProblemError
 
 dev_router = APIRouter(prefix="/v1/dev", tags=["development"])
+CLOCK_EXAMPLE: dict[str, Example] = {"example": {"value": {"now": "2026-03-02T09:00:00+01:00"}}}
 
 
 @runtime_checkable
@@ -40,7 +42,9 @@ async def get_clock(request: Request) -> ClockOut:
     responses={k: PROBLEM_RESPONSES[k] for k in (409, 422)},
     summary="Move the services' clock (development only; time keeps running from there)",
 )
-async def set_clock(body: ClockIn, request: Request) -> ClockOut:
+async def set_clock(
+    body: Annotated[ClockIn, Body(openapi_examples=CLOCK_EXAMPLE)], request: Request
+) -> ClockOut:
     clock = _clock(request)
     if not isinstance(clock, SettableClock):
         detail = "This service's clock cannot be moved."

@@ -73,7 +73,7 @@ class CaseFacts:
     plans: dict[int, Fact] = field(default_factory=dict)  # version → made
     shares: list[Fact] = field(default_factory=list)  # detail: (version, recipient)
     meeting_requests: dict[int, list[Fact]] = field(default_factory=dict)  # detail: requested_by
-    scheduled: dict[str, Fact] = field(default_factory=dict)  # meeting id → detail: number
+    scheduled: dict[str, Fact] = field(default_factory=dict)  # id → detail: number; not cancelled
     meetings_held: dict[int, list[Fact]] = field(default_factory=dict)
     meeting_2_exception: Fact | None = None
     assessments: list[Fact] = field(default_factory=list)  # detail: outcome
@@ -190,7 +190,8 @@ def _meeting_cancelled(facts: CaseFacts, e: f.DialogueMeetingCancelled, _source:
 
 
 def _meeting_held(facts: CaseFacts, e: f.DialogueMeetingHeld, source: str) -> None:
-    facts.scheduled.pop(e.meeting_id, None)
+    # A held meeting stays in ``scheduled``: the revised plan was due a week before the day it
+    # was called for, and forgetting that day would move the due date (and re-arm its timers).
     facts.meetings_held.setdefault(e.meeting_number, []).append(Fact(e.held_on, source))
 
 
