@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Body, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from document_service.adapters.documents import case_documents
@@ -22,10 +22,12 @@ from document_service.app.views import (
 from document_service.domain.errors import NotFound
 from document_service.domain.signing import DecisionKind
 from naervaer.auth.fastapi import CurrentPrincipal
+from naervaer.http.problems import PROBLEM_RESPONSES
 
 router = APIRouter(tags=["documents"])
 Version = Annotated[int, Path(ge=1, description="The document version.")]
 HASH = Field(pattern="^[0-9a-f]{64}$", description="SHA-256 (hex) of the version you read.")
+_HASH_EXAMPLE = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 
 class SignRequest(BaseModel):
@@ -37,6 +39,20 @@ class RefuseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     comment: str = Field(min_length=1, max_length=4000, description="Why you do not sign.")
     document_hash: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
+
+
+def example(value: dict[str, Any]) -> Any:
+    """``Body(...)`` documenting ``value`` as the request body's example in OpenAPI."""
+    return Body(openapi_examples={"example": {"value": value}})
+
+
+SIGN_EXAMPLE = example({"document_hash": _HASH_EXAMPLE})
+REFUSE_EXAMPLE = example(
+    {
+        "comment": "The minutes leave out the agreed end of desk tasks.",
+        "document_hash": _HASH_EXAMPLE,
+    }
+)
 
 
 @router.get(
@@ -101,7 +117,7 @@ async def get_version(
 async def sign(
     document_id: str,
     version: Version,
-    body: SignRequest,
+    body: Annotated[SignRequest, SIGN_EXAMPLE],
     services: ServicesDep,
     principal: CurrentPrincipal,
     request: Request,
@@ -132,7 +148,7 @@ async def sign(
 async def refuse(
     document_id: str,
     version: Version,
-    body: RefuseRequest,
+    body: Annotated[RefuseRequest, REFUSE_EXAMPLE],
     services: ServicesDep,
     principal: CurrentPrincipal,
     request: Request,
@@ -163,7 +179,10 @@ async def refuse(
         413,
         422,
         extra={
-            415: {"description": "Not a PDF, PNG or JPEG (by content), or type and content differ."}
+            415: {
+                "description": "Not a PDF, PNG or JPEG (by content), or type and content differ.",
+                "content": PROBLEM_RESPONSES[400]["content"],  # a problem, like every refusal
+            }
         },
     ),
     summary="Attach a PDF or image to a document (multipart/form-data, field 'file')",

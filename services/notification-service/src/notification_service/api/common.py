@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Path, Request
+from fastapi import Body, Path, Request
 
 from naervaer.auth.fastapi import authorize
 from naervaer.auth.policy import Decision
@@ -47,6 +47,11 @@ def not_found(detail: str) -> ProblemError:
 
 def unprocessable(slug: str, detail: str) -> ProblemError:
     return ProblemError(Problem.for_status(422, slug, detail=detail))
+
+
+def example(value: dict[str, Any]) -> Any:
+    """``Body(...)`` documenting ``value`` as the request body's example in OpenAPI."""
+    return Body(openapi_examples={"example": {"value": value}})
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

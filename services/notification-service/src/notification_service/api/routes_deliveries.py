@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
@@ -11,9 +12,21 @@ from naervaer.auth.policy import CaseRef, can_read_case, can_read_tenant_wide
 from notification_service.adapters import delivery_queries
 from notification_service.adapters.projections import parties_of
 from notification_service.api.access import can_administer, can_read_party
-from notification_service.api.common import PartyId, check_access, not_found, problem_responses
+from notification_service.api.common import (
+    PartyId,
+    check_access,
+    example,
+    not_found,
+    problem_responses,
+)
 from notification_service.api.deps import NotificationsDep
-from notification_service.api.schemas import DeliveriesOut, DeliveryOut, TestSendIn, TestSendOut
+from notification_service.api.schemas import (
+    TEST_SEND_EXAMPLE,
+    DeliveriesOut,
+    DeliveryOut,
+    TestSendIn,
+    TestSendOut,
+)
 from notification_service.app.test_send import request_test_send
 
 router = APIRouter(prefix="/v1", tags=["deliveries"])
@@ -109,7 +122,7 @@ async def one_delivery(
     summary="Send the test message to a party through one channel (HR)",
 )
 async def test_send(
-    body: TestSendIn,
+    body: Annotated[TestSendIn, example(TEST_SEND_EXAMPLE)],
     principal: CurrentPrincipal,
     request: Request,
     response: Response,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 
 from naervaer.auth.fastapi import CurrentPrincipal
@@ -11,12 +13,19 @@ from notification_service.api.access import can_administer, can_read_party
 from notification_service.api.common import (
     PartyId,
     check_access,
+    example,
     not_found,
     problem_responses,
     unprocessable,
 )
 from notification_service.api.deps import Notifications, NotificationsDep
-from notification_service.api.schemas import PolicyIn, PolicyOut, RecipientOut
+from notification_service.api.schemas import (
+    POLICY_EXAMPLE,
+    RECIPIENT_EXAMPLE,
+    PolicyIn,
+    PolicyOut,
+    RecipientOut,
+)
 from notification_service.domain.policy import TenantPolicy
 from notification_service.domain.recipients import Recipient
 
@@ -59,7 +68,7 @@ async def get_recipient(
 )
 async def put_recipient(
     party_id: PartyId,
-    body: Recipient,
+    body: Annotated[Recipient, example(RECIPIENT_EXAMPLE)],
     principal: CurrentPrincipal,
     request: Request,
     deps: NotificationsDep,
@@ -108,7 +117,10 @@ async def get_policy(
     summary="Replace the tenant's notification policy (HR)",
 )
 async def put_policy(
-    body: PolicyIn, principal: CurrentPrincipal, request: Request, deps: NotificationsDep
+    body: Annotated[PolicyIn, example(POLICY_EXAMPLE)],
+    principal: CurrentPrincipal,
+    request: Request,
+    deps: NotificationsDep,
 ) -> PolicyOut:
     decision = can_administer(principal, principal.tenant)
     await check_access(

@@ -14,12 +14,18 @@ from notification_service.adapters.rendering import Renderer, TemplateInvalid, T
 from notification_service.api.access import can_administer
 from notification_service.api.common import (
     check_access,
+    example,
     not_found,
     problem_responses,
     unprocessable,
 )
 from notification_service.api.deps import NotificationsDep
-from notification_service.api.schemas import TemplateIn, TemplateListOut, TemplateOut
+from notification_service.api.schemas import (
+    TEMPLATE_EXAMPLE,
+    TemplateIn,
+    TemplateListOut,
+    TemplateOut,
+)
 from notification_service.domain.messages import TEMPLATE_NAMES
 from notification_service.domain.vocabulary import LANGUAGES, Language
 
@@ -89,7 +95,7 @@ async def get_template(
 async def put_template(
     name: NameParam,
     language: Language,
-    body: TemplateIn,
+    body: Annotated[TemplateIn, example(TEMPLATE_EXAMPLE)],
     principal: CurrentPrincipal,
     request: Request,
     deps: NotificationsDep,

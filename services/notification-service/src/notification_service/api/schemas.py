@@ -97,6 +97,33 @@ class TestSendIn(BaseModel):
     channel: Channel
 
 
+# Request examples for OpenAPI, one per request body.
+TEST_SEND_EXAMPLE = {"party_id": "emp-1001", "channel": "email"}
+RECIPIENT_EXAMPLE = {
+    "display_name": "Kari Nordmann",
+    "email": "kari.nordmann@example.no",
+    "phone": "+4740000000",
+    "language": "nb",
+    "channels": ["email", "sms"],
+}
+POLICY_EXAMPLE = {
+    "hr_email": "hr@example.no",
+    "hr_channels": ["email", "webhook"],
+    "webhook_url": "https://hr-suite.example.no/hooks/naervaer",
+    "webhook_secret": "change-me-to-32-random-characters",
+    "quiet_hours": {"start": "21:00", "end": "07:00", "audiences": ["employee"]},
+    "working_day_start": "08:00",
+}
+TEMPLATE_EXAMPLE = {
+    "subject": "Due today: {{ obligation }} for {{ employee_name }}",
+    "text": "Hello {{ recipient_name }},\n\nToday, {{ due_date }}, the {{ obligation }} for "
+    "{{ employee_name }} is due.\n",
+    "html": "<p>Hello {{ recipient_name }},</p><p>Today, <strong>{{ due_date }}</strong>, the "
+    "{{ obligation }} for {{ employee_name }} is due.</p>",
+    "sms": "Due today: {{ obligation }} for {{ employee_name }}.",
+}
+
+
 class TestSendOut(BaseModel):
     delivery_id: UUID
     status: DeliveryStatus
