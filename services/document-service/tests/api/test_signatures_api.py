@@ -204,3 +204,16 @@ async def test_another_tenant_sees_nothing(any_api: DocumentApi) -> None:
     assert response.status_code == 404
     unknown = await any_api.get("/v1/documents/no-such-document")
     assert unknown.status_code == 404
+
+
+async def test_a_refusal_comment_may_not_carry_a_diagnosis(any_api: DocumentApi) -> None:
+    _, document = await _plan(any_api)
+    refusal = await any_api.post(
+        _refuse_path(document),
+        {"comment": "I cannot sign while my F32.1 is being treated."},
+        role="employee",
+        sub="emp-1",
+    )
+    assert refusal.status_code == 422, refusal.text
+    assert refusal.json()["type"] == "urn:naervaer:problem:diagnosis_not_allowed"
+    assert (await _document(any_api, document))["versions"][0]["decisions"] == []

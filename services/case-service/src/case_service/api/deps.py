@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -19,10 +18,7 @@ from case_service.domain.errors import CaseNotFound
 from naervaer.auth.fastapi import CurrentPrincipal, authorize
 from naervaer.auth.policy import TENANT_MISMATCH, Decision
 from naervaer.auth.principal import Principal
-from naervaer.http.problems import InvalidParam, Problem, ProblemError
-from naervaer.privacy import find_diagnosis
-
-DIAGNOSIS_NOT_ALLOWED = "diagnosis_not_allowed"
+from naervaer.http.problems import ProblemError
 
 PathId = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)]
 
@@ -34,34 +30,6 @@ def _handlers(request: Request) -> Handlers:
 
 def _cases(request: Request) -> CaseRepository:
     return _handlers(request).cases
-
-
-async def refuse_diagnosis(request: Request, _principal: CurrentPrincipal) -> None:
-    """No write body may carry a diagnosis, at any depth (function, not diagnosis).
-
-    Runs after authentication and before the body is validated, so a diagnosis is refused
-    as such even where the body is otherwise invalid. Malformed JSON is left to FastAPI (400).
-    """
-    body = await request.body()
-    if not body:
-        return
-    try:
-        document = json.loads(body)
-    except ValueError:
-        return
-    finding = find_diagnosis(document)
-    if finding is None:
-        return
-    location = "#" + finding.pointer
-    problem = Problem.for_status(
-        422,
-        DIAGNOSIS_NOT_ALLOWED,
-        title="Diagnosis data is not allowed",
-        detail=finding.explanation,
-        rule=DIAGNOSIS_NOT_ALLOWED,
-        errors=[InvalidParam(location=location, message=finding.explanation, type=finding.reason)],
-    )
-    raise ProblemError(problem)
 
 
 def _meta(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from case_service.api.deps import HandlersDep, MetaDep, PathId, refuse_diagnosis
+from case_service.api.deps import HandlersDep, MetaDep, PathId
 from case_service.api.examples import example
 from case_service.api.problems import responses
 from case_service.api.schemas import CasePolicyResponse, EmployeeVersionResponse
@@ -18,6 +18,7 @@ from case_service.app.commands import (
 )
 from case_service.app.handlers import EmployeeVersion
 from case_service.domain.tenant_policy import CasePolicy
+from naervaer.privacy.fastapi import refuse_diagnosis
 
 _WRITE = responses(400, 401, 403, 404, 409, 412, 422)
 

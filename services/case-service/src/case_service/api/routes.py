@@ -19,7 +19,6 @@ from case_service.api.deps import (
     HandlersDep,
     MetaDep,
     authorize_case,
-    refuse_diagnosis,
 )
 from case_service.api.examples import example
 from case_service.api.problems import COMMAND_RESPONSES, responses
@@ -40,6 +39,7 @@ from case_service.app.commands import (
 )
 from naervaer.auth.fastapi import CurrentPrincipal
 from naervaer.auth.policy import can_read_case
+from naervaer.privacy.fastapi import refuse_diagnosis
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"], dependencies=[Depends(refuse_diagnosis)])
 

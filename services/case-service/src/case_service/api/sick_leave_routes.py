@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from case_service.api.deps import CaseCommandsDep, PathId, refuse_diagnosis
+from case_service.api.deps import CaseCommandsDep, PathId
 from case_service.api.examples import example
 from case_service.api.problems import COMMAND_RESPONSES
 from case_service.api.schemas import CaseVersionResponse
@@ -24,6 +24,7 @@ from case_service.app.commands.sick_leave import (
     CorrectSickNoteBody,
     ExtendSickNoteBody,
 )
+from naervaer.privacy.fastapi import refuse_diagnosis
 
 router = APIRouter(
     prefix="/v1/cases/{case_id}", tags=["sick leave"], dependencies=[Depends(refuse_diagnosis)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from document_service.adapters.documents import case_documents
@@ -23,6 +23,7 @@ from document_service.domain.errors import NotFound
 from document_service.domain.signing import DecisionKind
 from naervaer.auth.fastapi import CurrentPrincipal
 from naervaer.http.problems import PROBLEM_RESPONSES
+from naervaer.privacy.fastapi import refuse_diagnosis
 
 router = APIRouter(tags=["documents"])
 Version = Annotated[int, Path(ge=1, description="The document version.")]
@@ -144,6 +145,8 @@ async def sign(
         401, 403, 404, 409, 422, extra={200: {"description": "Already refused: the first one."}}
     ),
     summary="Refuse to sign a version, saying why",
+    # The comment is free text: like every case write, it may not carry a diagnosis.
+    dependencies=[Depends(refuse_diagnosis)],
 )
 async def refuse(
     document_id: str,
