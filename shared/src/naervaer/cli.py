@@ -101,6 +101,28 @@ def serve(
 
 
 @app.command()
+def demo(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Keep the demo's data here (default: a temporary folder, removed after)",
+        ),
+    ] = None,
+) -> None:
+    """Tell the story of one sick-leave case over a year, through the services' REST APIs."""
+    # No envvar on --data-dir: a NAERVAER_DATA_DIR of yours must not receive the demo's case.
+    try:
+        from naervaer.demo import run_demo
+    except ModuleNotFoundError as exc:  # the extra "demo" (the workspace's dev tools have it)
+        if exc.name not in ("aiosmtpd", "httpx"):
+            raise
+        err.print(f"the demo needs {exc.name}: uv sync --all-packages, or naervaer-shared[demo]")
+        raise typer.Exit(2) from exc
+    raise typer.Exit(asyncio.run(run_demo(data_dir)))
+
+
+@app.command()
 def migrate(
     service: Annotated[str, typer.Argument(help="A service, or 'all'")] = "all",
     data_dir: DataDir = None,
@@ -145,6 +167,25 @@ def schemas(
         raise typer.Exit(1 if drift else 0)
     for path in write_schemas(CONTRACTS, out):
         typer.echo(path)
+
+
+@app.command()
+def asyncapi(
+    check: Annotated[bool, typer.Option("--check", help="Fail when the file has drifted")] = False,
+    out: Annotated[Path, typer.Option(help="The AsyncAPI file")] = Path("asyncapi.yaml"),
+    schemas_dir: Annotated[Path, typer.Option("--schemas", help="Schema folder")] = Path("schemas"),
+) -> None:
+    """Write (or check) asyncapi.yaml: the topics, keys and messages integrators consume."""
+    from naervaer.asyncapi import check_document, write_document
+    from naervaer.contracts import CONTRACTS
+
+    if check:
+        drift = check_document(CONTRACTS, out, schemas_dir)
+        for line in drift:
+            err.print(line, markup=False, highlight=False)
+        raise typer.Exit(1 if drift else 0)
+    if write_document(CONTRACTS, out, schemas_dir):
+        typer.echo(out)
 
 
 @app.command()
