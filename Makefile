@@ -30,3 +30,6 @@ typecheck: install ## mypy (strict) on shared/ and services/
 
 schemas: install ## Regenerate schemas/ from the event models
 	$(UV) run naervaer schemas
+
+bench: install ## Run the benchmarks (see BENCHMARKS.md); options: make bench ARGS="--workload 1 --scale small"
+	$(UV) run naervaer bench $(ARGS)

@@ -151,6 +151,33 @@ def rebuild(
     asyncio.run(rebuild_service(platform, service))
 
 
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def bench(ctx: typer.Context) -> None:
+    """Run the benchmark harness (bench/ in the repository); `naervaer bench --help` lists its
+    options, e.g. `naervaer bench --workload 1 --scale small`. See BENCHMARKS.md."""
+    import subprocess
+    import sys
+
+    root = _repository_root()
+    if root is None:
+        err.print("the benchmark harness (bench/) ships with the repository, not the package")
+        raise typer.Exit(2)
+    done = subprocess.run([sys.executable, "-m", "bench", *ctx.args], cwd=root, check=False)
+    raise typer.Exit(done.returncode)
+
+
+def _repository_root() -> Path | None:
+    """The checkout holding bench/: above the working folder, else above this file."""
+    for start in (Path.cwd(), Path(__file__).resolve().parent):
+        for folder in (start, *start.parents):
+            if (folder / "bench" / "__main__.py").is_file():
+                return folder
+    return None
+
+
 @app.command()
 def schemas(
     check: Annotated[bool, typer.Option("--check", help="Fail when schemas/ has drifted")] = False,

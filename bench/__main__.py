@@ -1,0 +1,85 @@
+"""``python -m bench``: the command line of the harness (also ``naervaer bench``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from bench.config import SCALES, Options, Scale
+
+ALL = (1, 2, 3, 4, 5, 6)
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def parse(argv: Sequence[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Nærvær benchmarks (see BENCHMARKS.md). Each workload prints a table; the "
+        "run writes bench/results/<timestamp>.json.",
+    )
+    parser.add_argument(
+        "-w",
+        "--workload",
+        action="append",
+        choices=[*map(str, ALL), "all"],
+        help="Workload to run (repeat for several) [default: all]",
+    )
+    parser.add_argument("--scale", choices=list(SCALES), default="full", help="Size preset")
+    parser.add_argument("--duration", type=float, help="Seconds per timed point (W1-W4)")
+    parser.add_argument("--concurrency", help="W1 writers, comma-separated (e.g. 1,4,16,64)")
+    parser.add_argument("--events", type=int, help="W5: events to replay")
+    parser.add_argument("--cases", type=int, help="W6: cases in the generated year")
+    parser.add_argument("--rates", help="W4 fixed rates in events/s, comma-separated")
+    parser.add_argument("--database-url", help="Use this PostgreSQL server (default: start one)")
+    parser.add_argument("--kafka", help="Use this Kafka bootstrap (default: start Tansu)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="Results folder")
+    args = parser.parse_args(argv)
+    return Options(
+        workloads=_workloads(args.workload),
+        scale=_scale(args),
+        out_dir=args.out,
+        database_url=args.database_url,
+        kafka=args.kafka,
+    )
+
+
+def _workloads(chosen: list[str] | None) -> tuple[int, ...]:
+    if not chosen or "all" in chosen:
+        return ALL
+    return tuple(sorted({int(number) for number in chosen}))
+
+
+def _scale(args: argparse.Namespace) -> Scale:
+    scale = SCALES[args.scale]
+    changes: dict[str, object] = {}
+    if args.duration is not None:
+        changes["duration_s"] = args.duration
+    if args.concurrency:
+        changes["concurrency"] = _numbers(args.concurrency)
+    if args.rates:
+        changes["rates"] = _numbers(args.rates)
+    if args.events is not None:
+        changes["rebuild_events"] = args.events
+    if args.cases is not None:
+        changes["year_cases"] = args.cases
+    return dataclasses.replace(scale, **changes)  # type: ignore[arg-type]
+
+
+def _numbers(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(",") if part.strip())
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    options = parse(argv)
+    from bench.run import run  # after parsing: --help needs none of the heavy imports
+
+    asyncio.run(run(options, Console(width=max(120, Console().width))))
+
+
+if __name__ == "__main__":
+    main()

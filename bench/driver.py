@@ -1,0 +1,74 @@
+"""Closed-loop load: N workers repeat an operation; only what starts after the warm-up counts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bench.stats import Latencies, rate
+
+
+@dataclass
+class Timed:
+    """What a timed run did: operations completed, their latencies, the conflicts they met."""
+
+    operations: int = 0
+    conflicts: int = 0
+    elapsed_s: float = 0.0
+    latencies: Latencies = field(default_factory=Latencies)
+
+    def per_second(self, multiplier: int = 1) -> float:
+        return rate(self.operations * multiplier, self.elapsed_s)
+
+    def add(self, other: Timed) -> None:
+        """Pool another round of the same measurement into this one."""
+        self.operations += other.operations
+        self.conflicts += other.conflicts
+        self.elapsed_s += other.elapsed_s
+        self.latencies.extend(other.latencies.samples)
+
+
+def rounds_for(duration_s: float) -> int:
+    """Long points are split into 3 interleaved rounds, so a burst of load from a neighbour
+    on the machine falls on every system alike rather than on whichever ran then."""
+    return 3 if duration_s >= 6 else 1
+
+
+async def closed_loop(
+    concurrency: int,
+    operation: Callable[[], Awaitable[int | None]],
+    *,
+    warmup_s: float,
+    duration_s: float,
+) -> Timed:
+    """Run ``operation`` back to back in ``concurrency`` workers for warm-up + duration.
+
+    An operation returns how many conflicts it met (or None). Operations started during the
+    warm-up are not counted; the clock stops when the last counted operation has finished.
+    Every worker counts at least one operation, so an overloaded machine cannot make the
+    window close empty.
+    """
+    timed = Timed()
+    measure_from = time.perf_counter() + warmup_s
+    end = measure_from + duration_s
+    finished = [end]
+
+    async def worker() -> None:
+        counted = False
+        # Each worker counts at least one operation: on an overloaded machine a short window
+        # could otherwise close before any operation started inside it.
+        while (started := time.perf_counter()) < end or not counted:
+            conflicts = await operation()
+            done = time.perf_counter()
+            if started >= measure_from:
+                counted = True
+                timed.operations += 1
+                timed.conflicts += conflicts or 0
+                timed.latencies.add(done - started)
+                finished.append(done)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    timed.elapsed_s = max(finished) - measure_from
+    return timed

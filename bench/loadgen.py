@@ -1,0 +1,121 @@
+"""W3's load generator: runs in its own process, so it does not share a core's GIL with the
+harness; closed loop over httpx (async), registering sick notes on many cases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+
+from bench.driver import Timed, closed_loop
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    base_url: str
+    token: str
+    clients: int  # requests in flight
+    cases: int  # cases opened first; each command goes to the next idle one
+    warmup_s: float
+    duration_s: float
+
+
+@dataclass
+class CaseCursor:
+    """What a client knows of a case: its id, its ETag version, how many notes it has."""
+
+    case_id: str
+    version: int
+    notes: int = 0
+
+
+def run_plan(plan: LoadPlan) -> dict[str, Any]:
+    """Entry point in the worker process; a failure comes back as text (httpx's errors do
+    not survive pickling)."""
+    try:
+        return asyncio.run(_run(plan))
+    except Exception as error:
+        return {"error": f"{type(error).__name__}: {error}"}
+
+
+async def _run(plan: LoadPlan) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=plan.clients, max_keepalive_connections=plan.clients)
+    headers = {"Authorization": f"Bearer {plan.token}"}
+    async with httpx.AsyncClient(
+        base_url=plan.base_url, headers=headers, limits=limits, timeout=60
+    ) as client:
+        began = time.perf_counter()
+        idle = collections.deque(await _open_cases(client, plan))
+        opened_s = time.perf_counter() - began
+        statuses: collections.Counter[int] = collections.Counter()
+
+        async def register_note() -> None:
+            cursor = idle.popleft()  # never two requests on one case: no 412 between clients
+            try:
+                statuses[await _sick_note(client, cursor)] += 1
+            finally:
+                idle.append(cursor)
+
+        timed = await closed_loop(
+            plan.clients, register_note, warmup_s=plan.warmup_s, duration_s=plan.duration_s
+        )
+    return {"opened": len(idle), "opened_s": opened_s, "timed": timed, "statuses": statuses}
+
+
+FIRST_ABSENCE_DAY = date.today() - timedelta(days=14)
+
+
+async def _open_cases(client: httpx.AsyncClient, plan: LoadPlan) -> list[CaseCursor]:
+    gate = asyncio.Semaphore(plan.clients)
+
+    async def open_one(index: int) -> CaseCursor:
+        body = {
+            "employee_id": f"emp-{index}",
+            "manager_id": f"mgr-{index % 97}",
+            "org_unit": f"unit-{index % 13}",
+            "first_absence_day": FIRST_ABSENCE_DAY.isoformat(),
+        }
+        async with gate:
+            response = await client.post(
+                "/v1/cases", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+            )
+        response.raise_for_status()
+        answer = response.json()
+        return CaseCursor(answer["case_id"], answer["version"])
+
+    return list(await asyncio.gather(*(open_one(i) for i in range(plan.cases))))
+
+
+async def _sick_note(client: httpx.AsyncClient, cursor: CaseCursor) -> int:
+    """One week's sick note after the last one; If-Match the version the client last saw."""
+    start = FIRST_ABSENCE_DAY + timedelta(days=7 * cursor.notes)
+    body = {
+        "sick_note_id": f"n-{cursor.notes + 1}",
+        "period_start": start.isoformat(),
+        "period_end": (start + timedelta(days=6)).isoformat(),
+        "grade": 100,
+        "kind": "ordinary",
+    }
+    response = await client.post(
+        f"/v1/cases/{cursor.case_id}/sick-notes",
+        json=body,
+        headers={"Idempotency-Key": str(uuid.uuid4()), "If-Match": f'"{cursor.version}"'},
+    )
+    if response.status_code == 200:
+        cursor.version = response.json()["version"]
+        cursor.notes += 1
+    return response.status_code
+
+
+def summarise(result: dict[str, Any]) -> tuple[Timed, dict[int, int]]:
+    if "error" in result:
+        raise RuntimeError(f"load generator failed: {result['error']}")
+    timed: Timed = result["timed"]
+    return timed, dict(result["statuses"])

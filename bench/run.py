@@ -1,0 +1,67 @@
+"""Runs the chosen workloads one after another and writes the results file."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from bench import w1_append, w2_batch, w3_http, w4_latency, w5_rebuild, w6_year
+from bench.config import Options
+from bench.context import BenchContext, bench_context
+from bench.machine import load_average, machine_info, postgres_version
+from bench.report import print_workload, write_results
+from bench.results import WorkloadResult
+
+Workload = Callable[[BenchContext], Awaitable[WorkloadResult]]
+
+
+def workloads() -> dict[int, Workload]:
+    """Every workload by number."""
+    return {
+        1: w1_append.run,
+        2: w2_batch.run,
+        3: w3_http.run,
+        4: w4_latency.run,
+        5: w5_rebuild.run,
+        6: w6_year.run,
+    }
+
+
+async def run(options: Options, console: Console) -> tuple[Path, dict[str, Any]]:
+    """Run ``options.workloads``; returns the results file and what it holds."""
+    started = datetime.now(UTC)
+    report: dict[str, Any] = {
+        "started_at": started.isoformat(),
+        "scale": options.scale.name,
+        "sizes": options.scale.__dict__,
+        "machine": machine_info(),
+        "workloads": {},
+    }
+    chosen = workloads()
+    async with bench_context(options, console) as ctx:
+        report["postgres"] = {
+            "version": await postgres_version(ctx.server_url),
+            "fsync": ctx.fsync,
+            "started_by_harness": options.database_url is None,
+        }
+        for number in options.workloads:
+            result = await _timed(chosen[number], ctx)
+            report["workloads"][result.key] = result.to_json()
+            print_workload(console, result)
+    report["finished_at"] = datetime.now(UTC).isoformat()
+    report["machine"]["load_average_at_end"] = load_average()
+    path = write_results(options.out_dir, report, started)
+    console.print(f"results: {path}")
+    return path, report
+
+
+async def _timed(workload: Workload, ctx: BenchContext) -> WorkloadResult:
+    began = time.perf_counter()
+    result = await workload(ctx)
+    result.wall_s = round(time.perf_counter() - began, 1)
+    return result

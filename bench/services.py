@@ -1,0 +1,190 @@
+"""Services as a deployment runs them: ``naervaer serve <key>`` subprocesses on PostgreSQL.
+
+The harness migrates first (in-process, as the one-shot ``naervaer migrate`` step would) and
+starts each service with ``--no-migrate``; peak RSS and CPU time come from /proc.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from naervaer.hosting import migrate_services, select_services
+from naervaer.settings import PlatformSettings
+from naervaer.testing.servers import free_port
+
+NAERVAER = Path(sys.executable).parent / "naervaer"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Where the services of one workload keep their data and talk to each other."""
+
+    database_url: str
+    data_dir: Path
+    kafka: str | None = None
+    topic_prefix: str = "naervaer."
+    kafka_session_timeout_ms: int = 10_000
+
+    def platform(self) -> PlatformSettings:
+        return PlatformSettings(
+            database_url=self.database_url,
+            data_dir=self.data_dir,
+            kafka_bootstrap=self.kafka,
+            topic_prefix=self.topic_prefix,
+        )
+
+    def environment(self) -> dict[str, str]:
+        """The environment of a service process: ours, without any stray NAERVAER_* setting."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NAERVAER_")}
+        env.update(
+            NAERVAER_DATABASE_URL=self.database_url,
+            NAERVAER_DATA_DIR=str(self.data_dir),
+            NAERVAER_TOPIC_PREFIX=self.topic_prefix,
+            NAERVAER_LOG_LEVEL="WARNING",
+            NAERVAER_KAFKA_SESSION_TIMEOUT_MS=str(self.kafka_session_timeout_ms),
+            # One load generator is one client: the per-client write limit would measure itself.
+            NAERVAER_RATE_LIMIT_WRITES_PER_MINUTE="0",
+        )
+        if self.kafka is not None:
+            env["NAERVAER_KAFKA_BOOTSTRAP"] = self.kafka
+        return env
+
+
+async def migrate(deployment: Deployment, keys: Sequence[str]) -> None:
+    """Create the services' schemas and tables (``naervaer migrate <key>``)."""
+    deployment.data_dir.mkdir(parents=True, exist_ok=True)
+    await migrate_services(deployment.platform(), select_services(list(keys)))
+
+
+@dataclass
+class ServiceProcess:
+    """One ``naervaer serve <key>`` process; its log goes to the deployment's data folder."""
+
+    key: str
+    deployment: Deployment
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        """For ``py-spy record -p <pid>`` while a workload runs."""
+        return None if self.process is None else self.process.pid
+
+    @property
+    def log_path(self) -> Path:
+        return self.deployment.data_dir / f"{self.key}.log"
+
+    def start(self) -> None:
+        env = self.deployment.environment()
+        env[f"NAERVAER_{self.key.upper()}_PORT"] = str(self.port)
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [str(NAERVAER), "serve", self.key, "--no-migrate"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    async def wait_ready(self, timeout_s: float = 60.0) -> None:
+        """Poll ``/readyz`` until it answers 200 (database up, background tasks alive)."""
+        deadline = time.monotonic() + timeout_s
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                self._check_alive()
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise TimeoutError(f"{self.key} service not ready after {timeout_s}s:\n{self.log_tail()}")
+
+    def peak_rss_mib(self) -> float | None:
+        """The process's peak resident set (VmHWM), in MiB; None once it has exited."""
+        value = self._status_field("VmHWM")
+        return round(int(value.split()[0]) / 1024, 1) if value else None
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time the process has used so far."""
+        if self.process is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return round(ticks / os.sysconf("SC_CLK_TCK"), 2)
+
+    def terminate(self) -> None:
+        """Ask for a clean shutdown (SIGTERM); ``stop`` waits for it."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def stop(self, timeout_s: float = 20.0) -> None:
+        """SIGTERM (a clean shutdown), then SIGKILL if it takes longer than ``timeout_s``."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def _check_alive(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            raise RuntimeError(f"{self.key} service exited:\n{self.log_tail()}")
+
+    def _status_field(self, name: str) -> str | None:
+        if self.process is None:
+            return None
+        try:
+            text = Path(f"/proc/{self.process.pid}/status").read_text()
+        except OSError:
+            return None
+        for line in text.splitlines():
+            if line.startswith(f"{name}:"):
+                return line.split(":", 1)[1].strip()
+        return None
+
+
+async def start_services(deployment: Deployment, keys: Sequence[str]) -> list[ServiceProcess]:
+    """Start the services side by side and wait until every one is ready."""
+    services = [ServiceProcess(key, deployment) for key in keys]
+    try:
+        for service in services:
+            service.start()
+        await asyncio.gather(*(service.wait_ready() for service in services))
+    except BaseException:
+        stop_services(services)
+        raise
+    return services
+
+
+def stop_services(services: Sequence[ServiceProcess]) -> None:
+    """Stop them side by side: each shuts down cleanly while the others do."""
+    for service in services:
+        service.terminate()
+    for service in services:
+        service.stop()

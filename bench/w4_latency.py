@@ -1,0 +1,271 @@
+"""W4: commit → Kafka → projection latency, case and deadline services in Kafka mode.
+
+The harness appends sick notes to the case service's store at a fixed rate; the case service's
+relay publishes them to Kafka (LocalKafka unless ``--kafka``); the deadline service consumes
+them into its timeline. Latency runs from the append's commit to the commit of the timeline
+change (seen through a NOTIFY from the deadline inbox, see ``watcher``). Rates: 200 and
+1 000 events/s, then 80 % of the capacity a burst showed (the highest rate it sustains).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import itertools
+import time
+import uuid
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import bindparam, text
+
+from bench.appender import CaseLog, bounded
+from bench.context import BenchContext
+from bench.results import Check, WorkloadResult
+from bench.services import Deployment, ServiceProcess, migrate, start_services, stop_services
+from bench.stats import Latencies, rate
+from bench.watcher import CONSUMER, ProjectionWatcher, install_trigger
+from bench.year import first_day
+from naervaer.contracts import case as c
+from naervaer.eventstore import NewEvent
+
+TITLE = "W4 commit → Kafka → deadline timeline latency"
+TARGET_RATE = 1_000
+TARGET_P99_MS = 15.0
+IN_FLIGHT = 32
+START = first_day()  # in the future: no deadline timer fires during the run
+
+
+@dataclass
+class Cursor:
+    case_id: str
+    tenant: str
+    notes: int = 0
+
+    def opened(self) -> NewEvent:
+        payload = c.CaseOpened(
+            case_id=self.case_id,
+            employee_id=f"emp-{self.case_id[:8]}",
+            manager_id="mgr-1",
+            org_unit="unit-1",
+            first_absence_day=START,
+            began_with="sick_note",
+        )
+        return NewEvent("case.opened", payload.model_dump(mode="json"), event_id=uuid.uuid4())
+
+    def next_note(self) -> NewEvent:
+        """A two-week sick note after the last one (sick notes of a case never overlap)."""
+        first = START + timedelta(days=14 * self.notes)
+        self.notes += 1
+        payload = c.SickNoteReceived(
+            case_id=self.case_id,
+            sick_note_id=f"n-{self.notes}",
+            period_start=first,
+            period_end=first + timedelta(days=13),
+            grade=100,
+            kind="ordinary",
+            received_on=first,
+        )
+        data = payload.model_dump(mode="json")
+        return NewEvent("case.sick_note_received", data, event_id=uuid.uuid4())
+
+
+@dataclass
+class Pipeline:
+    log: CaseLog
+    watcher: ProjectionWatcher
+    cases: list[Cursor]
+
+    async def append(self, case: Cursor, event: NewEvent, committed: dict[str, float]) -> None:
+        await self.log.store.append(
+            case.case_id, [event], tenant=case.tenant, expected_version=None
+        )
+        committed[str(event.event_id)] = time.perf_counter()
+
+
+async def run(ctx: BenchContext) -> WorkloadResult:
+    scale = ctx.scale
+    deployment = Deployment(
+        await ctx.fresh_database("w4"),
+        ctx.work_dir / "w4",
+        kafka=ctx.kafka(),
+        topic_prefix="bench-w4.",
+        kafka_session_timeout_ms=scale.kafka_session_timeout_ms,
+    )
+    await migrate(deployment, ["case", "deadline"])
+    await install_trigger(deployment.database_url)
+    watcher = ProjectionWatcher(deployment.database_url)
+    await watcher.start()
+    log = CaseLog.open(deployment.database_url, "bench-w4.case-events", pool_size=IN_FLIGHT)
+    services: list[ServiceProcess] = []
+    try:
+        ctx.say("W4 starting the case and deadline services (Kafka mode) …")
+        services = await start_services(deployment, ["case", "deadline"])
+        ctx.say_started("W4", services)
+        cases = [
+            Cursor(str(uuid.uuid4()), f"employer-{i % 50:02d}") for i in range(scale.latency_cases)
+        ]
+        pipeline = Pipeline(log, watcher, cases)
+        await _open_cases(ctx, pipeline)
+        rows, capacity = await _measure(ctx, pipeline)
+        rss = {service.key: service.peak_rss_mib() for service in services}
+    finally:
+        stop_services(services)
+        await log.close()
+        await watcher.stop()
+    return _result(ctx, rows, capacity, rss)
+
+
+async def _open_cases(ctx: BenchContext, pipeline: Pipeline) -> None:
+    """Open the cases and wait until the timeline has them: the consumer has joined its group,
+    the services are warm."""
+    ctx.say(f"W4 opening {len(pipeline.cases)} cases (warm-up) …")
+    committed: dict[str, float] = {}
+    jobs = (
+        functools.partial(pipeline.append, case, case.opened(), committed)
+        for case in pipeline.cases
+    )
+    await bounded(jobs, IN_FLIGHT)
+    missing = await pipeline.watcher.wait_for(committed, stall_s=120)
+    if missing:
+        raise RuntimeError(f"W4: {missing} opened cases never reached the deadline timeline")
+
+
+async def _measure(ctx: BenchContext, pipeline: Pipeline) -> tuple[list[dict[str, object]], float]:
+    rows = [await _fixed_rate(ctx, pipeline, target) for target in ctx.scale.rates]
+    capacity = await _burst(ctx, pipeline)
+    highest = max(10, int(capacity * 0.8) // 10 * 10)
+    rows.append({**await _fixed_rate(ctx, pipeline, highest), "note": "80 % of burst capacity"})
+    return rows, capacity
+
+
+async def _fixed_rate(ctx: BenchContext, pipeline: Pipeline, target: int) -> dict[str, object]:
+    """Append at ``target`` events/s for the duration (open loop: the schedule does not wait
+    for the projection), then wait for the timeline to catch up."""
+    ctx.say(f"W4 {target} events/s for {ctx.scale.duration_s:g} s …")
+    count = max(1, int(target * ctx.scale.duration_s))
+    committed: dict[str, float] = {}
+    cases = itertools.cycle(pipeline.cases)
+    gate = asyncio.Semaphore(IN_FLIGHT)
+    tasks: list[asyncio.Task[None]] = []
+    began = time.perf_counter()
+    for index in range(count):
+        if (delay := began + index / target - time.perf_counter()) > 0:
+            await asyncio.sleep(delay)
+        await gate.acquire()
+        case = next(cases)
+        tasks.append(
+            asyncio.create_task(_released(gate, pipeline.append(case, case.next_note(), committed)))
+        )
+    await asyncio.gather(*tasks)
+    appended_s = time.perf_counter() - began
+    missing = await pipeline.watcher.wait_for(committed, stall_s=30)
+    latencies = _latencies(pipeline.watcher, committed)
+    summary = latencies.summary(50, 95, 99, 100)
+    sustained = missing == 0 and count / appended_s >= 0.95 * target and summary["p99_ms"] < 1000
+    return {
+        "rate": target,
+        "appended_per_s": rate(count, appended_s),
+        "events": count,
+        **summary,
+        **await _stages(pipeline.log, committed),
+        "missing": missing,
+        "sustained": sustained,
+    }
+
+
+async def _burst(ctx: BenchContext, pipeline: Pipeline) -> float:
+    """Append as fast as the store takes it; the timeline's throughput is the capacity."""
+    count = ctx.scale.burst_events
+    ctx.say(f"W4 burst of {count} events to find the capacity …")
+    committed: dict[str, float] = {}
+    cases = itertools.cycle(pipeline.cases)
+    pairs = [(case, case.next_note()) for case in itertools.islice(cases, count)]
+    began = time.perf_counter()
+    jobs = (functools.partial(pipeline.append, case, event, committed) for case, event in pairs)
+    await bounded(jobs, IN_FLIGHT)
+    await pipeline.watcher.wait_for(committed, stall_s=30)
+    done = [
+        pipeline.watcher.projected_at[e] for e in committed if e in pipeline.watcher.projected_at
+    ]
+    capacity = rate(len(done), max(done) - began) if done else 0.0
+    ctx.say(f"W4 burst: the timeline kept up with {capacity} events/s")
+    return capacity
+
+
+async def _released(gate: asyncio.Semaphore, work: Awaitable[None]) -> None:
+    try:
+        await work
+    finally:
+        gate.release()
+
+
+STAGES = """
+SELECT extract(epoch FROM o.published_at - o.created_at) AS relay,
+       extract(epoch FROM i.handled_at - o.published_at) AS delivery
+FROM case_service.events AS e
+JOIN case_service.outbox AS o USING (global_position)
+JOIN deadline_service.inbox AS i ON i.event_id = e.event_id AND i.consumer = :consumer
+WHERE e.event_id IN :ids
+"""
+
+
+async def _stages(log: CaseLog, committed: dict[str, float]) -> dict[str, float]:
+    """Where the latency went, from the rows' own wall-clock stamps: append → acknowledged by
+    Kafka (``outbox.published_at``), then → the deadline consumer starts the event
+    (``inbox.handled_at``); the rest of the total is the projection's own transaction."""
+    statement = text(STAGES).bindparams(bindparam("ids", expanding=True))
+    ids = [uuid.UUID(event_id) for event_id in committed]
+    async with log.engine.connect() as connection:
+        rows = (await connection.execute(statement, {"ids": ids, "consumer": CONSUMER})).all()
+    relay, delivery = Latencies(), Latencies()
+    for row in rows:
+        relay.add(float(row.relay))
+        delivery.add(float(row.delivery))
+    return {
+        "relay_p50_ms": relay.summary(50)["p50_ms"],
+        "delivery_p50_ms": delivery.summary(50)["p50_ms"],
+    }
+
+
+def _latencies(watcher: ProjectionWatcher, committed: dict[str, float]) -> Latencies:
+    latencies = Latencies()
+    for event_id, at in committed.items():
+        if event_id in watcher.projected_at:
+            latencies.add(max(0.0, watcher.projected_at[event_id] - at))
+    return latencies
+
+
+def _result(
+    ctx: BenchContext,
+    rows: list[dict[str, object]],
+    capacity: float,
+    rss: dict[str, float | None],
+) -> WorkloadResult:
+    at_target = next((row for row in rows if row["rate"] == TARGET_RATE), None)
+    p99 = None if at_target is None else float(str(at_target["p99_ms"]))
+    return WorkloadResult(
+        key="w4",
+        title=TITLE,
+        params={
+            "rates": list(ctx.scale.rates),
+            "duration_s": ctx.scale.duration_s,
+            "cases": ctx.scale.latency_cases,
+            "burst_capacity_per_s": capacity,
+            "kafka_partitions": 6,
+            "peak_rss_mib": rss,
+        },
+        rows=rows,
+        checks=[
+            Check(
+                "p99 < 15 ms at 1 000 events/s",
+                "not run" if p99 is None else f"{p99} ms",
+                None if p99 is None else p99 < TARGET_P99_MS,
+            )
+        ],
+        notes=[
+            "Latency: append commit → deadline inbox+timeline commit (NOTIFY on the inbox).",
+            "sustained: all projected, ≥ 95 % of the rate appended, p99 under 1 s.",
+        ],
+    )

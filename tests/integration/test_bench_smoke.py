@@ -1,0 +1,101 @@
+"""The benchmark harness end to end at its tiny size: every workload runs and reports.
+
+Figures are not judged here (this machine is shared and the sizes are tiny); what is checked
+is that each workload measured something real and wrote the fields BENCHMARKS.md describes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+NAERVAER = Path(sys.executable).parent / "naervaer"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ROW_FIELDS = {
+    "w1": {"system", "writers", "events", "events_per_s", "p50_ms", "p99_ms", "conflicts"},
+    "w2": {"system", "per_append", "appends", "events_per_s", "p50_ms", "p99_ms"},
+    "w3": {"clients", "cases", "commands", "commands_per_s", "p50_ms", "p99_ms", "non_200"},
+    "w4": {"rate", "appended_per_s", "events", "p50_ms", "p95_ms", "p99_ms", "missing"},
+    "w5": {"events", "applied", "rebuild_s", "minutes", "events_per_s"},
+    "w6": {"cases", "events", "wall_min", "missing", "case_peak_rss_mib", "deadline_peak_rss_mib"},
+}
+MACHINE_FIELDS = {"cpu_model", "cores", "memory_gib", "python", "load_average"}
+
+
+@pytest.fixture(scope="module")
+def report(
+    postgres_url: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """One tiny run of every workload through ``naervaer bench``, on the session's servers."""
+    out = tmp_path_factory.mktemp("bench-results")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NAERVAER_")}
+    done = subprocess.run(
+        [
+            str(NAERVAER),
+            "bench",
+            "--scale",
+            "tiny",
+            "--database-url",
+            postgres_url,
+            "--kafka",
+            kafka_bootstrap,
+            "--out",
+            str(out),
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    (path,) = out.glob("*.json")
+    return json.loads(path.read_text())  # type: ignore[no-any-return]
+
+
+def test_the_results_file_names_the_machine_and_postgres(report: dict[str, Any]) -> None:
+    assert report["machine"].keys() >= MACHINE_FIELDS
+    assert report["machine"]["cores"] >= 1
+    assert report["postgres"]["version"]
+    assert report["postgres"]["started_by_harness"] is False
+    assert report["scale"] == "tiny"
+
+
+@pytest.mark.parametrize("key", sorted(ROW_FIELDS))
+def test_every_workload_reports_its_rows_and_targets(report: dict[str, Any], key: str) -> None:
+    workload = report["workloads"][key]
+    assert workload["rows"], f"{key} measured nothing"
+    for row in workload["rows"]:
+        assert ROW_FIELDS[key] <= row.keys(), f"{key} lacks {ROW_FIELDS[key] - row.keys()}"
+    assert workload["checks"], f"{key} checks none of the issue's targets"
+    assert all(check["target"] and check["measured"] for check in workload["checks"])
+
+
+def test_the_append_workloads_compare_all_three_systems(report: dict[str, Any]) -> None:
+    for key, size in (("w1", "writers"), ("w2", "per_append")):
+        rows = report["workloads"][key]["rows"]
+        systems = {(row[size], row["system"]) for row in rows if row["events_per_s"] > 0}
+        sizes = {row[size] for row in rows}
+        assert systems == {(s, n) for s in sizes for n in ("naervaer", "asyncpg", "eventsourcing")}
+
+
+def test_every_command_and_event_went_all_the_way(report: dict[str, Any]) -> None:
+    (http,) = report["workloads"]["w3"]["rows"]
+    assert http["commands"] > 0
+    assert http["non_200"] == 0
+    assert all(row["missing"] == 0 for row in report["workloads"]["w4"]["rows"])
+    (rebuild,) = report["workloads"]["w5"]["rows"]
+    assert 0 < rebuild["applied"] <= rebuild["events"]
+    (year,) = report["workloads"]["w6"]["rows"]
+    assert year["cases"] > 0
+    assert year["missing"] == 0
+    assert year["case_peak_rss_mib"] > 0
+    assert year["deadline_peak_rss_mib"] > 0
