@@ -39,6 +39,7 @@ from naervaer.messaging import (
     MessageSource,
     Subscription,
 )
+from naervaer.messaging.dev_crash import crash_before_ack
 from naervaer.migrations import target_for
 from naervaer.observability.tracing import build_tracer_provider, instrument_engine
 from naervaer.outbox import KafkaPublisher, OutboxRelay
@@ -206,6 +207,7 @@ class ServiceRuntime:
                 max_attempts=self.platform.consumer_max_attempts,
                 retry_base_s=self.platform.consumer_retry_base_s,
                 tracer=self.tracer_provider.get_tracer("naervaer.messaging"),
+                crash_before_ack=crash_before_ack(subscription, self.platform.dev_crash_before_ack),
             )
             self._spawn(f"consumer {subscription.name}", consumer.run(stop))
         for name, work in self.wiring.background.items():

@@ -8,9 +8,9 @@ Settings are built in ``create_app()`` / the CLI, never at import time.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -63,10 +63,33 @@ class PlatformSettings(BaseSettings):
     kafka_partitions: int = Field(
         default=6, ge=1, description="Partitions for topics the services create themselves."
     )
+    rate_limit_writes_per_minute: int = Field(
+        default=600,
+        ge=0,
+        description="Writes (POST, PUT, PATCH, DELETE) one client (token tenant and subject, "
+        "else IP address) may make per minute, in bursts up to the same number; over it: 429 "
+        "with Retry-After. 0 turns it off. Counted in memory per process: with several "
+        "replicas the effective limit multiplies (a gateway can enforce a global one).",
+    )
+    dev_crash_before_ack: str | None = Field(
+        default=None,
+        description="Development only, for fault-injection tests: the consumer of this name "
+        "(e.g. document-service.case-events) kills its own process (SIGKILL) right after the "
+        "transaction of the first message it handles has committed, before acknowledging it. "
+        "Restart the service without it. Refused in production.",
+    )
 
     @property
     def embedded(self) -> bool:
         return self.kafka_bootstrap is None
+
+    @model_validator(mode="after")
+    def _no_dev_switches_in_production(self) -> Self:
+        if self.environment == "production" and self.dev_crash_before_ack is not None:
+            raise ValueError(
+                "NAERVAER_DEV_CRASH_BEFORE_ACK is a development switch; refused in production"
+            )
+        return self
 
 
 class ServiceSettings(BaseSettings):

@@ -22,6 +22,7 @@ from document_service.adapters.tables import consumers, event_store, metadata
 from document_service.api import problems
 from document_service.api.routes_audit import router as audit_router
 from document_service.api.routes_documents import router as documents_router
+from document_service.api.uploads import FORM_OVERHEAD
 from document_service.app.access import AuditedAccess
 from document_service.app.attachments import Attachments
 from document_service.app.dossier import Dossiers
@@ -30,6 +31,8 @@ from document_service.app.recording import Recorder
 from document_service.app.services import DocumentServices
 from document_service.app.signing import Signing
 from document_service.config import DocumentServiceSettings
+from naervaer.http.app import set_max_body_bytes
+from naervaer.http.middleware import DEFAULT_MAX_BODY_BYTES
 from naervaer.messaging import Subscription
 from naervaer.migrations import migrations_dir
 from naervaer.service import ServiceContext, ServiceSpec, Wiring, discover_services, producers_of
@@ -60,7 +63,7 @@ def wire(context: ServiceContext) -> Wiring:
         subscriptions=_subscriptions(context, settings, recorder),
         projections=[CasePartiesProjection()],
         state={"documents": services},
-        install=[problems.install, _audit_access(services)],
+        install=[problems.install, _audit_access(services), _upload_limit(settings)],
     )
 
 
@@ -116,6 +119,19 @@ def records_access_events(
         log.info("no service publishes access-events: only this service's reads are audited")
         return False
     return True
+
+
+def _upload_limit(settings: DocumentServiceSettings) -> Callable[[FastAPI], None]:
+    """Attachments (and the form around them) may be larger than the platform's body limit.
+
+    Found by tests/hostile: with the default 1 MiB, no attachment over 1 MiB got through.
+    """
+    limit = max(DEFAULT_MAX_BODY_BYTES, settings.max_attachment_bytes + FORM_OVERHEAD)
+
+    def install(app: FastAPI) -> None:
+        set_max_body_bytes(app, limit)
+
+    return install
 
 
 def _audit_access(services: DocumentServices) -> Callable[[FastAPI], None]:

@@ -17,6 +17,7 @@ import structlog
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from naervaer.envelope import Envelope
@@ -26,10 +27,12 @@ from naervaer.messaging.source import IncomingMessage, MessageSource
 from naervaer.messaging.subscription import Outcome, SimulatedCrash, Subscription
 from naervaer.messaging.tables import ConsumerTables
 from naervaer.observability import metrics
+from naervaer.outages import is_outage
 
 log = structlog.get_logger(__name__)
 
 MAX_RETRY_DELAY_S = 30.0
+DATABASE_PROBE_TIMEOUT_S = 5.0
 
 
 class Consumer:
@@ -146,13 +149,29 @@ class Consumer:
             try:
                 return await self._attempt(message, envelope)
             except Exception as error:
-                if _is_infrastructure_failure(error):
+                if await self._infrastructure_failed(error):
                     raise  # not the message's fault: restart instead of dead-lettering
                 self._count_failure(envelope, error, attempt, span)
                 if attempt == self._max_attempts:
                     return await self._dead_letter(message, error, attempt)
                 await asyncio.sleep(_backoff(self._retry_base_s, attempt))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _infrastructure_failed(self, error: Exception) -> bool:
+        """A lost connection or pool, or an error that looks like an outage (e.g. the bare
+        ``ConnectionRefusedError`` asyncpg raises) while the database indeed does not answer:
+        a handler's own network hiccup, with the database up, stays the handler's failure."""
+        if _is_infrastructure_failure(error):
+            return True
+        return is_outage(error) and not await self._database_answers()
+
+    async def _database_answers(self) -> bool:
+        try:
+            async with asyncio.timeout(DATABASE_PROBE_TIMEOUT_S), self._engine.connect() as db:
+                await db.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
 
     async def _attempt(self, message: IncomingMessage, envelope: Envelope) -> Outcome:
         async with self._engine.begin() as tx:

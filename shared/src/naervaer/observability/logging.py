@@ -44,8 +44,13 @@ _SENSITIVE_KEY_PARTS = (
 _CREDENTIAL_IN_TEXT = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 _MAX_DEPTH = 5
 # uvicorn's access log duplicates the access line of our middleware; SQLAlchemy's INFO level
-# echoes statements with their parameters, i.e. personal data.
-_LIBRARY_LEVELS = {"uvicorn.access": logging.WARNING, "sqlalchemy.engine": logging.WARNING}
+# and aiosqlite's DEBUG level echo statements with their parameters, i.e. personal data and
+# secrets (found by tests/hostile at NAERVAER_LOG_LEVEL=DEBUG).
+_LIBRARY_LEVELS = {
+    "uvicorn.access": logging.WARNING,
+    "sqlalchemy.engine": logging.WARNING,
+    "aiosqlite": logging.WARNING,
+}
 _ROUTED_LIBRARIES = ("uvicorn", "uvicorn.error", "uvicorn.access", "sqlalchemy", "aiokafka")
 
 

@@ -52,8 +52,12 @@ def _description(entry: Entry) -> str:
 
 
 def _text(value: str) -> str:
-    """TEXT escaping (RFC 5545 § 3.3.11)."""
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    """TEXT escaping (RFC 5545 § 3.3.11); every line break, CR included, becomes ``\\n``
+    (a bare CR from a manager id in the path reached the feed, found by tests/hostile)."""
+    one_line = value.replace("\r\n", "\n").replace("\r", "\n")
+    return (
+        one_line.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    )
 
 
 def _fold(line: str) -> str:

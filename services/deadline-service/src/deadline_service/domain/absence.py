@@ -93,15 +93,28 @@ def lay_days(facts: CaseFacts) -> Absence | None:
     return Absence(current, end) if current else None
 
 
+@dataclass(frozen=True)
+class _Part:
+    """Days ``first``..``last`` of a layer, laid at ``seq``."""
+
+    layer: Layer
+    first: date
+    last: date
+    seq: int
+
+
 def _all_days(facts: CaseFacts) -> dict[date, Day]:
-    """Lay the layers and returns in the order they were last changed (later wins)."""
+    """Lay the layers' parts and the returns in the order they were changed (later wins)."""
     days: dict[date, Day] = {}
-    steps: list[Layer | Return] = [*facts.layers.values(), *facts.returns]
+    steps: list[_Part | Return] = [
+        _Part(layer, *part) for layer in facts.layers.values() for part in layer.parts()
+    ]
+    steps.extend(facts.returns)
     steps.sort(key=lambda step: step.seq)
     for step in steps:
-        if isinstance(step, Layer):
-            for day, grade in _graded_days(step.start, step.end, step.grades):
-                days[day] = Day(grade, step.kind, step.source)
+        if isinstance(step, _Part):
+            for day, grade in _graded_days(step.first, step.last, step.layer.grades):
+                days[day] = Day(grade, step.layer.kind, step.layer.source)
         else:
             _return_to_work(days, step)
     return days

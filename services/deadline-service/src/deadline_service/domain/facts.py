@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from deadline_service.domain.calendar import DAY
 from naervaer.contracts import case as c
 from naervaer.contracts import followup as f
 from naervaer.contracts import measures as m
@@ -32,6 +33,10 @@ class Layer:
 
     ``grades`` lists (from-date, grade) steps: the note's grade, then grading changes.
     ``seq`` orders layers against returns to work: a layer changed later is laid later.
+    ``extended`` holds what each extension (forlengelse) added, as (first new day, seq): only
+    the new days are laid when the extension came, so an extension never brings back days a
+    return to work took away before it (found by tests/hostile's property tests: it moved the
+    employer period's end earlier).
     """
 
     start: date
@@ -40,6 +45,13 @@ class Layer:
     kind: LayerKind
     source: str
     seq: int
+    extended: list[tuple[date, int]] = field(default_factory=list)
+
+    def parts(self) -> list[tuple[date, date, int]]:
+        """The layer's days as (first, last, seq) runs, in the order they were added."""
+        starts = [(self.start, self.seq), *self.extended]
+        lasts = [first - DAY for first, _ in starts[1:]] + [self.end]
+        return [(first, last, seq) for (first, seq), last in zip(starts, lasts, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -133,8 +145,9 @@ def _note_corrected(facts: CaseFacts, e: c.SickNoteCorrected, source: str) -> No
 
 def _note_extended(facts: CaseFacts, e: c.SickNoteExtended, source: str) -> None:
     layer = facts.layers.get(e.sick_note_id)
-    if layer is not None:
-        layer.end, layer.source, layer.seq = e.period_end, source, facts.next_seq()
+    if layer is not None and e.period_end > layer.end:
+        layer.extended.append((layer.end + DAY, facts.next_seq()))
+        layer.end, layer.source = e.period_end, source
 
 
 def _note_cancelled(facts: CaseFacts, e: c.SickNoteCancelled, _source: str) -> None:
@@ -145,7 +158,8 @@ def _grading_changed(facts: CaseFacts, e: c.GradingChanged, source: str) -> None
     layer = facts.layers.get(e.sick_note_id)
     if layer is not None:
         layer.grades = sorted([*layer.grades, (e.effective_from, e.grade)])
-        layer.source, layer.seq = source, facts.next_seq()
+        # The whole note is laid anew with its new grades, extensions included.
+        layer.source, layer.seq, layer.extended = source, facts.next_seq(), []
 
 
 def _returned(facts: CaseFacts, e: c.ReturnedToWork, source: str) -> None:
