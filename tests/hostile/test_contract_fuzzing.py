@@ -45,6 +45,9 @@ EXAMPLES = settings(
     max_examples=15,
     deadline=None,
     database=None,
+    # The same requests every run, so CI is repeatable; for a longer random hunt, raise
+    # max_examples and drop derandomize locally (that is how the bugs fixed here were found).
+    derandomize=True,
     suppress_health_check=list(HealthCheck),
 )
 

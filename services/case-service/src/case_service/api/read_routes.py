@@ -43,6 +43,9 @@ log = structlog.get_logger(__name__)
 STATE_KEY = "case_read_side"
 OSLO = ZoneInfo("Europe/Oslo")
 MAX_PERIOD_DAYS = 5 * 366
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+"""Statistics periods lie in these years: the flags look years back from a period's end, and
+from year 1 that fell off the calendar (a 500, found by schemathesis in tests/hostile)."""
 SUMMARY_RESOURCE = "case_summary"
 STATISTICS_RESOURCE = "absence_statistics"
 
@@ -196,6 +199,10 @@ def _decode(cursor: str | None) -> Cursor | None:
 
 
 def _period(start: date, end: date) -> Period:
+    if start < EARLIEST_DAY:
+        raise _invalid("query.from", f"`from` must be on or after {EARLIEST_DAY}")
+    if end > LATEST_DAY:
+        raise _invalid("query.to", f"`to` must be on or before {LATEST_DAY}")
     if end < start:
         raise _invalid("query.to", "`to` must be on or after `from`")
     if (end - start).days >= MAX_PERIOD_DAYS:
