@@ -39,6 +39,7 @@ async def rebuild_service(platform: PlatformSettings, key: str) -> dict[str, int
                 applied[projection.name] = await _replay(runtime, projection, producer, topic)
     finally:
         await runtime.engine.dispose()
+        await runtime.vault.dispose()
     return applied
 
 
@@ -68,6 +69,7 @@ async def _replay(
                 TopicLog(store, topic),
                 topic=runtime.topic(topic),
                 progress=advance,
+                keys=runtime.vault,
             )
     finally:
         await engine.dispose()

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from naervaer.envelope import Envelope
+from naervaer.privacy.sealing import KeyLookup, unseal_data
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -36,10 +37,15 @@ class EventType:
 
 
 class EventRegistry:
-    """Maps type names to their current payload model and their upcasters."""
+    """Maps type names to their current payload model and their upcasters.
 
-    def __init__(self) -> None:
+    With ``keys``, sealed personal values (``naervaer.privacy.sealing``) are opened before the
+    payload is upcast and validated; a value whose key was destroyed reads as ``[erased]``.
+    """
+
+    def __init__(self, keys: KeyLookup | None = None) -> None:
         self._types: dict[str, EventType] = {}
+        self._keys = keys
 
     def register(
         self,
@@ -90,5 +96,8 @@ class EventRegistry:
     def payload(self, envelope: Envelope) -> BaseModel:
         """The envelope's payload as the current model of its type (upcast when old)."""
         event_type = self.get(envelope.type)
-        data = self.upcast(envelope.type, envelope.schemaversion, dict(envelope.data))
+        data = dict(envelope.data)
+        if self._keys is not None:
+            data = unseal_data(data, self._keys)
+        data = self.upcast(envelope.type, envelope.schemaversion, data)
         return event_type.model.model_validate(data)

@@ -43,6 +43,7 @@ from naervaer.messaging.dev_crash import crash_before_ack
 from naervaer.migrations import target_for
 from naervaer.observability.tracing import build_tracer_provider, instrument_engine
 from naervaer.outbox import KafkaPublisher, OutboxRelay
+from naervaer.privacy.vault_setup import open_vault
 from naervaer.service import ServiceContext, ServiceSpec, Wiring, producers_of
 from naervaer.settings import PlatformSettings
 from naervaer.topics import ACCESS_EVENTS, ACCESS_STREAM_TYPE, TopicLog, ensure_topics
@@ -80,6 +81,7 @@ class ServiceRuntime:
         self.engine = create_engine(self.target)
         instrument_engine(self.engine, self.tracer_provider)
         self.store = self._event_store()
+        self.vault = open_vault(platform)
         self.context = ServiceContext(
             spec=spec,
             platform=platform,
@@ -89,6 +91,7 @@ class ServiceRuntime:
             tracer_provider=self.tracer_provider,
             clock=self.clock,
             store=self.store,
+            vault=self.vault,
         )
         self.wiring: Wiring = spec.wire(self.context)
         self.readiness = Readiness()
@@ -158,6 +161,8 @@ class ServiceRuntime:
         stop = asyncio.Event()
         async with AsyncExitStack() as stack:
             stack.push_async_callback(self.engine.dispose)
+            stack.push_async_callback(self.vault.dispose)
+            await self.vault.install()
             # Unwound in reverse: first the tasks stop, then what they used (publisher,
             # the producers' engines), then our own engine — so nothing reopens a connection.
             resources = await stack.enter_async_context(AsyncExitStack())
@@ -208,6 +213,7 @@ class ServiceRuntime:
                 retry_base_s=self.platform.consumer_retry_base_s,
                 tracer=self.tracer_provider.get_tracer("naervaer.messaging"),
                 crash_before_ack=crash_before_ack(subscription, self.platform.dev_crash_before_ack),
+                keys=self.vault,
             )
             self._spawn(f"consumer {subscription.name}", consumer.run(stop))
         for name, work in self.wiring.background.items():

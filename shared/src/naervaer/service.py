@@ -21,6 +21,7 @@ from naervaer.clock import Clock
 from naervaer.db import DatabaseTarget
 from naervaer.eventstore import EventStore, EventStoreTables
 from naervaer.messaging import ConsumerTables, Projection, Subscription
+from naervaer.privacy.keyvault import KeyVault
 from naervaer.settings import PlatformSettings, ServiceSettings
 
 
@@ -36,6 +37,7 @@ class ServiceContext:
     tracer_provider: TracerProvider
     clock: Clock
     store: EventStore | None
+    vault: KeyVault
 
     def topic(self, name: str) -> str:
         """The full Kafka topic name of ``name`` (e.g. case-events)."""

@@ -71,6 +71,18 @@ class PlatformSettings(BaseSettings):
         "with Retry-After. 0 turns it off. Counted in memory per process: with several "
         "replicas the effective limit multiplies (a gateway can enforce a global one).",
     )
+    keyvault_url: str | None = Field(
+        default=None,
+        description="Database of the key vault (one data key per employee, for "
+        "crypto-shredding). Unset: schema keyvault of NAERVAER_DATABASE_URL, or keyvault.db in "
+        "the data folder.",
+    )
+    master_key_file: Path | None = Field(
+        default=None,
+        description="File holding the 32-byte master key (raw or base64) that wraps the "
+        "employees' data keys. Required in production; in development a key is made in the "
+        "data folder (master.key) on first start.",
+    )
     dev_crash_before_ack: str | None = Field(
         default=None,
         description="Development only, for fault-injection tests: the consumer of this name "

@@ -12,11 +12,12 @@ from naervaer.contracts.employee import register_employee_events
 from naervaer.contracts.followup import register_followup_events
 from naervaer.contracts.measures import register_measure_events
 from naervaer.contracts.tenant import register_tenant_events
+from naervaer.privacy.keyring import KEYRING
 from naervaer.registry import EventRegistry
 
 CASE_EVENTS_TOPIC = "naervaer.case-events"
 
-CONTRACTS = EventRegistry()
+CONTRACTS = EventRegistry(keys=KEYRING.lookup)
 register_case_events(CONTRACTS)
 register_deadline_events(CONTRACTS)
 register_followup_events(CONTRACTS)

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from naervaer.contracts._base import CASE_ID, Contract
+from naervaer.privacy.personal import PersonalStr
 from naervaer.registry import EventRegistry
 
 BeganWith = Literal["self_certification", "sick_note"]
@@ -34,10 +35,10 @@ class CaseOpened(Contract):
     """A sick-leave case was opened (sykefraværstilfelle startet) on its first absence day."""
 
     case_id: str = CASE_ID
-    employee_id: str = Field(
+    employee_id: PersonalStr = Field(
         description="The employee (arbeidstaker), as the tenant identifies them."
     )
-    manager_id: str = Field(description="The nearest manager (nærmeste leder).")
+    manager_id: PersonalStr = Field(description="The nearest manager (nærmeste leder).")
     org_unit: str = Field(description="The organisational unit the employee belongs to.")
     first_absence_day: date = Field(description="S: the first day of absence of the case.")
     began_with: BeganWith = Field(description="How the absence began: egenmelding or sykmelding.")
@@ -98,7 +99,7 @@ class SickNoteCancelled(Contract):
 
     case_id: str = CASE_ID
     sick_note_id: str
-    reason: str = Field(min_length=1)
+    reason: PersonalStr = Field(min_length=1)
 
 
 class GradingChanged(Contract):
@@ -114,8 +115,8 @@ class ManagerReassigned(Contract):
     """The case moved to a new nearest manager; its whole history follows it."""
 
     case_id: str = CASE_ID
-    previous_manager_id: str
-    manager_id: str
+    previous_manager_id: PersonalStr
+    manager_id: PersonalStr
     effective_on: date
 
 
@@ -151,7 +152,7 @@ class ObligationWaived(Contract):
 
     case_id: str = CASE_ID
     obligation: str = Field(description="The obligation kind, as in the deadline timeline.")
-    reason: str = Field(min_length=1)
+    reason: PersonalStr = Field(min_length=1)
     waived_on: date
 
 

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field
 
 from naervaer.contracts._base import CASE_ID, Contract
+from naervaer.privacy.personal import PersonalStr
 from naervaer.registry import EventRegistry
 
 DEADLINE_EVENTS_TOPIC = "naervaer.deadline-events"
@@ -43,8 +44,8 @@ class DeadlineNotice(Contract):
     due_date: date
     responsible: ResponsibleParty = Field(description="Who must act.")
     legal_basis: str = Field(description="E.g. aml § 4-6 (3).")
-    manager_id: str = Field(description="The case's nearest manager (nærmeste leder) now.")
-    employee_id: str
+    manager_id: PersonalStr = Field(description="The case's nearest manager (nærmeste leder) now.")
+    employee_id: PersonalStr
     org_unit: str
 
 

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from naervaer.contracts._base import CASE_ID, Contract
+from naervaer.privacy.personal import PersonalStr
 from naervaer.registry import EventRegistry
 
 DocumentKind = Literal[
@@ -43,7 +44,7 @@ class DocumentVersionStored(Contract):
 
 class MissingSignature(Contract):
     role: PartyRole
-    party_id: str | None = Field(description="Who holds the role on the case, when known.")
+    party_id: PersonalStr | None = Field(description="Who holds the role on the case, when known.")
 
 
 class DocumentSignaturesMissing(Contract):
@@ -64,7 +65,7 @@ class DocumentSigned(Contract):
     document_id: str
     version: int = Field(ge=1)
     document_hash: str = DOCUMENT_HASH
-    signer_id: str = Field(description="The signer's subject (sub claim).")
+    signer_id: PersonalStr = Field(description="The signer's subject (sub claim).")
     role: PartyRole
     signed_at: AwareDatetime
     remaining_roles: list[PartyRole] = Field(description="Roles still to sign this version.")
@@ -77,9 +78,9 @@ class DocumentSignatureRefused(Contract):
     document_id: str
     version: int = Field(ge=1)
     document_hash: str = DOCUMENT_HASH
-    signer_id: str
+    signer_id: PersonalStr
     role: PartyRole
-    comment: str = Field(min_length=1)
+    comment: PersonalStr = Field(min_length=1)
     refused_at: AwareDatetime
 
 
@@ -89,11 +90,11 @@ class DocumentAttachmentAdded(Contract):
     case_id: str = CASE_ID
     document_id: str
     attachment_id: str
-    filename: str
+    filename: PersonalStr
     media_type: Literal["application/pdf", "image/png", "image/jpeg"]
     size: int = Field(ge=1)
     sha256: str = Field(pattern="^[0-9a-f]{64}$")
-    uploaded_by: str
+    uploaded_by: PersonalStr
     uploaded_at: AwareDatetime
 
 

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from naervaer.contracts._base import CASE_ID, Contract
+from naervaer.privacy.personal import PersonalStr
 from naervaer.registry import EventRegistry
 
 MeetingNumber = Literal[1, 2, 3]
@@ -38,35 +39,39 @@ class FollowUpConversationHeld(Contract):
 
     case_id: str = CASE_ID
     held_on: date
-    working_day: str = Field(min_length=1, description="How is the working day?")
-    what_can_change: str = Field(min_length=1, description="What can and should be changed?")
-    agreed: str = Field(min_length=1, description="What do we agree on?")
+    working_day: PersonalStr = Field(min_length=1, description="How is the working day?")
+    what_can_change: PersonalStr = Field(
+        min_length=1, description="What can and should be changed?"
+    )
+    agreed: PersonalStr = Field(min_length=1, description="What do we agree on?")
 
 
 class FollowUpPlan(Contract):
     """The follow-up plan's content, field for field as NAV's API for HR systems takes it
     (lps-oppfolgingsplan-mottak ``FollowUpPlanDTO``), so it can be submitted without re-typing."""
 
-    typical_workday: str = Field(min_length=1)
-    tasks_that_can_still_be_done: str = Field(min_length=1)
-    tasks_that_can_not_be_done: str = Field(min_length=1)
-    previous_facilitation: str = Field(min_length=1, description="Adjustments already tried.")
-    planned_facilitation: str = Field(
+    typical_workday: PersonalStr = Field(min_length=1)
+    tasks_that_can_still_be_done: PersonalStr = Field(min_length=1)
+    tasks_that_can_not_be_done: PersonalStr = Field(min_length=1)
+    previous_facilitation: PersonalStr = Field(
+        min_length=1, description="Adjustments already tried."
+    )
+    planned_facilitation: PersonalStr = Field(
         min_length=1, description="Adjustments the employer will make."
     )
-    other_facilitation_options: str | None = None
-    follow_up: str = Field(min_length=1, description="The plan for further follow-up.")
+    other_facilitation_options: PersonalStr | None = None
+    follow_up: PersonalStr = Field(min_length=1, description="The plan for further follow-up.")
     evaluation_date: date
     send_plan_to_nav: bool
     needs_help_from_nav: bool | None = None
-    needs_help_from_nav_description: str | None = None
+    needs_help_from_nav_description: PersonalStr | None = None
     send_plan_to_general_practitioner: bool
-    message_to_general_practitioner: str | None = None
-    additional_information: str | None = None
-    contact_person_full_name: str = Field(min_length=1)
-    contact_person_phone_number: str = Field(min_length=1)
+    message_to_general_practitioner: PersonalStr | None = None
+    additional_information: PersonalStr | None = None
+    contact_person_full_name: PersonalStr = Field(min_length=1)
+    contact_person_phone_number: PersonalStr = Field(min_length=1)
     employee_has_contributed_to_plan: bool
-    employee_has_not_contributed_to_plan_description: str | None = None
+    employee_has_not_contributed_to_plan_description: PersonalStr | None = None
 
     @model_validator(mode="after")
     def _nav_rules(self) -> FollowUpPlan:
@@ -114,7 +119,9 @@ class FollowUpPlanShared(Contract):
 
 class Participant(Contract):
     party: Party
-    party_id: str | None = Field(default=None, description="Who, where the tenant knows them.")
+    party_id: PersonalStr | None = Field(
+        default=None, description="Who, where the tenant knows them."
+    )
 
 
 class DoctorConsentRecorded(Contract):
@@ -158,7 +165,7 @@ class DialogueMeetingHeld(Contract):
     meeting_number: MeetingNumber
     held_on: date
     participants: list[Participant] = Field(min_length=2)
-    minutes: str = Field(
+    minutes: PersonalStr = Field(
         min_length=1, description="What was discussed and agreed (no health data)."
     )
 
@@ -167,7 +174,7 @@ class DialogueMeetingCancelled(Contract):
     case_id: str = CASE_ID
     meeting_id: str
     meeting_number: MeetingNumber
-    reason: str = Field(min_length=1)
+    reason: PersonalStr = Field(min_length=1)
 
 
 class MeetingExceptionRecorded(Contract):

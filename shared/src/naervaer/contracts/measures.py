@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from naervaer.contracts._base import CASE_ID, Contract
+from naervaer.privacy.personal import PersonalStr
 from naervaer.registry import EventRegistry
 
 EXPERT_ASSISTANCE_MAX_NOK = 20_000
@@ -19,7 +20,7 @@ class AdjustmentRecorded(Contract):
     case_id: str = CASE_ID
     adjustment_id: str
     area: Literal["tasks", "working_time", "workplace"]
-    description: str = Field(min_length=1)
+    description: PersonalStr = Field(min_length=1)
     starts_on: date
     ends_on: date
 
@@ -37,7 +38,7 @@ class AdjustmentEvaluated(Contract):
     adjustment_id: str
     evaluated_on: date
     outcome: Literal["worked", "partly_worked", "did_not_work"]
-    notes: str = Field(min_length=1)
+    notes: PersonalStr = Field(min_length=1)
 
 
 class ActivityRequirementAssessed(Contract):
@@ -61,8 +62,8 @@ class ExpertAssistanceRequested(Contract):
     case_id: str = CASE_ID
     request_id: str
     amount_nok: int = Field(ge=1, le=EXPERT_ASSISTANCE_MAX_NOK)
-    purpose: str = Field(min_length=1)
-    internal_measures_tried: str = Field(min_length=1)
+    purpose: PersonalStr = Field(min_length=1)
+    internal_measures_tried: PersonalStr = Field(min_length=1)
     requested_on: date
 
 
@@ -83,7 +84,7 @@ class ParticipationIssueRecorded(Contract):
 
     case_id: str = CASE_ID
     kind: Literal["did_not_attend", "did_not_share_information"]
-    description: str = Field(min_length=1)
+    description: PersonalStr = Field(min_length=1)
     recorded_on: date
 
 

@@ -29,5 +29,22 @@ class CasePolicyChanged(Contract):
     changed_on: date
 
 
+DEFAULT_RETENTION_MONTHS = 36
+"""Retention when a tenant set none: three years after the employee's last case closed."""
+
+
+class RetentionPolicySet(Contract):
+    """How long the employer keeps follow-up data after an employee's last case closed.
+
+    After ``months_after_close`` months, unless a legal hold stops it, the employee's personal
+    data is erased (``employee.personal_data_erased``).
+    """
+
+    tenant: str
+    months_after_close: int = Field(ge=0, le=600)
+    changed_on: date
+
+
 def register_tenant_events(registry: EventRegistry) -> None:
     registry.register("tenant.case_policy_changed", CasePolicyChanged)
+    registry.register("tenant.retention_policy_set", RetentionPolicySet)

@@ -28,6 +28,7 @@ from naervaer.messaging.subscription import Outcome, SimulatedCrash, Subscriptio
 from naervaer.messaging.tables import ConsumerTables
 from naervaer.observability import metrics
 from naervaer.outages import is_outage
+from naervaer.privacy.keyring import KEYRING, KeySource
 
 log = structlog.get_logger(__name__)
 
@@ -54,6 +55,7 @@ class Consumer:
         batch_size: int = 100,
         poll_timeout_s: float = 0.5,
         lag_interval_s: float = 5.0,
+        keys: KeySource | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -70,6 +72,7 @@ class Consumer:
         self._batch_size = batch_size
         self._poll_timeout_s = poll_timeout_s
         self._lag_interval_s = lag_interval_s
+        self._keys = keys
         self._lag_reported_at = float("-inf")
         self._failures = 0  # consecutive restarts, for the restart backoff
 
@@ -174,6 +177,8 @@ class Consumer:
         return True
 
     async def _attempt(self, message: IncomingMessage, envelope: Envelope) -> Outcome:
+        if self._keys is not None:  # sealed personal values open with the employee's key
+            await KEYRING.load([envelope], self._keys)
         async with self._engine.begin() as tx:
             if not await inbox.claim(tx, self._tables, self.name, envelope.id):
                 await self._source.before_commit(tx, message)

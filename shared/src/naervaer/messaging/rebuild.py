@@ -16,6 +16,7 @@ from naervaer.envelope import Envelope
 from naervaer.messaging import inbox
 from naervaer.messaging.embedded_source import EventLog
 from naervaer.messaging.tables import ConsumerTables
+from naervaer.privacy.keyring import KEYRING, KeySource
 
 Progress = Callable[[int, int], None]
 """Called after each batch with (position reached, head position at the start)."""
@@ -46,6 +47,7 @@ async def rebuild(
     batch_size: int = 1000,
     progress: Progress | None = None,
     topic: str | None = None,
+    keys: KeySource | None = None,
 ) -> int:
     """Replay ``source_store`` into ``projection``; returns the number of events applied.
 
@@ -59,6 +61,8 @@ async def rebuild(
         await inbox.forget_consumer(tx, tables, projection.name)
     position, applied = 0, 0
     while batch := await source_store.read_all(position, batch_size):
+        if keys is not None:
+            await KEYRING.load(batch, keys)
         async with engine.begin() as tx:
             applied += await _apply(tx, projection, tables, batch)
             position = _position(batch[-1])

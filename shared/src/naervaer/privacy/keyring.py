@@ -1,0 +1,65 @@
+"""The process's cache of employee keys, so payloads can be opened synchronously.
+
+``EventRegistry.payload`` is synchronous; the keys live in the key vault (a database). So every
+path that decodes events first awaits ``KEYRING.load(envelopes, vault)`` (the consumer does it
+for each message, the stores' readers for what they read) and decoding then reads the cache.
+Key ids are random UUIDs, unique across vaults, so one cache serves every vault in the process.
+Entries expire after ``ttl_s`` and an erasure event makes every service ``forget`` its key at
+once: a destroyed key does not live on in a cache.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from typing import Protocol
+
+from naervaer.envelope import Envelope
+from naervaer.privacy.sealing import sealed_key_ids
+
+
+class KeyNotLoaded(LookupError):
+    """A sealed value was decoded before its key was loaded (a missing ``KEYRING.load``)."""
+
+
+class KeySource(Protocol):
+    async def keys(self, key_ids: Iterable[str]) -> Mapping[str, bytes | None]:
+        """Each key id's key, or None when it was destroyed."""
+        ...
+
+
+class KeyRing:
+    def __init__(self, ttl_s: float = 300.0) -> None:
+        self._ttl_s = ttl_s
+        self._keys: dict[str, tuple[bytes | None, float]] = {}
+
+    def lookup(self, key_id: str) -> bytes | None:
+        """The cached key (None: destroyed); raises ``KeyNotLoaded`` when it is not cached."""
+        try:
+            return self._keys[key_id][0]
+        except KeyError:
+            raise KeyNotLoaded(key_id) from None
+
+    def remember(self, key_id: str, key: bytes | None) -> None:
+        self._keys[key_id] = (key, time.monotonic())
+
+    def forget(self, key_id: str) -> None:
+        """The key was destroyed: from now on its values read as erased in this process."""
+        self.remember(key_id, None)
+
+    async def load(self, envelopes: Iterable[Envelope], source: KeySource) -> None:
+        """Make sure the keys of every sealed value in ``envelopes`` are cached."""
+        now = time.monotonic()
+        wanted = {
+            key_id
+            for envelope in envelopes
+            for key_id in sealed_key_ids(envelope.data)
+            if key_id not in self._keys or now - self._keys[key_id][1] > self._ttl_s
+        }
+        if wanted:
+            for key_id, key in (await source.keys(wanted)).items():
+                self.remember(key_id, key)
+
+
+KEYRING = KeyRing()
+"""The process-wide cache ``naervaer.contracts.CONTRACTS`` opens sealed payloads with."""
