@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -63,9 +64,11 @@ class Figures:
 
 
 def command_id(tenant: str, answered: Answered) -> str:
-    """The case service's id of a command (tenant, caller, route, Idempotency-Key)."""
+    """The case service's id of a command: a hash of tenant, caller, route, Idempotency-Key
+    (hashed because the caller and the path may name the employee)."""
     c = answered.command
-    return f"{tenant}:{c.by.subject}:{c.method} {c.path}:{c.key}"
+    named = "\0".join((tenant, c.by.subject, f"{c.method} {c.path}", c.key))
+    return "cmd:" + hashlib.sha256(named.encode()).hexdigest()
 
 
 async def prove_commands(stores: Stores, ledger: Ledger, tenant: str, figures: Figures) -> None:

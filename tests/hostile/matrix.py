@@ -74,6 +74,17 @@ ADMIN = _roles(Role.HR, Role.SYSTEM)
 """Changing the tenant's own records and settings: HR and the system."""
 
 
+HR_ONLY = _roles(Role.HR)
+"""Retention, legal hold and erasure of an employee's personal data: HR alone."""
+
+
+def _export(p: Principal, tenant: str, employee_id: str) -> Decision:
+    """Everything held about an employee (GDPR art. 15): HR, or the employee themself."""
+    if p.tenant == tenant and Role.EMPLOYEE in p.roles and p.subject == employee_id:
+        return Decision(True, "the employee's own data")
+    return HR_ONLY(p, tenant)
+
+
 def _tenant_wide(p: Principal, tenant: str) -> Decision:
     return can_read_tenant_wide(p, tenant)
 
@@ -105,6 +116,16 @@ TENANT_LEVEL: dict[tuple[str, str, str], TenantRule] = {
     ("case", "post", "/v1/employees/{employee_id}/self-certification/restore"): (
         lambda p, t, _: ADMIN(p, t)
     ),
+    ("case", "get", "/v1/tenant/retention-policy"): lambda p, t, _: HR_ONLY(p, t),
+    ("case", "put", "/v1/tenant/retention-policy"): lambda p, t, _: HR_ONLY(p, t),
+    ("case", "put", "/v1/employees/{employee_id}/legal-hold"): lambda p, t, _: HR_ONLY(p, t),
+    ("case", "delete", "/v1/employees/{employee_id}/legal-hold"): lambda p, t, _: HR_ONLY(p, t),
+    ("case", "get", "/v1/employees/{employee_id}/retention"): lambda p, t, _: HR_ONLY(p, t),
+    ("case", "post", "/v1/employees/{employee_id}/erasure"): lambda p, t, _: HR_ONLY(p, t),
+    ("case", "post", "/v1/privacy/erasure-sweep"): lambda p, t, _: HR_ONLY(p, t),
+    ("case", "get", "/v1/employees/{employee_id}/personal-data"): (
+        lambda p, t, params: _export(p, t, params["employee_id"])
+    ),
     ("deadline", "get", "/v1/obligations"): lambda p, t, _: LISTING,
     ("deadline", "get", "/v1/managers/{manager_id}/deadlines.ics"): (
         lambda p, t, params: _calendar(p, params["manager_id"])
@@ -128,6 +149,12 @@ TENANT_LEVEL: dict[tuple[str, str, str], TenantRule] = {
     ("notification", "delete", "/v1/templates/{name}/{language}"): lambda p, t, _: ADMIN(p, t),
     ("document", "get", "/v1/audit/keys"): lambda p, t, _: PUBLIC,
     ("document", "get", "/v1/audit/verify"): lambda p, t, _: _tenant_wide(p, t),
+    **{
+        (service, "get", "/v1/employees/{employee_id}/personal-data"): (
+            lambda p, t, params: _export(p, t, params["employee_id"])
+        )
+        for service in ("deadline", "notification", "document")
+    },
 }
 
 # Writes on a case outside the case service: the action the document service asks for.

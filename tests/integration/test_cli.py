@@ -164,9 +164,9 @@ def stopped_with_case(tmp_path_factory: pytest.TempPathFactory) -> StoppedWithCa
 
 
 def test_up_serves_and_stops_cleanly_on_sigterm(stopped_with_case: StoppedWithCase) -> None:
-    assert sorted(p.name for p in stopped_with_case.data_dir.glob("*.db")) == [
-        f"{service}-service.db" for service in sorted(SERVICES)
-    ]
+    assert sorted(p.name for p in stopped_with_case.data_dir.glob("*.db")) == sorted(
+        [f"{service}-service.db" for service in SERVICES] + ["keyvault.db"]
+    )
 
 
 def test_state_survives_a_restart_and_env_data_dir_equals_the_option(

@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings
 from ruamel.yaml import YAML
 
 from naervaer.auth.settings import AuthSettings
+from naervaer.privacy.vault_setup import DEV_MASTER_KEY
 from naervaer.runtime import ServiceRuntime
 from naervaer.service import ServiceSpec, discover_services
 from naervaer.settings import PlatformSettings
@@ -151,6 +152,49 @@ def test_compose_serves_each_service_on_its_port(
     for job in ("migrate", "kafka-topics"):
         assert service["depends_on"][job]["condition"] == "service_completed_successfully"
     assert service["environment"]["NAERVAER_ENVIRONMENT"] == "production"
+
+
+@pytest.mark.parametrize("spec", SPECS.values(), ids=lambda spec: spec.key)
+def test_compose_hands_each_service_its_keys_as_secrets(
+    spec: ServiceSpec, compose: dict[str, Any]
+) -> None:
+    service = compose["services"][spec.name]
+    env = service["environment"]
+
+    assert compose_secret(compose, service, env["NAERVAER_AUTH_PUBLIC_KEY_FILE"]) == (
+        "naervaer_auth_public_key"
+    )
+    assert compose_secret(compose, service, env["NAERVAER_MASTER_KEY_FILE"]) == (
+        "naervaer_master_key"
+    )
+    if spec.key == "document":
+        signing_key = env["NAERVAER_DOCUMENT_SIGNING_KEY_FILE"]
+        assert compose_secret(compose, service, signing_key) == "naervaer_audit_signing_key"
+
+
+def compose_secret(compose: dict[str, Any], service: dict[str, Any], file: str) -> str:
+    """The secret that ``file`` is: granted to the service, declared from a file on the host."""
+    folder, _, name = file.rpartition("/")
+    granted = service.get("secrets", [])
+
+    assert folder == "/run/secrets", f"{file} is not where compose mounts secrets"
+    # Short syntax: the secret's name is its file name (long syntax could rename it).
+    assert all(isinstance(entry, str) for entry in granted), "only the short syntax is checked"
+    assert name in granted, f"{file} is not one of the service's secrets"
+    assert "file" in compose["secrets"][name], f"secret {name} is not read from a file"
+    return name
+
+
+def test_compose_master_key_defaults_to_the_one_development_makes(
+    compose: dict[str, Any],
+) -> None:
+    """Where development (``naervaer up``) makes the key: no extra step before compose."""
+    dev_key = Path(PlatformSettings.model_fields["data_dir"].default) / DEV_MASTER_KEY
+
+    assert compose["secrets"]["naervaer_master_key"]["file"] == (
+        f"${{NAERVAER_MASTER_KEY_PATH:-./{dev_key.as_posix()}}}"
+    )
+    assert "NAERVAER_MASTER_KEY_FILE" not in compose["services"]["migrate"]["environment"]
 
 
 async def test_compose_creates_every_topic_the_services_use(

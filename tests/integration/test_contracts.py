@@ -44,6 +44,7 @@ SHARED_KEYWORDS = {
     *("type", "enum", "const", "format", "pattern", "minimum", "maximum", "minLength"),
     *("maxLength", "minItems", "maxItems", "items", "properties", "required"),
     *("additionalProperties", "anyOf", "oneOf", "allOf", "x-event-type", "x-schema-version"),
+    *("$comment", "x-personal-data"),
 }
 
 

@@ -11,6 +11,7 @@ probes, topics, settings.
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
@@ -277,6 +278,9 @@ def test_each_service_is_production_with_its_secrets_from_secrets(
         "secretKeyRef": {"name": "naervaer-database", "key": "url"}
     }
     assert mounted_secret(pod, container, env["NAERVAER_AUTH_PUBLIC_KEY_FILE"]) == "naervaer-auth"
+    master_key = env["NAERVAER_MASTER_KEY_FILE"]
+    assert mounted_secret(pod, container, master_key) == "naervaer-master-key"
+    assert not mounted_secret_is_optional(pod, container, master_key), "start without it: never"
     if spec.key == "document":
         signing_key = env["NAERVAER_DOCUMENT_SIGNING_KEY_FILE"]
         assert mounted_secret(pod, container, signing_key) == "naervaer-document-signing"
@@ -288,15 +292,56 @@ def test_each_service_is_production_with_its_secrets_from_secrets(
 
 def mounted_secret(pod: Obj, container: Obj, file: str) -> str:
     """The Secret that ``file`` is mounted from (one of its items, read-only)."""
+    secret_name: str = secret_volume(pod, container, file)["secretName"]
+    return secret_name
+
+
+def mounted_secret_is_optional(pod: Obj, container: Obj, file: str) -> bool:
+    return bool(secret_volume(pod, container, file).get("optional", False))
+
+
+def secret_volume(pod: Obj, container: Obj, file: str) -> Obj:
+    """The secret volume source holding ``file`` (as one of its items, mounted read-only)."""
     for mount in container["volumeMounts"]:
         folder, _, name = file.rpartition("/")
         if mount["mountPath"] == folder:
             assert mount["readOnly"] is True
             (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
             assert name in {item["path"] for item in volume["secret"]["items"]}
-            secret_name: str = volume["secret"]["secretName"]
-            return secret_name
+            source: Obj = volume["secret"]
+            return source
     raise AssertionError(f"{file} is not mounted")
+
+
+def test_the_readme_creates_every_secret_with_the_keys_used(rendered: Rendered) -> None:
+    created = readme_secrets((ROOT / "deploy" / "README.md").read_text())
+    for name, key in secret_keys_used(rendered):
+        assert name in created, f"deploy/README.md does not create Secret {name}"
+        assert key in created[name], f"deploy/README.md's Secret {name} lacks key {key}"
+
+
+def readme_secrets(readme: str) -> dict[str, set[str]]:
+    """``kubectl create secret generic NAME --from-…=KEY=…`` commands: keys by Secret name."""
+    created: dict[str, set[str]] = {}
+    for command in readme.replace("\\\n", " ").splitlines():
+        if match := re.search(r"create secret generic (\S+)", command):
+            keys = re.findall(r"--from-(?:file|literal)=([^=\s]+)=", command)
+            created.setdefault(match.group(1), set()).update(keys)
+    return created
+
+
+def secret_keys_used(rendered: Rendered) -> set[tuple[str, str]]:
+    used: set[tuple[str, str]] = set()
+    for workload in (*rendered.of_kind("Deployment"), *rendered.of_kind("Job")):
+        for volume in workload["spec"]["template"]["spec"].get("volumes", []):
+            if source := volume.get("secret"):
+                used |= {(source["secretName"], item["key"]) for item in source["items"]}
+        for container in containers(workload):
+            for entry in container.get("env", []):
+                if ref := entry.get("valueFrom", {}).get("secretKeyRef"):
+                    used.add((ref["name"], ref["key"]))
+    assert ("naervaer-master-key", "master.key") in used
+    return used
 
 
 @pytest.mark.parametrize("spec", SPECS.values(), ids=lambda spec: spec.key)

@@ -43,14 +43,22 @@ PARTICIPANTS = [f.Participant(party="employee"), f.Participant(party="manager")]
 class CaseScript:
     """Records contract payloads for one case; ``obligations()`` runs the engine on them."""
 
-    def __init__(self, start: str, *, case_id: str = "case-1", began_with: str = "sick_note"):
+    def __init__(
+        self,
+        start: str,
+        *,
+        case_id: str = "case-1",
+        began_with: str = "sick_note",
+        employee_id: str = "emp-1",
+        manager_id: str = "mgr-1",
+    ):
         self.case_id = case_id
         self.events: list[RecordedEvent] = []
         self.add(
             c.CaseOpened(
                 case_id=case_id,
-                employee_id="emp-1",
-                manager_id="mgr-1",
+                employee_id=employee_id,
+                manager_id=manager_id,
                 org_unit="warehouse",
                 first_absence_day=d(start),
                 began_with=began_with,
@@ -227,6 +235,9 @@ class CaseScript:
                 case_id=self.case_id, decided_on=d(day), decision="continue_with_adjustment"
             )
         )
+
+    def payloads(self) -> list[Any]:
+        return [event.payload for event in self.events]
 
     def facts(self) -> CaseFacts:
         return fold(self.case_id, self.events)

@@ -1,9 +1,11 @@
-"""Fixtures of the deadline service's tests: its database on SQLite and PostgreSQL, and a case
-event log to feed it (a stand-in for the case service's event store)."""
+"""Fixtures of the deadline service's tests: its database on SQLite and PostgreSQL, a case
+event log to feed it (a stand-in for the case service's event store) and a key vault to seal
+the case events with, as the case service does."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+import os
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +24,9 @@ from naervaer.db import DatabaseTarget, create_engine, normalise_url
 from naervaer.envelope import Envelope
 from naervaer.eventstore import EventStore, NewEvent, event_store_tables
 from naervaer.migrations import upgrade
+from naervaer.privacy import KEYRING, KeySource
+from naervaer.privacy.keyvault import KeyVault
+from naervaer.privacy.sealer import Sealer
 from naervaer.testing.pytest_plugin import temporary_database
 
 
@@ -55,8 +60,45 @@ class CaseLog:
                 case_id, [NewEvent(name, payload)], tenant=tenant, expected_version=None
             )
 
+    async def append_sealed(
+        self,
+        case_id: str,
+        payloads: list[Any],
+        vault: KeyVault,
+        employee_id: str,
+        tenant: str = "acme",
+    ) -> str:
+        """Appended with their personal fields sealed with the employee's key, as the case
+        service appends them; returns the key id."""
+        sealed = await Sealer(vault).for_employee(tenant, employee_id, payloads)
+        for payload, data in zip(payloads, sealed, strict=True):
+            name = CONTRACTS.type_of(payload).name
+            await self.store.append(
+                case_id, [NewEvent(name, data)], tenant=tenant, expected_version=None
+            )
+        key_id = await vault.live_key_id(tenant, employee_id)
+        assert key_id is not None
+        return key_id
+
     async def envelopes(self) -> list[Envelope]:
         return await self.store.read_all(0, 100_000)
+
+
+class NoKeys:
+    """The key source of logs without sealed values: asking it for a key is a test bug."""
+
+    async def keys(self, key_ids: Iterable[str]) -> Mapping[str, bytes | None]:
+        raise AssertionError(f"sealed values but no key vault given: {sorted(key_ids)}")
+
+
+@pytest.fixture
+async def vault(tmp_path: Path) -> AsyncIterator[KeyVault]:
+    """A key vault of its own (the platform's is shared by every service)."""
+    engine = create_engine(DatabaseTarget(f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}", None))
+    keys = KeyVault(engine, os.urandom(32), schema=None)
+    await keys.install()
+    yield keys
+    await keys.dispose()
 
 
 @pytest.fixture
@@ -106,12 +148,17 @@ def deadline_store(engine: AsyncEngine, clock: FakeClock | None = None) -> Event
 
 
 async def project(
-    engine: AsyncEngine, envelopes: Iterable[Envelope], policies: Policies | None = None
+    engine: AsyncEngine,
+    envelopes: Iterable[Envelope],
+    policies: Policies | None = None,
+    keys: KeySource | None = None,
 ) -> TimelineProjection:
-    """Apply ``envelopes`` one transaction each, as the consumer does."""
-    projection = TimelineProjection(policies or Policies())
+    """Apply ``envelopes`` one transaction each, as the consumer does (keys loaded first)."""
+    source = keys or NoKeys()
+    projection = TimelineProjection(policies or Policies(), source)
     for envelope in envelopes:
         if projection.event_types is None or envelope.type in projection.event_types:
+            await KEYRING.load([envelope], source)
             async with engine.begin() as tx:
                 await projection.handle(tx, envelope)
     return projection

@@ -89,6 +89,7 @@ class DocumentApi:
             LocalDeadLetterSink(self.runtime.engine, self.runtime.consumer_tables),
             service=SERVICE.name,
             max_attempts=1,
+            keys=self.runtime.vault,  # opens sealed case events, as the runtime's consumers do
         )
         outcomes = []
         for envelope in envelopes:

@@ -3,6 +3,7 @@ harness that runs the consumers' handlers and the delivery worker against them."
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from naervaer.db import DatabaseTarget, create_engine, normalise_url
 from naervaer.envelope import Envelope
 from naervaer.messaging import Handler, inbox
+from naervaer.privacy import KEYRING
+from naervaer.privacy.keyvault import KeyVault
 from naervaer.testing.pytest_plugin import temporary_database
 from naervaer.testing.servers import free_port
 from notification_service.adapters import directory
@@ -100,9 +103,12 @@ class Harness:
     clock: MovableClock
     planner: Planner
     worker: DeliveryWorker
+    vault: KeyVault
 
     async def consume(self, handler: Handler, consumer: str, event: Envelope) -> bool:
-        """What the consumer does with one message: inbox row and handler, one transaction."""
+        """What the consumer does with one message: its keys, then inbox row and handler in
+        one transaction."""
+        await KEYRING.load([event], self.vault)
         async with self.engine.begin() as tx:
             if not await inbox.claim(tx, consumers, consumer, event.id):
                 return False
@@ -145,12 +151,21 @@ class Harness:
 
 
 def make_harness(
-    engine: AsyncEngine, clock: MovableClock, settings: NotificationServiceSettings
+    engine: AsyncEngine, clock: MovableClock, settings: NotificationServiceSettings, vault: KeyVault
 ) -> Harness:
     planner = Planner(clock, CaseProjection())
-    return Harness(engine, clock, planner, delivery_worker(engine, clock, settings, Renderer()))
+    worker = delivery_worker(engine, clock, settings, Renderer(), vault)
+    return Harness(engine, clock, planner, worker, vault)
 
 
 @pytest.fixture
-def harness(engine: AsyncEngine, clock: MovableClock, smtp: SmtpServer) -> Harness:
-    return make_harness(engine, clock, worker_settings(smtp.port))
+async def vault(engine: AsyncEngine) -> KeyVault:
+    """A key vault (one key per employee) beside the service's tables, as the runtime has."""
+    keys = KeyVault(engine, os.urandom(32), schema=None)
+    await keys.install()
+    return keys
+
+
+@pytest.fixture
+def harness(engine: AsyncEngine, clock: MovableClock, smtp: SmtpServer, vault: KeyVault) -> Harness:
+    return make_harness(engine, clock, worker_settings(smtp.port), vault)

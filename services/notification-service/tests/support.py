@@ -19,6 +19,7 @@ from aiosmtpd.controller import Controller
 from pydantic import BaseModel
 
 from naervaer.envelope import Envelope
+from naervaer.privacy.sealer import Sealer
 
 T = TypeVar("T")
 
@@ -127,6 +128,22 @@ def envelope(
     event_id: uuid.UUID | None = None,
 ) -> Envelope:
     """An integration event as a producer would publish it."""
+    data = payload.model_dump(mode="json")
+    return envelope_of(
+        event_type, data, tenant=tenant, stream=stream, version=version, event_id=event_id
+    )
+
+
+def envelope_of(
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    tenant: str = "acme",
+    stream: str,
+    version: int = 1,
+    event_id: uuid.UUID | None = None,
+) -> Envelope:
+    """An integration event carrying ``data`` as it is (e.g. with sealed personal fields)."""
     return Envelope(
         id=event_id or uuid.uuid4(),
         source="/test",
@@ -134,11 +151,31 @@ def envelope(
         subject=stream,
         time=datetime.now(UTC),
         dataschema=f"schemas/{event_type}/v1.json",
-        data=payload.model_dump(mode="json"),
+        data=data,
         tenant=tenant,
         streamid=stream,
         streamversion=version,
     )
+
+
+async def sealed(
+    sealer: Sealer,
+    event_type: str,
+    payload: BaseModel,
+    *,
+    stream: str,
+    employee_id: str | None = None,
+    key_id: str | None = None,
+    tenant: str = "acme",
+) -> Envelope:
+    """The event with its personal fields sealed as its producer seals them: with the
+    employee's key (the case service) or with the case's key id (the deadline service)."""
+    if key_id is not None:
+        (data,) = await sealer.with_key(key_id, [payload])
+    else:
+        assert employee_id is not None
+        (data,) = await sealer.for_employee(tenant, employee_id, [payload])
+    return envelope_of(event_type, data, tenant=tenant, stream=stream)
 
 
 def deadline_payload(

@@ -12,7 +12,7 @@ import uvicorn
 
 from naervaer.migrations import target_for, upgrade
 from naervaer.observability.logging import configure_logging
-from naervaer.privacy.vault_setup import open_vault
+from naervaer.privacy.vault_setup import install_vault
 from naervaer.runtime import ServiceRuntime
 from naervaer.service import ServiceSpec, discover_services
 from naervaer.settings import PlatformSettings
@@ -42,11 +42,7 @@ async def migrate_services(platform: PlatformSettings, specs: Sequence[ServiceSp
     for spec in specs:
         await upgrade(spec, target_for(spec, platform))
         log.info("migrated", service=spec.name)
-    vault = open_vault(platform)
-    try:
-        await vault.install()
-    finally:
-        await vault.dispose()
+    await install_vault(platform)
 
 
 async def serve_services(

@@ -16,3 +16,9 @@ class CaseServiceSettings(ServiceSettings):
         default="Europe/Oslo",
         description="The employers' calendar: which day is 'today' for what a command records.",
     )
+    erasure_sweep_interval_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Seconds between erasure sweeps (personal data past the tenant's retention "
+        "period, no legal hold); 0 turns the periodic sweep off.",
+    )

@@ -30,7 +30,7 @@ CASE_EVENTS = "case-events"
 
 def read_side(context: ServiceContext) -> Wiring:
     """Routers, the summary subscription and projection, and the routes' state."""
-    projection = CaseSummaryProjection(SummaryRows(read_models))
+    projection = CaseSummaryProjection(SummaryRows(read_models), context.vault)
     routes = ReadSide(
         summaries=CaseSummaries(SummaryReader(context.engine, read_models)),
         statistics=UnitStatistics(StatisticsReader(context.engine, read_models)),

@@ -11,9 +11,11 @@ from typing import Any
 
 import httpx
 
+from case_service.adapters.records import employee_stream
 from case_service.bootstrap import SERVICE
 from naervaer.auth.access import AccessRecord
 from naervaer.auth.devkeys import mint_token
+from naervaer.clock import Clock
 from naervaer.envelope import Envelope
 from naervaer.hosting import migrate_services
 from naervaer.runtime import ServiceRuntime
@@ -77,6 +79,10 @@ class CaseApi:
         assert self.runtime.store is not None
         return await self.runtime.store.read_stream(stream_id)
 
+    def employee_stream(self, employee_id: str, tenant: str = "acme") -> str:
+        """The employee's stream: named by the vault's keyed hash, never the plain id."""
+        return employee_stream(self.runtime.vault, tenant, employee_id)
+
     async def types(self, stream_id: str) -> list[str]:
         return [envelope.type for envelope in await self.stream(stream_id)]
 
@@ -87,11 +93,13 @@ class CaseApi:
 
 
 @asynccontextmanager
-async def hosted_case_service(data_dir: Path, **settings: Any) -> AsyncIterator[CaseApi]:
+async def hosted_case_service(
+    data_dir: Path, *, clock: Clock | None = None, **settings: Any
+) -> AsyncIterator[CaseApi]:
     """The case service with its migrations run, a fixed clock and an access-record list."""
     platform = PlatformSettings(data_dir=data_dir, consumer_poll_interval_s=0.05, **settings)
     await migrate_services(platform, [SERVICE])
-    runtime = ServiceRuntime(SERVICE, platform, {SERVICE.key: SERVICE}, clock=FixedClock())
+    runtime = ServiceRuntime(SERVICE, platform, {SERVICE.key: SERVICE}, clock=clock or FixedClock())
     api_access: list[AccessRecord] = []
 
     async def record(entry: AccessRecord) -> None:

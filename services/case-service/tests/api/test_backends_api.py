@@ -47,7 +47,7 @@ async def test_the_write_side_on_each_backend(backend: CaseApi) -> None:
         sub="emp-1",
     )
     assert egenmelding.status_code == 200, egenmelding.text
-    assert await api.types("employee:acme:emp-1") == ["employee.self_certification_used"]
+    assert await api.types(api.employee_stream("emp-1")) == ["employee.self_certification_used"]
 
     path = f"/v1/cases/{case_id}/sick-notes"
     first = await api.post(path, NOTE, Idempotency_Key="k-1")

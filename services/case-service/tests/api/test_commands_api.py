@@ -270,7 +270,7 @@ async def test_every_command_records_its_event(api: CaseApi) -> None:
         manager = "mgr-2" if path == "reassign-manager" else manager
 
     assert await api.types(case_id) == expected
-    ledger = await api.types(f"employee:acme:{employee}")
+    ledger = await api.types(api.employee_stream(employee))
     assert ledger == ["employee.self_certification_used"]
 
 

@@ -99,7 +99,7 @@ async def test_self_certification_retried_writes_neither_stream_again(api: CaseA
     retry = await api.post(path, body, role="employee", sub=employee, Idempotency_Key="sc-1")
     assert (retry.status_code, retry.json()) == (first.status_code, first.json())
     assert await api.head() == before
-    assert len(await api.stream(f"employee:acme:{employee}")) == 1
+    assert len(await api.stream(api.employee_stream(employee))) == 1
 
 
 @pytest.mark.parametrize("if_match", ['"1"', "1", "*"])

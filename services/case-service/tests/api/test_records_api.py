@@ -112,7 +112,7 @@ async def test_the_quota_counts_across_cases_and_refuses_by_default(api: CaseApi
         "self_certification_quota_exceeded",
     )
     assert await api.head() == before
-    assert len(await api.stream(f"employee:{org}:{employee}")) == 4
+    assert len(await api.stream(api.employee_stream(employee, org))) == 4
 
 
 async def test_under_the_flag_policy_a_breach_is_accepted_and_flagged(api: CaseApi) -> None:
@@ -128,7 +128,7 @@ async def test_under_the_flag_policy_a_breach_is_accepted_and_flagged(api: CaseA
     [_, registered] = await api.stream(case_id)
     assert registered.data["flagged"] is True
     assert registered.data["flag_reason"].startswith("self_certification_too_long")
-    [used] = await api.stream(f"employee:{org}:{employee}")
+    [used] = await api.stream(api.employee_stream(employee, org))
     assert used.data["flagged"] is True
 
 
@@ -149,7 +149,7 @@ async def test_a_withdrawn_right_refuses_self_certification_until_restored(api: 
     assert restored.json() == {"employee_id": employee, "version": 2}
     accepted = await self_certify(api, org, employee, case_id, "2026-02-02", "2026-02-02")
     assert accepted.status_code == 200
-    assert await api.types(f"employee:{org}:{employee}") == [
+    assert await api.types(api.employee_stream(employee, org)) == [
         "employee.self_certification_withdrawn",
         "employee.self_certification_restored",
         "employee.self_certification_used",
@@ -176,6 +176,6 @@ async def test_concurrent_self_certifications_in_two_cases_cannot_both_pass_the_
     )
 
     assert sorted(r.status_code for r in responses) == [200, 409]
-    assert len(await api.stream(f"employee:{org}:{employee}")) == 1
+    assert len(await api.stream(api.employee_stream(employee, org))) == 1
     registered = [len(await api.stream(case_id)) for case_id in (first, second)]
     assert sorted(registered) == [1, 2]  # the loser's case append was rolled back with it

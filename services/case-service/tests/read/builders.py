@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from case_service.app.summary_fold import fold
 from case_service.app.summary_state import SummaryState
@@ -37,12 +39,27 @@ from naervaer.contracts.followup import (
     Participant,
 )
 from naervaer.contracts.measures import AdjustmentEvaluated, AdjustmentRecorded
+from naervaer.db import DatabaseTarget, create_engine
 from naervaer.envelope import Envelope
 from naervaer.eventstore import EventStore, NewEvent
+from naervaer.privacy.keyvault import KeyVault
 
 CASE = "case-1"
 TENANT = "acme"
 RECORDED = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+
+
+def vault(engine: AsyncEngine) -> KeyVault:
+    """A key vault as the runtime keeps one (install it before making keys).
+
+    On SQLite it is a file of its own beside the case database, as in the embedded default: a
+    consumer's transaction holds the case database's write lock while the projection shreds.
+    """
+    if engine.dialect.name == "sqlite":
+        assert engine.url.database is not None
+        path = Path(engine.url.database).with_name("keyvault.db")
+        engine = create_engine(DatabaseTarget(f"sqlite+aiosqlite:///{path}", None))
+    return KeyVault(engine, b"k" * 32, schema=None)
 
 
 def d(text: str) -> date:

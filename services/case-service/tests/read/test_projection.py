@@ -18,6 +18,7 @@ from case_service.app.summary_projection import CaseSummaryProjection, StreamTen
 from naervaer.auth.policy import can_read_case
 from naervaer.auth.principal import Principal, Role
 from naervaer.envelope import Envelope
+from naervaer.privacy.sealing import ERASED
 
 from .builders import (
     closed,
@@ -29,6 +30,7 @@ from .builders import (
     plan_created,
     reassigned,
     self_cert,
+    vault,
 )
 
 pytestmark = pytest.mark.integration
@@ -36,7 +38,7 @@ TABLE = read_models.case_summaries
 
 
 async def feed(engine: AsyncEngine, items: list[Envelope]) -> CaseSummaryProjection:
-    projection = CaseSummaryProjection(SummaryRows(read_models))
+    projection = CaseSummaryProjection(SummaryRows(read_models), vault(engine))
     for envelope in items:
         async with engine.begin() as tx:
             await projection.handle(tx, envelope)
@@ -177,3 +179,11 @@ async def test_statistics_read_one_units_cases_of_one_tenant(engine: AsyncEngine
         "acme", "office", since=date(2026, 3, 1), until=date(2026, 3, 31)
     )
     assert later == []
+
+
+async def test_an_opening_that_reads_erased_makes_no_row(engine: AsyncEngine) -> None:
+    """A redelivered event of an erased case (its key destroyed) must not bring a row back."""
+    events = [opened("2026-01-05", employee=ERASED), note("n1", "2026-01-05", "2026-01-20")]
+    await feed(engine, envelopes(events))
+    async with engine.connect() as connection:
+        assert (await connection.execute(select(func.count()).select_from(TABLE))).scalar() == 0

@@ -3,6 +3,7 @@ access policy judges, If-Match, the idempotency identity, and the reserved acts.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from typing import Any
 
@@ -109,11 +110,13 @@ def test_if_match_naming_another_version_fails(if_match: str) -> None:
     assert failed.value.current_version == 3
 
 
-def test_the_command_id_names_tenant_caller_route_and_key() -> None:
+def test_the_command_id_hashes_tenant_caller_route_and_key() -> None:
     body = OpenCase.model_validate(EXAMPLES["OpenCase"])
     assert meta().write(body).command_id is None
     write = meta(key="k-1").write(body)
-    assert write.command_id == "acme:hr-1:POST /v1/cases/c-1/close:k-1"
+    named = "\0".join(("acme", "hr-1", "POST /v1/cases/c-1/close", "k-1"))
+    assert write.command_id == "cmd:" + hashlib.sha256(named.encode()).hexdigest()
+    assert meta(key="k-2").write(body).command_id != write.command_id
     assert write.correlation_id == "corr-1"
     assert write.fingerprint == meta(key="k-2").write(body).fingerprint
     other = body.model_copy(update={"org_unit": "elsewhere"})

@@ -6,10 +6,13 @@ from deadline_service.adapters.projection import TimelineProjection
 from deadline_service.adapters.scheduler import DeadlineScheduler
 from deadline_service.adapters.tables import consumers, event_store, metadata
 from deadline_service.api.dev_clock import dev_router
+from deadline_service.api.personal_data import personal_data_router
 from deadline_service.api.routes import router
+from deadline_service.app.personal_data import PersonalData
 from deadline_service.app.queries import TimelineQueries
 from deadline_service.config import DeadlineServiceSettings, Policies
 from naervaer.migrations import migrations_dir
+from naervaer.privacy.sealer import Sealer
 from naervaer.service import ServiceContext, ServiceSpec, Wiring, subscribe
 from naervaer.topics import ACCESS_EVENTS
 
@@ -19,15 +22,17 @@ def wire(context: ServiceContext) -> Wiring:
     assert isinstance(settings, DeadlineServiceSettings)
     assert context.store is not None
     policies = Policies(settings.tenant_policies)
-    timeline = TimelineProjection(policies)
+    timeline = TimelineProjection(policies, context.vault)
     scheduler = DeadlineScheduler(
         context.engine,
         context.store,
         context.clock,
+        Sealer(context.vault),
         zone=settings.zone,
         poll_interval_s=settings.scheduler_poll_interval_s,
     )
-    routers = [router]
+    queries = TimelineQueries(context.engine, policies, context.clock, settings.zone)
+    routers = [router, personal_data_router]
     if context.platform.environment != "production":
         routers.append(dev_router)
     return Wiring(
@@ -35,7 +40,8 @@ def wire(context: ServiceContext) -> Wiring:
         subscriptions=[subscribe(timeline, context.topic("case-events"))],
         projections=[timeline],
         state={
-            "queries": TimelineQueries(context.engine, policies, context.clock, settings.zone),
+            "queries": queries,
+            "personal_data": PersonalData(context.engine, queries, context.clock),
             "scheduler": scheduler,
             "clock": context.clock,
         },

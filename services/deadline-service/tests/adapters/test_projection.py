@@ -15,7 +15,7 @@ from naervaer.contracts.case import ManagerReassigned
 from naervaer.messaging import rebuild
 
 from ..builders import CaseScript
-from ..conftest import CaseLog, project, snapshot
+from ..conftest import CaseLog, NoKeys, project, snapshot
 
 TABLES = ("cases", "case_events", "obligations", "timers")
 
@@ -117,7 +117,7 @@ async def test_the_order_across_cases_does_not_matter(
     assert (await _due_dates(deadline_engine, "case-2018"))["max_date"] == date(2018, 10, 17)
 
     async with deadline_engine.begin() as tx:
-        await TimelineProjection(Policies()).reset(tx)
+        await TimelineProjection(Policies(), NoKeys()).reset(tx)
     later_first = sorted(envelopes, key=lambda e: e.streamid != "case-2018")
     await project(deadline_engine, later_first)
     assert await snapshot(deadline_engine, *TABLES) == in_log_order

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +52,7 @@ class Api:
 async def api(tmp_path: Path, case_log: CaseLog) -> AsyncIterator[Api]:
     runtime = ServiceRuntime(SERVICE, PlatformSettings(data_dir=tmp_path), {"deadline": SERVICE})
     await upgrade(SERVICE, runtime.target)
+    await runtime.vault.install()
     for case in (
         _case("case-a", "mgr-1", "emp-1", "warehouse"),
         _case("case-b", "mgr-2", "emp-2", "office"),
@@ -59,12 +61,13 @@ async def api(tmp_path: Path, case_log: CaseLog) -> AsyncIterator[Api]:
     await case_log.append(
         "case-x", [e.payload for e in _case("case-x", "mgr-9", "emp-9", "x").events], tenant="other"
     )
-    await project(runtime.engine, await case_log.envelopes())
+    await project(runtime.engine, await case_log.envelopes(), keys=runtime.vault)
     runtime.clock.set(TODAY)  # type: ignore[attr-defined]
     transport = httpx.ASGITransport(app=runtime.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://deadline.test") as client:
         yield Api(client, tmp_path)
     await runtime.engine.dispose()
+    await runtime.vault.dispose()
 
 
 @pytest.mark.parametrize(
@@ -209,7 +212,11 @@ async def test_the_dev_clock_moves_in_development(api: Api) -> None:
 
 async def test_no_dev_clock_in_production(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NAERVAER_AUTH_PUBLIC_KEY_PEM", ensure_dev_key(tmp_path).public_key_pem)
-    platform = PlatformSettings(data_dir=tmp_path, environment="production")
+    master_key = tmp_path / "master.key"
+    master_key.write_bytes(os.urandom(32))
+    platform = PlatformSettings(
+        data_dir=tmp_path, environment="production", master_key_file=master_key
+    )
     runtime = ServiceRuntime(SERVICE, platform, {"deadline": SERVICE})
     transport = httpx.ASGITransport(app=runtime.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://deadline.test") as client:

@@ -22,12 +22,14 @@ from document_service.adapters.tables import consumers, event_store, metadata
 from document_service.api import problems
 from document_service.api.routes_audit import router as audit_router
 from document_service.api.routes_documents import router as documents_router
+from document_service.api.routes_privacy import router as privacy_router
 from document_service.api.uploads import FORM_OVERHEAD
 from document_service.app.access import AuditedAccess
 from document_service.app.attachments import Attachments
 from document_service.app.dossier import Dossiers
 from document_service.app.publishing import DocumentEvents
 from document_service.app.recording import Recorder
+from document_service.app.sealing import CaseKeys
 from document_service.app.services import DocumentServices
 from document_service.app.signing import Signing
 from document_service.config import DocumentServiceSettings
@@ -48,18 +50,23 @@ def wire(context: ServiceContext) -> Wiring:
     assert isinstance(settings, DocumentServiceSettings)
     signer = _signer(context, settings)
     audit = AuditLog(signer, KeyRegistry(signer))
-    events = DocumentEvents(context.store)
-    recorder = Recorder(audit, events)
+    keys = CaseKeys(context.vault)
+    events = DocumentEvents(context.store, keys)
+    recorder = Recorder(audit, events, keys)
     services = DocumentServices(
         engine=context.engine,
         audit=audit,
         signer=signer,
         signing=Signing(context.engine, audit, events, context.clock.now),
         attachments=Attachments(context.engine, audit, events, settings.max_attachment_bytes),
-        dossiers=Dossiers(context.engine, audit, signer, context.clock.now, render_dossier_pdf),
+        dossiers=Dossiers(
+            context.engine, audit, signer, context.clock.now, render_dossier_pdf, context.vault
+        ),
+        keys=keys,
+        clock=context.clock.now,
     )
     return Wiring(
-        routers=[documents_router, audit_router],
+        routers=[documents_router, audit_router, privacy_router],
         subscriptions=_subscriptions(context, settings, recorder),
         projections=[CasePartiesProjection()],
         state={"documents": services},
@@ -138,7 +145,9 @@ def _audit_access(services: DocumentServices) -> Callable[[FastAPI], None]:
     def install(app: FastAPI) -> None:
         # This service's own reads and writes are sealed as they happen, then handed on.
         forward = getattr(app.state, "access_recorder", None)
-        app.state.access_recorder = AuditedAccess(services.engine, services.audit, forward)
+        app.state.access_recorder = AuditedAccess(
+            services.engine, services.audit, services.keys, forward
+        )
 
     return install
 

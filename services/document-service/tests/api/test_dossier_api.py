@@ -113,7 +113,11 @@ async def test_the_dossier_holds_the_whole_record(exported: dict[str, Any]) -> N
         ("employee", "signed"),
         ("manager", "signed"),
     ]
-    assert next(n for n in files if n.startswith("attachments/")).endswith("/workstation.png")
+    # The archive names the file as the audit trail seals it; the index gives its real name.
+    path = next(n for n in files if n.startswith("attachments/"))
+    assert path.split("/")[-1].startswith("pd1.")
+    named = [a for d in index for a in d["attachments"]]
+    assert [(a["filename"], a["path"]) for a in named] == [("workstation.png", path)]
     manifest = json.loads(files[layout.MANIFEST])
     assert manifest["case_id"] == exported["story"].case_id
     assert {f["path"] for f in manifest["files"]} == set(files) - {

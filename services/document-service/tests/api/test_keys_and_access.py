@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import uuid
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from document_service.adapters.signing_keys import (
 )
 from document_service.adapters.tables import audit_entries
 from document_service.app.recording import Recorder
+from document_service.app.sealing import open_sealed
 from document_service.bootstrap import SERVICE, records_access_events
 from document_service.config import DocumentServiceSettings
 from naervaer.auth.access import AccessRecord
@@ -172,7 +174,11 @@ async def _access_entries(api: DocumentApi, case_id: str) -> list[tuple[str, str
                 audit_entries.c.case_id == case_id, audit_entries.c.kind == "access.recorded"
             )
         )
-        return [(c["data"]["subject"], c["data"]["action"]) for c in rows.scalars()]
+        sealed = [c["data"] for c in rows.scalars()]
+    # Who read the case is sealed with the case's key in the trail; opened here to compare.
+    assert all(data["subject"].startswith("pd1.") for data in sealed)
+    opened = await open_sealed(api.runtime.vault, sealed)
+    return [(data["subject"], data["action"]) for data in opened]
 
 
 def _recorder(api: DocumentApi) -> Recorder:
@@ -185,7 +191,11 @@ def _recorder(api: DocumentApi) -> Recorder:
 def test_production_refuses_to_start_without_a_signing_key(tmp_path: Path) -> None:
     from naervaer.runtime import ServiceRuntime
 
-    production = PlatformSettings(data_dir=tmp_path, environment="production")
+    master_key = tmp_path / "master.key"
+    master_key.write_bytes(os.urandom(32))
+    production = PlatformSettings(
+        data_dir=tmp_path, environment="production", master_key_file=master_key
+    )
     with pytest.raises(SigningKeyError, match="NAERVAER_DOCUMENT_SIGNING_KEY_FILE"):
         ServiceRuntime(SERVICE, production, {SERVICE.key: SERVICE})
     assert not (tmp_path / DEFAULT_KEY_FILE).exists()

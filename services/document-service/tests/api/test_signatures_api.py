@@ -7,6 +7,8 @@ from typing import Any
 from naervaer.contracts import CONTRACTS
 from naervaer.contracts.document import DocumentSignaturesMissing, DocumentSigned
 from naervaer.dossier.canonical import canonical_bytes, sha256_hex
+from naervaer.envelope import Envelope
+from naervaer.privacy import KEYRING
 
 from ..harness import DocumentApi
 from ..story import CaseStory
@@ -49,7 +51,7 @@ async def test_a_plan_becomes_a_document_waiting_for_both_parties(any_api: Docum
     assert content["body"]["plan"]["typical_workday"].startswith("Picking orders")
 
     assert any_api.runtime.store is not None
-    published = await any_api.runtime.store.read_stream(document["document_id"])
+    published = await _published(any_api, document["document_id"])
     assert [e.type for e in published] == ["document.version_stored", "document.signatures_missing"]
     missing = CONTRACTS.payload(published[1])
     assert isinstance(missing, DocumentSignaturesMissing)
@@ -81,7 +83,7 @@ async def test_both_parties_sign_exactly_what_they_read(any_api: DocumentApi) ->
     assert again.json() == employee.json()
 
     assert any_api.runtime.store is not None
-    published = await any_api.runtime.store.read_stream(document["document_id"])
+    published = await _published(any_api, document["document_id"])
     signed = [CONTRACTS.payload(e) for e in published if e.type == "document.signed"]
     assert [(s.role, s.remaining_roles) for s in signed if isinstance(s, DocumentSigned)] == [
         ("employee", ["manager"]),
@@ -165,7 +167,7 @@ async def test_the_new_manager_signs_after_a_reassignment(any_api: DocumentApi) 
     assert new.status_code == 201, new.text
 
     assert any_api.runtime.store is not None
-    published = await any_api.runtime.store.read_stream(document["document_id"])
+    published = await _published(any_api, document["document_id"])
     reminders = [CONTRACTS.payload(e) for e in published if e.type == "document.signatures_missing"]
     last = reminders[-1]
     assert isinstance(last, DocumentSignaturesMissing)
@@ -217,3 +219,12 @@ async def test_a_refusal_comment_may_not_carry_a_diagnosis(any_api: DocumentApi)
     assert refusal.status_code == 422, refusal.text
     assert refusal.json()["type"] == "urn:naervaer:problem:diagnosis_not_allowed"
     assert (await _document(any_api, document))["versions"][0]["decisions"] == []
+
+
+async def _published(api: DocumentApi, document_id: str) -> list[Envelope]:
+    """The document's events as stored (personal fields sealed), keys loaded to decode them."""
+    assert api.runtime.store is not None
+    published = await api.runtime.store.read_stream(document_id)
+    assert all(e.data.get("signer_id", "pd1.").startswith("pd1.") for e in published)
+    await KEYRING.load(published, api.runtime.vault)
+    return list(published)

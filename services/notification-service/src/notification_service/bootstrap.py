@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from naervaer.clock import Clock
 from naervaer.messaging import Subscription
 from naervaer.migrations import migrations_dir
+from naervaer.privacy import KeySource
 from naervaer.service import (
     ServiceContext,
     ServiceSpec,
@@ -29,7 +30,12 @@ from notification_service.adapters.channels.webhook import WebhookSender
 from notification_service.adapters.projections import CASE_EVENT_TYPES, CaseProjection
 from notification_service.adapters.rendering import Renderer
 from notification_service.adapters.tables import consumers, metadata
-from notification_service.api import routes_deliveries, routes_settings, routes_templates
+from notification_service.api import (
+    routes_deliveries,
+    routes_privacy,
+    routes_settings,
+    routes_templates,
+)
 from notification_service.api.deps import Notifications
 from notification_service.app.compose import Composer
 from notification_service.app.planner import DEADLINE_EVENT_TYPES, Planner
@@ -47,9 +53,14 @@ def wire(context: ServiceContext) -> Wiring:
     projection = CaseProjection()
     planner = Planner(context.clock, projection)
     renderer = Renderer()
-    worker = delivery_worker(context.engine, context.clock, settings, renderer)
+    worker = delivery_worker(context.engine, context.clock, settings, renderer, context.vault)
     return Wiring(
-        routers=[routes_deliveries.router, routes_settings.router, routes_templates.router],
+        routers=[
+            routes_deliveries.router,
+            routes_settings.router,
+            routes_templates.router,
+            routes_privacy.router,
+        ],
         subscriptions=subscriptions(context, projection, planner),
         projections=[projection],
         state={"notifications": Notifications(context.engine, context.clock, renderer)},
@@ -95,9 +106,14 @@ def deadline_producer_known(context: ServiceContext) -> bool:
 
 
 def delivery_worker(
-    engine: AsyncEngine, clock: Clock, settings: NotificationServiceSettings, renderer: Renderer
+    engine: AsyncEngine,
+    clock: Clock,
+    settings: NotificationServiceSettings,
+    renderer: Renderer,
+    keys: KeySource,
 ) -> DeliveryWorker:
-    """The worker with its channels, as the settings configure them."""
+    """The worker with its channels, as the settings configure them; ``keys`` (the key vault)
+    tells it which cases were erased, so it sends nothing about them."""
     client = httpx.AsyncClient(timeout=settings.http_timeout_s, follow_redirects=False)
     sms = None
     if settings.sms_url:
@@ -116,6 +132,7 @@ def delivery_worker(
         senders,
         RetryPolicy(settings.retry_base_s, settings.retry_cap_s, settings.max_attempts),
         WorkerTiming(settings.worker_poll_interval_s, settings.worker_lease_s),
+        keys=keys,
         closers=[client.aclose],
     )
 

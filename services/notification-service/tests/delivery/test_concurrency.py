@@ -21,7 +21,8 @@ async def test_concurrent_workers_send_each_delivery_once(
     for n in range(12):
         await harness.on_deadline(envelope(*deadline_payload("due", case_id=f"c-{n}"), stream="c"))
     others = [
-        make_harness(harness.engine, harness.clock, worker_settings(smtp.port)) for _ in range(2)
+        make_harness(harness.engine, harness.clock, worker_settings(smtp.port), harness.vault)
+        for _ in range(2)
     ]
 
     attempts = await asyncio.gather(harness.drain(), *(other.drain() for other in others))

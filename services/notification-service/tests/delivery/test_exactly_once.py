@@ -60,10 +60,11 @@ async def test_a_redelivered_event_sends_one_email(harness: Harness, smtp: SmtpS
 async def test_smtp_down_for_a_while_is_delivered_later_once(
     engine,
     clock,
+    vault,
     smtp: SmtpServer,  # type: ignore[no-untyped-def]
 ) -> None:
     # Enough attempts that the outage cannot exhaust them before the server is up.
-    harness = make_harness(engine, clock, worker_settings(smtp.port, max_attempts=100))
+    harness = make_harness(engine, clock, worker_settings(smtp.port, max_attempts=100), vault)
     await harness.recipient("mgr-1", email="leder@example.com")
     await harness.on_deadline(envelope(*deadline_payload("due", "dialogue_meeting_1"), stream="c"))
 
@@ -149,7 +150,7 @@ async def test_a_permanent_failure_is_recorded_and_not_retried(
 
 async def test_retries_give_up_after_max_attempts(harness: Harness, engine, clock) -> None:  # type: ignore[no-untyped-def]
     with HttpReceiver(default=503) as receiver:
-        harness = make_harness(engine, clock, worker_settings(1, max_attempts=3))
+        harness = make_harness(engine, clock, worker_settings(1, max_attempts=3), harness.vault)
         policy = TenantPolicy(hr_channels=frozenset({"webhook"}), webhook_url=receiver.url)  # type: ignore[arg-type]
         await harness.policy(policy, secret=SECRET)
         await harness.on_deadline(envelope(*deadline_payload("overdue"), stream="case-1"))
@@ -164,10 +165,10 @@ async def test_retries_give_up_after_max_attempts(harness: Harness, engine, cloc
     assert len(receiver.requests) == 3
 
 
-async def test_sms_through_the_http_provider(engine, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_sms_through_the_http_provider(engine, clock, vault) -> None:  # type: ignore[no-untyped-def]
     with HttpReceiver() as provider:
         settings = worker_settings(1, sms_url=f"{provider.url}/sms", sms_token="tok")
-        harness = make_harness(engine, clock, settings)
+        harness = make_harness(engine, clock, settings, vault)
         await harness.recipient("emp-1", phone="+4791234567", channels=["sms"])
         event = envelope(
             *deadline_payload("approaching", "activity_requirement", responsible="employee"),

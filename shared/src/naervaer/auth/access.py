@@ -85,10 +85,14 @@ def access_record(
     )
 
 
+READ_OPERATIONS = frozenset({"read", "export"})
+"""Operations that only read (an export of everything held about an employee is a read)."""
+
+
 def _action(decision: Decision, operation: str) -> AccessAction:
     if not decision.allowed:
         return "denied"
-    return "read" if operation == "read" else "write"
+    return "read" if operation in READ_OPERATIONS else "write"
 
 
 def register_access_events(registry: EventRegistry) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -45,7 +46,18 @@ subject_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("shredded_at", DateTime(timezone=True), nullable=True),
 )
+LIVE_KEY_TTL_S = 30.0
 _INSTALL_LOCK = 7_340_001  # pg_advisory_xact_lock id: one installer at a time
+
+
+async def install_tables(engine: AsyncEngine, schema: str | None) -> None:
+    """Create the vault's table where it is missing (safe from several processes at once)."""
+    async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text(f"SELECT pg_advisory_xact_lock({_INSTALL_LOCK})"))
+            if schema:
+                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        await conn.run_sync(metadata.create_all, checkfirst=True)
 
 
 @dataclass(frozen=True)
@@ -62,15 +74,12 @@ class KeyVault:
         self._master = AESGCM(master_key)
         self._pepper = hmac.digest(master_key, b"naervaer subject reference", "sha256")
         self._schema = schema
+        # Live keys by subject, briefly: an append should not cost a vault query. A shred in
+        # this process drops the entry at once; other processes' entries age out.
+        self._live_cache: dict[str, tuple[SubjectKey, float]] = {}
 
     async def install(self) -> None:
-        """Create the vault's table where it is missing (safe from several processes)."""
-        async with self._engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                await conn.execute(text(f"SELECT pg_advisory_xact_lock({_INSTALL_LOCK})"))
-                if self._schema:
-                    await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self._schema}"'))
-            await conn.run_sync(metadata.create_all, checkfirst=True)
+        await install_tables(self._engine, self._schema)
 
     async def dispose(self) -> None:
         await self._engine.dispose()
@@ -83,8 +92,12 @@ class KeyVault:
     async def key_for(self, tenant: str, subject_id: str) -> SubjectKey:
         """The employee's live key, made on first use."""
         ref = self.subject_ref(tenant, subject_id)
+        cached = self._live_cache.get(ref)
+        if cached is not None and time.monotonic() - cached[1] < LIVE_KEY_TTL_S:
+            return cached[0]
         found = await self._live(ref)
         if found is not None:
+            self._live_cache[ref] = (found, time.monotonic())
             return found
         key_id, key = uuid.uuid4().hex, AESGCM.generate_key(bit_length=256)
         try:
@@ -128,6 +141,9 @@ class KeyVault:
 
     async def shred(self, key_id: str) -> None:
         """Destroy the key (idempotent): its sealed values become unreadable for good."""
+        self._live_cache = {
+            ref: entry for ref, entry in self._live_cache.items() if entry[0].key_id != key_id
+        }
         async with self._engine.begin() as conn:
             await conn.execute(
                 update(subject_keys)

@@ -7,8 +7,8 @@ import binascii
 import os
 from pathlib import Path
 
-from naervaer.db import create_engine, resolve_target
-from naervaer.privacy.keyvault import KeyVault
+from naervaer.db import DatabaseTarget, create_engine, resolve_target
+from naervaer.privacy.keyvault import KeyVault, install_tables
 from naervaer.settings import PlatformSettings
 
 DEV_MASTER_KEY = "master.key"
@@ -18,14 +18,28 @@ class MasterKeyMissing(RuntimeError):
     """Production needs NAERVAER_MASTER_KEY_FILE: a made-up key would lose every employee key."""
 
 
-def open_vault(platform: PlatformSettings) -> KeyVault:
-    target = resolve_target(
+def vault_target(platform: PlatformSettings) -> DatabaseTarget:
+    return resolve_target(
         "keyvault",
         service_url=platform.keyvault_url,
         platform_url=platform.database_url,
         data_dir=platform.data_dir,
     )
+
+
+def open_vault(platform: PlatformSettings) -> KeyVault:
+    target = vault_target(platform)
     return KeyVault(create_engine(target), master_key(platform), schema=target.schema)
+
+
+async def install_vault(platform: PlatformSettings) -> None:
+    """Create the vault's table (``naervaer migrate``): needs the database, not the master key."""
+    target = vault_target(platform)
+    engine = create_engine(target)
+    try:
+        await install_tables(engine, target.schema)
+    finally:
+        await engine.dispose()
 
 
 def master_key(platform: PlatformSettings) -> bytes:

@@ -1,4 +1,8 @@
-"""Cases are stored as their events: load by replay, save by appending what is pending."""
+"""Cases are stored as their events: load by replay, save by appending what is pending.
+
+A case's events are sealed with the key of the employee it is about (``CaseOpened``'s
+``employee_id``); once that key is destroyed the case replays with ``[erased]`` in their place.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,19 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from case_service.adapters.streams import Write, append_pending, earlier_result
+from case_service.adapters.streams import (
+    Subject,
+    Write,
+    append_pending,
+    earlier_result,
+    read_unsealed,
+)
 from case_service.domain.case import Case
 from case_service.domain.errors import CaseNotFound
 from naervaer.contracts import CONTRACTS
 from naervaer.contracts.case import CaseOpened
 from naervaer.eventstore import EventStore
+from naervaer.privacy.sealer import Sealer
 
 
 @dataclass(frozen=True)
@@ -32,13 +43,16 @@ class StoredCase:
 
 
 class CaseRepository:
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, sealer: Sealer) -> None:
         self.store = store
+        self.sealer = sealer
 
     async def get(
         self, case_id: str, *, to_version: int | None = None, as_of: datetime | None = None
     ) -> StoredCase:
-        envelopes = await self.store.read_stream(case_id, to_version=to_version, as_of=as_of)
+        envelopes = await read_unsealed(
+            self.store, case_id, self.sealer.vault, to_version=to_version, as_of=as_of
+        )
         if not envelopes:
             raise CaseNotFound(f"no case {case_id}")
         events = [CONTRACTS.payload(envelope) for envelope in envelopes]
@@ -53,6 +67,7 @@ class CaseRepository:
     ) -> CaseVersion:
         """Append the case's pending events at the version it was loaded at."""
         assert case.tenant is not None
+        assert case.opened is not None
         if not case.pending:  # the command changed nothing (e.g. a consent that stands)
             return CaseVersion(case.case_id, case.version)
         result = await append_pending(
@@ -63,6 +78,7 @@ class CaseRepository:
             tenant=case.tenant,
             expected_version=case.version,
             write=write,
+            subject=Subject(self.sealer, case.opened.employee_id),
             connection=connection,
         )
         case.pending.clear()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import RowMapping, delete, insert, select, update
@@ -30,6 +30,14 @@ class SummaryRows:
             await tx.execute(update(table).where(table.c.case_id == case_id).values(**values))
         else:
             await tx.execute(insert(table).values(case_id=case_id, **values))
+
+    async def delete(self, tx: AsyncConnection, tenant: str, case_ids: Sequence[str]) -> int:
+        """Delete the rows of ``case_ids`` (of ``tenant`` only); returns how many there were."""
+        table = self._table
+        result = await tx.execute(
+            delete(table).where(table.c.tenant == tenant, table.c.case_id.in_(list(case_ids)))
+        )
+        return int(result.rowcount or 0)
 
     async def clear(self, tx: AsyncConnection) -> None:
         await tx.execute(delete(self._table))

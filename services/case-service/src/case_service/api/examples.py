@@ -116,6 +116,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "WithdrawSelfCertification": {"reason": "Repeated self-certification on Mondays."},
     "SetCasePolicy": {"self_certification_quota": "ia", "quota_breach": "flag"},
+    "SetRetentionPolicy": {"months_after_close": 36},
+    "PlaceLegalHold": {"reason": "Dispute about the follow-up brought before the court."},
 }
 
 

@@ -22,12 +22,22 @@ _TITLES = {
 }
 
 
+_DOCUMENTED: dict[int | str, dict[str, Any]] = {
+    **PROBLEM_RESPONSES,
+    410: {
+        **PROBLEM_RESPONSES[404],
+        "description": "Gone: the employee's personal data in this case was erased after the "
+        "retention period (`case_erased`).",
+    },
+}
+
+
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a route: the problem answers it documents."""
-    return {status: PROBLEM_RESPONSES[status] for status in statuses}
+    return {status: _DOCUMENTED[status] for status in statuses}
 
 
-COMMAND_RESPONSES = responses(400, 401, 403, 404, 409, 412, 422)
+COMMAND_RESPONSES = responses(400, 401, 403, 404, 409, 410, 412, 422)
 """What every command on an existing case may answer besides 200."""
 
 
@@ -40,11 +50,12 @@ async def _domain_error(request: Request, exc: DomainError) -> Response:
     return ProblemResponse(
         Problem(
             type=problem_type(exc.rule),
-            title=_TITLES.get(exc.status, _TITLES[422]),
+            title=exc.title or _TITLES.get(exc.status, _TITLES[422]),
             status=exc.status,
             detail=exc.detail,
             instance=request.url.path,
             rule=exc.rule,
+            **exc.extensions,
         )
     )
 

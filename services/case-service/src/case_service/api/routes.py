@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from case_service.adapters.repository import StoredCase
+from case_service.adapters.streams import read_unsealed
 from case_service.api.deps import (
     CaseCommandsDep,
     CasesDep,
@@ -40,6 +41,8 @@ from case_service.app.commands import (
 from naervaer.auth.fastapi import CurrentPrincipal
 from naervaer.auth.policy import can_read_case
 from naervaer.privacy.fastapi import refuse_diagnosis
+from naervaer.privacy.keyring import KEYRING
+from naervaer.privacy.sealing import unseal_data
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"], dependencies=[Depends(refuse_diagnosis)])
 
@@ -64,7 +67,7 @@ async def open_case(
 
 @router.get(
     "/{case_id}",
-    responses=responses(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 410, 422),
     summary="The case's current state, or its state as of a point in time",
 )
 async def get_case(
@@ -93,15 +96,15 @@ async def get_case(
 
 @router.get(
     "/{case_id}/events",
-    responses=responses(401, 403, 404),
-    summary="The case's history: every event, oldest first",
+    responses=responses(401, 403, 404, 410),
+    summary="The case's history: every event, oldest first, personal fields decrypted",
 )
 async def get_case_events(
     case_id: str, cases: CasesDep, principal: CurrentPrincipal, request: Request
 ) -> EventsResponse:
     stored = await cases.get(case_id)
     await _authorise_read(request, principal, stored)
-    envelopes = await cases.store.read_stream(case_id)
+    envelopes = await read_unsealed(cases.store, case_id, cases.sealer.vault)
     return EventsResponse(
         case_id=case_id,
         events=[
@@ -110,7 +113,7 @@ async def get_case_events(
                 type=e.type,
                 time=e.time.isoformat(),
                 streamversion=e.streamversion,
-                data=e.data,
+                data=unseal_data(dict(e.data), KEYRING.lookup),
             )
             for e in envelopes
         ],
@@ -175,6 +178,7 @@ async def waive_obligation(
 async def _authorise_read(
     request: Request, principal: CurrentPrincipal, stored: StoredCase
 ) -> None:
+    """May the caller read the case? An erased case then answers 410 (``case_erased``)."""
     await authorize_case(
         request,
         principal,
@@ -184,3 +188,4 @@ async def _authorise_read(
         resource_id=stored.case.case_id,
         case_id=stored.case.case_id,
     )
+    stored.case.require_not_erased()  # after the check: another tenant still sees 404

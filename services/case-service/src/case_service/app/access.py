@@ -49,3 +49,19 @@ def tenant_admin_decision(principal: Principal, tenant: str, action: str) -> Dec
         if role in principal.roles:
             return Decision(True, reason, role)
     return Decision(False, f"{action} is reserved to hr or system")
+
+
+def hr_decision(principal: Principal, action: str) -> Decision:
+    """Retention, legal hold and erasure are HR's: the employer's record keeping (HR only)."""
+    if Role.HR in principal.roles:
+        return Decision(True, "HR of the tenant", Role.HR)
+    return Decision(False, f"{action} is reserved to hr")
+
+
+def export_decision(principal: Principal, employee_id: str) -> Decision:
+    """Everything held about an employee (innsyn, GDPR art. 15): HR, or the employee themself."""
+    if Role.HR in principal.roles:
+        return Decision(True, "HR of the tenant", Role.HR)
+    if Role.EMPLOYEE in principal.roles and principal.subject == employee_id:
+        return Decision(True, "the employee's own data", Role.EMPLOYEE)
+    return Decision(False, "the export is reserved to hr and the employee themself")

@@ -162,7 +162,10 @@ class Handlers:
         meta: CommandMeta,
         only: frozenset[Role] | None = None,
     ) -> Case:
-        """The case, once the caller may perform the action on it (recorded either way)."""
+        """The case, once the caller may perform the action on it (recorded either way).
+
+        An erased case answers 410 after the access check, so another tenant still sees 404.
+        """
         case = (await self.cases.get(case_id)).case
         action = action_of(case)
         await meta.authorize(
@@ -172,6 +175,7 @@ class Handlers:
             resource_id=case_id,
             case_id=case_id,
         )
+        case.require_not_erased()
         return case
 
     async def _on_employee(

@@ -52,7 +52,9 @@ class CommandMeta:
             return Write(correlation_id=self.correlation_id)
         p = self.principal
         return Write(
-            command_id=f"{p.tenant}:{p.subject}:{self.route}:{self.idempotency_key}",
+            # Hashed: the caller and the path may name the employee, and the command log
+            # outlives their personal data.
+            command_id="cmd:" + _digest(p.tenant, p.subject, self.route, self.idempotency_key),
             fingerprint=hashlib.sha256(command.model_dump_json().encode()).hexdigest(),
             correlation_id=self.correlation_id,
         )
@@ -68,3 +70,7 @@ class CommandMeta:
         tags = {tag.strip() for tag in self.if_match.split(",")}
         if not tags & {str(current_version), f'"{current_version}"'}:
             raise PreconditionFailed(current_version)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()

@@ -3,11 +3,17 @@
 The case service consumes its own topic ("case-events"): the event store stays the truth, the
 summary is a read model that may lag it by a moment. The same ``handle`` serves live
 consumption and ``naervaer rebuild case``, so both end in the same rows.
+
+Erasure (sletting): on ``employee.personal_data_erased`` the summaries of its cases are
+deleted and the key is destroyed here too (idempotent: the erasure command destroys it right
+after appending the event; should it crash in between, this finishes the job). An erased case
+never gets a row again: its opening event reads ``[erased]`` once the key is gone, and such an
+opening is not summarised; during a rebuild the erased event comes later and deletes again.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,11 +25,22 @@ from case_service.app.summary_fold import fold, folded_event_types
 from case_service.app.summary_state import SummaryState
 from case_service.app.summary_view import meetings_held
 from naervaer.contracts import CONTRACTS
+from naervaer.contracts.case import CaseOpened
+from naervaer.contracts.employee import PersonalDataErased
 from naervaer.envelope import Envelope
+from naervaer.privacy.keyring import KEYRING
+from naervaer.privacy.sealing import ERASED
 
 log = structlog.get_logger(__name__)
 
 PROJECTION_NAME = "case-service.case-summaries"
+ERASED_TYPE = "employee.personal_data_erased"
+
+
+class KeyShredder(Protocol):
+    async def shred(self, key_id: str) -> None:
+        """Destroy the key (idempotent)."""
+        ...
 
 
 class StreamTenantMismatch(ValueError):
@@ -35,14 +52,19 @@ class CaseSummaryProjection:
 
     name = PROJECTION_NAME
 
-    def __init__(self, rows: SummaryRows) -> None:
+    def __init__(self, rows: SummaryRows, keys: KeyShredder) -> None:
         self._rows = rows
-        self.event_types: frozenset[str] | None = folded_event_types()
+        self._keys = keys
+        self.event_types: frozenset[str] | None = folded_event_types() | {ERASED_TYPE}
 
     async def reset(self, tx: AsyncConnection) -> None:
         await self._rows.clear(tx)
 
     async def handle(self, tx: AsyncConnection, envelope: Envelope) -> None:
+        payload = CONTRACTS.payload(envelope)
+        if isinstance(payload, PersonalDataErased):
+            await self._erase(tx, envelope.tenant, payload)
+            return
         row = await self._rows.load(tx, envelope.streamid)
         current = summary_from_row(row) if row is not None else None
         if current is not None:
@@ -50,13 +72,25 @@ class CaseSummaryProjection:
                 raise StreamTenantMismatch(f"event {envelope.id} names another tenant")
             if envelope.streamversion <= current.version:
                 return  # folded already (e.g. a replay from another transport)
+        if current is None and _erased_opening(payload):
+            return  # the case was erased: nothing personal may come back
         before = current.state if current is not None else None
-        state = fold(before, CONTRACTS.payload(envelope), envelope.streamversion)
+        state = fold(before, payload, envelope.streamversion)
         if state is None:
             log.warning("event of a case never opened", case_id=envelope.streamid)
             return
         values = summary_values(envelope, state)
         await self._rows.save(tx, state.case_id, values, exists=current is not None)
+
+    async def _erase(self, tx: AsyncConnection, tenant: str, erased: PersonalDataErased) -> None:
+        deleted = await self._rows.delete(tx, tenant, erased.case_ids)
+        await self._keys.shred(erased.key_id)
+        KEYRING.forget(erased.key_id)
+        log.info("case summaries erased", cases=len(erased.case_ids), deleted=deleted)
+
+
+def _erased_opening(event: object) -> bool:
+    return isinstance(event, CaseOpened) and event.employee_id == ERASED
 
 
 def summary_values(envelope: Envelope, state: SummaryState) -> dict[str, Any]:

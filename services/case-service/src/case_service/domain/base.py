@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from case_service.domain.errors import RuleBroken
+from case_service.domain.errors import CaseErased, RuleBroken
 from case_service.domain.state import CaseState, evolve
 from naervaer.contracts.case import CaseOpened
+from naervaer.privacy.sealing import ERASED
 
 
 class CaseBase:
@@ -34,6 +35,16 @@ class CaseBase:
     def manager_id(self) -> str | None:
         """The current nearest manager (nærmeste leder), after any reassignment."""
         return self.state.manager_id
+
+    @property
+    def erased(self) -> bool:
+        """The employee's key was destroyed: who the case is about now reads ``[erased]``."""
+        return self.state.opened is not None and self.state.opened.employee_id == ERASED
+
+    def require_not_erased(self) -> None:
+        """An erased case takes no command and shows nothing personal (410)."""
+        if self.erased:
+            raise CaseErased(self.case_id)
 
     def _record(self, event: BaseModel) -> None:
         evolve(self.state, event)

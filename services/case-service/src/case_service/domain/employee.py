@@ -1,8 +1,11 @@
-"""The employee's own record: the right to self-certify (egenmeldingsrett) and its quota.
+"""The employee's own record: the right to self-certify (egenmeldingsrett) and its quota,
+legal holds (rettslig hold) and erasures (sletting) of their personal data.
 
-Kept on the employee's stream (``employee:{tenant}:{employee_id}``), apart from any case: the
-quota counts uses across cases, and appending each use to this one stream (at its expected
-version) means two concurrent self-certifications can never both pass the quota check.
+Kept on the employee's stream (``employee:{tenant}:{subject ref}``, a keyed hash of the id),
+apart from any case: the quota counts uses across cases, and appending each use to this one
+stream (at its expected version) means two concurrent self-certifications can never both pass
+the quota check; likewise an erasure and a legal hold placed at the same moment cannot both
+succeed.
 """
 
 from __future__ import annotations
@@ -12,10 +15,14 @@ from datetime import date
 
 from pydantic import BaseModel
 
-from case_service.domain.errors import RuleBroken
+from case_service.domain.errors import RuleBroken, StateConflict
 from case_service.domain.periods import Period, twelve_months_before
+from case_service.domain.retention import Erasure
 from case_service.domain.tenant_policy import CasePolicy, Quota
 from naervaer.contracts.employee import (
+    LegalHoldLifted,
+    LegalHoldPlaced,
+    PersonalDataErased,
     SelfCertificationRestored,
     SelfCertificationUsed,
     SelfCertificationWithdrawn,
@@ -34,6 +41,9 @@ class EmployeeRecord:
     version: int = 0
     withdrawn: bool = False
     uses: list[Period] = field(default_factory=list)
+    legal_hold: bool = False
+    erased_keys: set[str] = field(default_factory=set)
+    erased_cases: set[str] = field(default_factory=set)
     pending: list[BaseModel] = field(default_factory=list)
 
     @classmethod
@@ -59,6 +69,37 @@ class EmployeeRecord:
         if not self.withdrawn:
             raise RuleBroken("self_certification_not_withdrawn", "the right is not withdrawn")
         self._record(SelfCertificationRestored(employee_id=self.employee_id, restored_on=today))
+
+    def place_legal_hold(self, *, reason: str, today: date) -> None:
+        """A legal hold stops erasure, e.g. while a dispute about the follow-up is pending."""
+        if self.legal_hold:
+            raise StateConflict("legal_hold_already_placed", "a legal hold is placed already")
+        self._record(LegalHoldPlaced(employee_id=self.employee_id, reason=reason, placed_on=today))
+
+    def lift_legal_hold(self, *, today: date) -> None:
+        if not self.legal_hold:
+            raise StateConflict("no_legal_hold", "no legal hold is placed")
+        self._record(LegalHoldLifted(employee_id=self.employee_id, lifted_on=today))
+
+    def record_erasure(self, key_id: str, erasure: Erasure, *, today: date) -> None:
+        """The employee's personal data is erased: key ``key_id`` is to be destroyed.
+
+        Recording the same key's erasure again records nothing (a retried erasure).
+        """
+        if self.legal_hold:  # decide_erasure checked it; the record is the last word
+            raise StateConflict("legal_hold", "a legal hold stops erasure; lift it first")
+        if key_id in self.erased_keys:
+            return
+        self._record(
+            PersonalDataErased(
+                key_id=key_id,
+                case_ids=list(erasure.case_ids),
+                erased_on=today,
+                basis="retention_expired",
+                retention_months=erasure.retention_months,
+                last_closed_on=erasure.last_closed_on,
+            )
+        )
 
     def use_self_certification(
         self, case_id: str, period: Period, policy: CasePolicy
@@ -95,6 +136,11 @@ class EmployeeRecord:
             self.withdrawn = False
         elif isinstance(event, SelfCertificationUsed):
             self.uses.append(Period(event.period_start, event.period_end))
+        elif isinstance(event, LegalHoldPlaced | LegalHoldLifted):
+            self.legal_hold = isinstance(event, LegalHoldPlaced)
+        elif isinstance(event, PersonalDataErased):
+            self.erased_keys.add(event.key_id)
+            self.erased_cases.update(event.case_ids)
 
 
 def quota_breach(quota: Quota, uses: list[Period], period: Period) -> QuotaBreach | None:

@@ -12,11 +12,13 @@ class DomainError(Exception):
     """A command the rules of the domain refuse."""
 
     status: int = 422
+    title: str | None = None  # the problem's title; None: the status's usual one
 
-    def __init__(self, rule: str, detail: str) -> None:
+    def __init__(self, rule: str, detail: str, **extensions: object) -> None:
         super().__init__(detail)
         self.rule = rule
         self.detail = detail
+        self.extensions = extensions  # extra problem members, e.g. erasable_from
 
 
 class RuleBroken(DomainError):
@@ -38,3 +40,24 @@ class StaleVersion(DomainError):
 class CaseNotFound(NotFound):
     def __init__(self, detail: str) -> None:
         super().__init__("case_not_found", detail)
+
+
+class StateConflict(DomainError):
+    """The command conflicts with what holds now: a legal hold, an open case … (409)."""
+
+    status = 409
+    title = "Conflicts with the current state"
+
+
+class CaseErased(DomainError):
+    """The case's personal data was erased (slettet): it takes no command and shows nothing."""
+
+    status = 410
+    title = "Erased"
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__(
+            "case_erased",
+            f"case {case_id}: the employee's personal data was erased after the retention "
+            "period; the case takes no command and shows nothing personal",
+        )

@@ -2,6 +2,10 @@
 
 Every relevant event is stored with its case, then the case is folded again from all of them
 and its timeline recomputed, so replaying the log from scratch gives the identical result.
+
+Erasure: ``employee.personal_data_erased`` deletes everything about its cases. Events of an
+erased case are ignored from then on, and so is every event whose key is destroyed: in a
+rebuild those come before the erasure event, which then finds nothing left to delete.
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from deadline_service.adapters import repository as repo
-from deadline_service.adapters.tables import case_events, cases, obligations, timers
+from deadline_service.adapters.erasure import erase_cases, is_erased
+from deadline_service.adapters.keys import case_key, key_destroyed
+from deadline_service.adapters.tables import case_events, cases, erased_cases, obligations, timers
 from deadline_service.config import Policies
 from deadline_service.domain.absence import lay_days
 from deadline_service.domain.facts import RELEVANT_PAYLOADS, fold
@@ -18,11 +24,12 @@ from deadline_service.domain.maxdate import known_sick_pay_days
 from deadline_service.domain.timeline import plan, reminder_stages
 from naervaer.contracts import CONTRACTS
 from naervaer.contracts.case import CaseOpened, ManagerReassigned
+from naervaer.contracts.employee import PersonalDataErased
 from naervaer.envelope import Envelope
+from naervaer.privacy import KEYRING, KeySource
 
-RELEVANT_TYPES = frozenset(
-    t.name for t in CONTRACTS if t.model in RELEVANT_PAYLOADS or t.model is ManagerReassigned
-)
+HANDLED_PAYLOADS = RELEVANT_PAYLOADS | {ManagerReassigned, PersonalDataErased}
+RELEVANT_TYPES = frozenset(t.name for t in CONTRACTS if t.model in HANDLED_PAYLOADS)
 
 
 class TimelineProjection:
@@ -31,27 +38,45 @@ class TimelineProjection:
     name = "deadline-service.timeline"
     event_types: frozenset[str] | None = RELEVANT_TYPES
 
-    def __init__(self, policies: Policies) -> None:
+    def __init__(self, policies: Policies, keys: KeySource) -> None:
         self._policies = policies
+        self._keys = keys
 
     async def reset(self, tx: AsyncConnection) -> None:
-        """Forget everything but the fired timers: they record what was already sent."""
-        for table in (obligations, case_events, cases):
+        """Forget everything but the fired timers: they record what was already sent.
+
+        The erased cases are forgotten too: the log's erasure events name them again."""
+        for table in (obligations, case_events, cases, erased_cases):
             await tx.execute(delete(table))
         await tx.execute(delete(timers).where(timers.c.fired_at.is_(None)))
 
     async def handle(self, tx: AsyncConnection, envelope: Envelope) -> None:
         event = CONTRACTS.payload(envelope)
+        if isinstance(event, PersonalDataErased):
+            await self.erase(tx, envelope.tenant, event)
+            return
         case_id = envelope.streamid
+        if key_destroyed(envelope) or await is_erased(tx, case_id):
+            return  # the case's personal data was erased: store nothing about it again
         if isinstance(event, CaseOpened):
             await repo.save_case(tx, _opened_row(envelope, event))
         if isinstance(event, ManagerReassigned):
             await repo.update_case(tx, case_id, manager_id=event.manager_id)
+        if (key_id := case_key(envelope)) is not None:
+            await repo.remember_key(tx, case_id, key_id)
         await repo.store_event(tx, envelope)
         await repo.update_case(
             tx, case_id, version=envelope.streamversion, updated_at=envelope.time
         )
         await self.recompute(tx, case_id)
+
+    async def erase(self, tx: AsyncConnection, tenant: str, event: PersonalDataErased) -> None:
+        """Delete everything about the erased cases; the employee's other cases (a new one
+        after the erasure, say) no longer count their sick-pay days (ftrl § 8-12)."""
+        for employee_id in await erase_cases(tx, tenant, event):
+            for other in await repo.cases_of(tx, tenant, employee_id):
+                await self.recompute(tx, other.case_id, cascade=False)
+        KEYRING.forget(event.key_id)
 
     async def recompute(self, tx: AsyncConnection, case_id: str, *, cascade: bool = True) -> None:
         """Fold the case again and store its timeline; a change to its sick-pay days is
@@ -59,7 +84,7 @@ class TimelineProjection:
         case = await repo.load_case(tx, case_id)
         if case is None:
             return  # events before case.opened: kept, and used once it arrives
-        facts = fold(case_id, await repo.load_events(tx, case_id))
+        facts = fold(case_id, await repo.load_events(tx, case_id, self._keys))
         absence = lay_days(facts)
         start = absence.start if absence else None
         policy = self._policies.for_tenant(case.tenant)

@@ -11,6 +11,7 @@ from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from deadline_service.adapters.keys import load_keys
 from deadline_service.adapters.tables import case_events, cases, obligations, timers
 from deadline_service.domain.calendar import years_before
 from deadline_service.domain.facts import RecordedEvent
@@ -19,6 +20,7 @@ from deadline_service.domain.maxdate import COUNT_YEARS, SickPayHistory
 from deadline_service.domain.timeline import Obligation
 from naervaer.contracts import CONTRACTS
 from naervaer.envelope import Envelope
+from naervaer.privacy import KEYRING, KeySource, unseal_data
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class CaseHeader:
     org_unit: str
     case_start: date | None
     sick_pay_days: frozenset[date]
+    last_sick_day: date | None = None
+    key_id: str | None = None  # the employee key its events (and its notices) are sealed with
 
 
 def _insert(tx: AsyncConnection, table: Any) -> Any:
@@ -50,22 +54,26 @@ async def store_event(tx: AsyncConnection, envelope: Envelope) -> None:
     await tx.execute(statement.on_conflict_do_nothing())
 
 
-async def load_events(tx: AsyncConnection, case_id: str) -> list[RecordedEvent]:
-    """The case's stored events in stream order, as current contract payloads (upcast)."""
-    result = await tx.execute(
-        select(case_events)
-        .where(case_events.c.case_id == case_id)
-        .order_by(case_events.c.stream_version)
-    )
-    return [
-        RecordedEvent(
-            str(row.event_id),
-            CONTRACTS.get(row.type).model.model_validate(
-                CONTRACTS.upcast(row.type, row.schema_version, dict(row.data))
-            ),
+async def load_events(tx: AsyncConnection, case_id: str, keys: KeySource) -> list[RecordedEvent]:
+    """The case's stored events in stream order, as current contract payloads (upcast).
+
+    They are stored as they came, sealed; they are opened here with the employee's key.
+    """
+    rows = (
+        await tx.execute(
+            select(case_events)
+            .where(case_events.c.case_id == case_id)
+            .order_by(case_events.c.stream_version)
         )
-        for row in result
-    ]
+    ).all()
+    await load_keys((row.data for row in rows), keys)
+    return [RecordedEvent(str(row.event_id), _payload(row)) for row in rows]
+
+
+def _payload(row: Row[Any]) -> Any:
+    data = unseal_data(dict(row.data), KEYRING.lookup)
+    data = CONTRACTS.upcast(row.type, row.schema_version, data)
+    return CONTRACTS.get(row.type).model.model_validate(data)
 
 
 async def save_case(tx: AsyncConnection, values: dict[str, Any]) -> None:
@@ -77,6 +85,12 @@ async def update_case(tx: AsyncConnection, case_id: str, **values: Any) -> None:
     await tx.execute(update(cases).where(cases.c.case_id == case_id).values(**values))
 
 
+async def remember_key(tx: AsyncConnection, case_id: str, key_id: str) -> None:
+    """The case's key, from the first of its events that carries one."""
+    statement = update(cases).where(cases.c.case_id == case_id, cases.c.key_id.is_(None))
+    await tx.execute(statement.values(key_id=key_id))
+
+
 def _header(row: Row[Any]) -> CaseHeader:
     return CaseHeader(
         case_id=row.case_id,
@@ -86,6 +100,8 @@ def _header(row: Row[Any]) -> CaseHeader:
         org_unit=row.org_unit,
         case_start=row.case_start,
         sick_pay_days=frozenset(date.fromisoformat(d) for d in row.sick_pay_days),
+        last_sick_day=row.last_sick_day,
+        key_id=row.key_id,
     )
 
 
@@ -96,12 +112,16 @@ async def load_case(tx: AsyncConnection, case_id: str) -> CaseHeader | None:
 
 async def employee_cases(tx: AsyncConnection, case: CaseHeader) -> list[CaseHeader]:
     """The employee's other cases in the tenant."""
+    found = await cases_of(tx, case.tenant, case.employee_id)
+    return [other for other in found if other.case_id != case.case_id]
+
+
+async def cases_of(tx: AsyncConnection, tenant: str, employee_id: str) -> list[CaseHeader]:
+    """The employee's cases in the tenant, the earliest first."""
     result = await tx.execute(
-        select(cases).where(
-            cases.c.tenant == case.tenant,
-            cases.c.employee_id == case.employee_id,
-            cases.c.case_id != case.case_id,
-        )
+        select(cases)
+        .where(cases.c.tenant == tenant, cases.c.employee_id == employee_id)
+        .order_by(cases.c.case_start, cases.c.case_id)
     )
     return [_header(row) for row in result]
 

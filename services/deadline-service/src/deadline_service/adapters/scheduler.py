@@ -4,6 +4,10 @@ A tick takes one case at a time, locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQ
 share the work; SQLite serialises writers anyway), appends the case's due deadline events to
 the service's own event store and marks their timers fired, all in one transaction. The command
 id ``case:kind:stage:due_date`` makes a retried append a no-op, so no event is ever doubled.
+
+The notices' personal fields (employee and manager) are sealed with the case's employee key.
+When that key is destroyed (the employee's data was erased) nothing is published for the case:
+its due timers are settled without an event, and the erasure event then deletes them.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ import structlog
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from deadline_service.adapters import repository as repo
 from deadline_service.adapters.tables import cases, obligations, timers
 from deadline_service.domain.kinds import Stage, State
 from naervaer.clock import Clock
-from naervaer.contracts.deadline import DEADLINE_EVENTS
+from naervaer.contracts.deadline import DEADLINE_EVENTS, DeadlineNotice
 from naervaer.eventstore import EventStore, NewEvent
+from naervaer.privacy.sealer import Sealer, SubjectErased
 
 log = structlog.get_logger(__name__)
 STAGE_ORDER = {stage.value: index for index, stage in enumerate(Stage)}
@@ -36,6 +42,7 @@ class DeadlineScheduler:
         engine: AsyncEngine,
         store: EventStore,
         clock: Clock,
+        sealer: Sealer,
         *,
         zone: ZoneInfo,
         poll_interval_s: float = 1.0,
@@ -43,6 +50,7 @@ class DeadlineScheduler:
         self._engine = engine
         self._store = store
         self._clock = clock
+        self._sealer = sealer
         self._zone = zone
         self._poll_interval_s = poll_interval_s
         self._wake = asyncio.Event()
@@ -98,24 +106,37 @@ class DeadlineScheduler:
             rows = sorted(
                 result.all(), key=lambda r: (r.fire_on, r.due_date, STAGE_ORDER[r.stage], r.kind)
             )
-            for row in rows:
-                await self._fire(conn, row)
+            try:
+                sealed = await self._sealed(conn, case_id, [_notice(row) for row in rows])
+            except SubjectErased:
+                await self._withhold(conn, rows)
+                return 0
+            for row, data in zip(rows, sealed, strict=True):
+                await self._fire(conn, row, data)
             return len(rows)
 
-    async def _fire(self, conn: AsyncConnection, row: Any) -> None:
-        payload = DEADLINE_EVENTS[f"deadline.{row.stage}"](
-            case_id=row.case_id,
-            kind=row.kind,
-            due_date=row.due_date,
-            responsible=row.responsible,
-            legal_basis=row.legal_basis,
-            manager_id=row.manager_id,
-            employee_id=row.employee_id,
-            org_unit=row.org_unit,
-        )
+    async def _sealed(
+        self, conn: AsyncConnection, case_id: str, notices: list[DeadlineNotice]
+    ) -> list[dict[str, Any]]:
+        """The notices with their personal fields sealed with the case's employee key."""
+        case = await repo.load_case(conn, case_id)
+        assert case is not None  # locked above
+        if case.key_id is not None:
+            return await self._sealer.with_key(case.key_id, notices)
+        # The case's events came unsealed (written before sealing): the employee's live key.
+        return await self._sealer.for_employee(case.tenant, case.employee_id, notices)
+
+    async def _withhold(self, conn: AsyncConnection, rows: list[Any]) -> None:
+        """Settle the timers without an event: the employee's key is destroyed."""
+        for row in rows:
+            settled = update(timers).where(*_same_timer(row))
+            await conn.execute(settled.values(fired_at=self._clock.now(), event_id=None))
+        log.info("deadline events withheld: the case's key is destroyed", case_id=rows[0].case_id)
+
+    async def _fire(self, conn: AsyncConnection, row: Any, data: dict[str, Any]) -> None:
         result = await self._store.append(
             row.case_id,
-            [NewEvent(f"deadline.{row.stage}", payload)],
+            [NewEvent(f"deadline.{row.stage}", data)],
             tenant=row.tenant,
             expected_version=None,
             stream_type="deadline",
@@ -129,6 +150,19 @@ class DeadlineScheduler:
             .values(fired_at=self._clock.now(), event_id=event_id)
         )
         log.info("deadline event", case_id=row.case_id, kind=row.kind, stage=row.stage)
+
+
+def _notice(row: Any) -> DeadlineNotice:
+    return DEADLINE_EVENTS[f"deadline.{row.stage}"](
+        case_id=row.case_id,
+        kind=row.kind,
+        due_date=row.due_date,
+        responsible=row.responsible,
+        legal_basis=row.legal_basis,
+        manager_id=row.manager_id,
+        employee_id=row.employee_id,
+        org_unit=row.org_unit,
+    )
 
 
 def _due(today: date) -> Any:

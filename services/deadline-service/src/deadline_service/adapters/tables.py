@@ -40,6 +40,13 @@ cases = Table(
     # What later cases of the same employee need for their max date (ftrl § 8-12).
     Column("sick_pay_days", _json, nullable=False, doc="ISO dates of known sick-pay weekdays"),
     Column("last_sick_day", Date, nullable=True),
+    Column(
+        "key_id",
+        Text,
+        nullable=True,
+        doc="The employee's key the case's events are sealed with; its notices are sealed "
+        "with it too (None while the case's events carry no sealed value)",
+    ),
 )
 
 case_events = Table(
@@ -93,3 +100,14 @@ timers = Table(
 """One row per deadline event to emit; a fired row stays as the record that it was sent."""
 _unfired = timers.c.fired_at.is_(None)
 Index("ix_timers_unfired", timers.c.fire_on, postgresql_where=_unfired, sqlite_where=_unfired)
+
+erased_cases = Table(
+    "erased_cases",
+    metadata,
+    Column("case_id", Text, primary_key=True),
+    Column("tenant", Text, nullable=False),
+    Column("key_id", Text, nullable=False),
+    Column("erased_on", Date, nullable=False),
+)
+"""Cases whose personal data was erased (slettet): their late or redelivered events are
+ignored, so nothing about them is ever stored again. Holds no personal data."""

@@ -81,3 +81,12 @@ async def readable(request: Request, principal: Principal, entries: Iterable[Ent
         if allowed[entry.case_id]:
             shown.append(entry)
     return shown
+
+
+def export_decision(principal: Principal, employee_id: str) -> Decision:
+    """Who may export an employee's personal data: the employee themself, or HR."""
+    if principal.has(Role.EMPLOYEE) and principal.subject == employee_id:
+        return Decision(True, "the employee's own personal data", Role.EMPLOYEE)
+    if principal.has(Role.HR):
+        return Decision(True, "HR of the tenant", Role.HR)
+    return Decision(False, "only HR or the employee themself may export personal data")

@@ -50,9 +50,16 @@ async def put_blob(
             stored_at=now,
         )
     )
+    # Bytes erased with another case come back for a case that is not erased (a new upload).
+    await tx.execute(
+        update(blobs)
+        .where(blobs.c.sha256 == sha256, blobs.c.content.is_(None))
+        .values(content=content)
+    )
 
 
 async def blob(conn: AsyncConnection, sha256: str) -> bytes | None:
+    """The stored bytes; None when unknown or erased."""
     found = await conn.execute(select(blobs.c.content).where(blobs.c.sha256 == sha256))
     content = found.scalar_one_or_none()
     return None if content is None else bytes(content)

@@ -1,9 +1,10 @@
 """The document service's database (SQLAlchemy Core, PostgreSQL and SQLite alike).
 
 Its own event store (document events, published on document-events through the outbox), the
-consumer bookkeeping, the case parties, documents with every version, signatures, attachments,
-the blobs they point to (content-addressed by SHA-256), and the audit trail with its per-tenant
-head row and the public keys that signed it.
+consumer bookkeeping, the case parties (with the id of the employee's key their case events are
+sealed with), the erased cases, documents with every version, signatures, attachments, the blobs
+they point to (content-addressed by SHA-256), and the audit trail with its per-tenant head row
+and the public keys that signed it.
 """
 
 from __future__ import annotations
@@ -45,6 +46,22 @@ case_parties = Table(
     Column("org_unit", String(128), nullable=False),
     Column("first_absence_day", Date, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # The employee's key (crypto-shredding) the case's events are sealed with: this service
+    # seals what it publishes about the case with the same key. None for a case whose events
+    # came unsealed (before sealing); a key is then fetched by employee on first use.
+    Column("key_id", String(32), nullable=True),
+)
+
+erased_cases = Table(
+    "erased_cases",
+    metadata,
+    # Cases whose personal data was erased (slettet): never derive anything about them again,
+    # whatever is redelivered or rebuilt. Holds no personal data: ids and times only.
+    Column("tenant", String(128), primary_key=True),
+    Column("case_id", String(64), primary_key=True),
+    Column("key_id", String(32), nullable=False),
+    Column("erased_on", Date, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
 )
 
 blobs = Table(
@@ -53,7 +70,8 @@ blobs = Table(
     Column("sha256", _HASH, primary_key=True),
     Column("size", BigInteger, nullable=False),
     Column("media_type", String(100), nullable=False),
-    Column("content", LargeBinary, nullable=False),
+    # None once erased: the hash, size and type stay (the audit trail and versions point here).
+    Column("content", LargeBinary, nullable=True),
     Column("stored_at", UtcDateTime, nullable=False),
 )
 

@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from document_service.adapters.erasure import case_erased
 from document_service.adapters.parties import CaseRecord, case_record
 from document_service.app.services import DocumentServices
-from document_service.domain.errors import NotFound
+from document_service.domain.errors import Gone, NotFound
 from naervaer.auth.fastapi import authorize
 from naervaer.auth.policy import can_read_case, can_write_case
 from naervaer.auth.principal import Principal
@@ -21,18 +22,28 @@ def _services(request: Request) -> DocumentServices:
 
 
 ServicesDep = Annotated[DocumentServices, Depends(_services)]
+GONE_RESPONSE: dict[str, Any] = {
+    "description": "The case's personal data was erased after the retention period "
+    "(problem type urn:naervaer:problem:case_erased): its documents are no longer held.",
+    "content": PROBLEM_RESPONSES[404]["content"],
+}
 
 
 def responses(
     *statuses: int, extra: dict[int | str, dict[str, Any]] | None = None
 ) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=``: the problem answers of ``statuses`` plus ``extra``."""
-    return {**{status: PROBLEM_RESPONSES[status] for status in statuses}, **(extra or {})}
+    documented = {**PROBLEM_RESPONSES, 410: GONE_RESPONSE}
+    return {**{status: documented[status] for status in statuses}, **(extra or {})}
 
 
-async def known_case(services: DocumentServices, case_id: str) -> CaseRecord:
+async def known_case(services: DocumentServices, tenant: str, case_id: str) -> CaseRecord:
+    """The case, in the caller's ``tenant`` only for the erasure's answer (410, not 404)."""
     async with services.engine.connect() as conn:
         case = await case_record(conn, case_id)
+        erased = case is None and await case_erased(conn, tenant, case_id)
+    if erased:
+        raise Gone(f"case {case_id} was erased after the retention period")
     if case is None:
         raise NotFound("case_not_found", f"no case {case_id} is known to the document service")
     return case

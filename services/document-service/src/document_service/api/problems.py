@@ -12,6 +12,7 @@ _TITLES = {
     403: "Not a party to the document",
     404: "Not found",
     409: "Conflicts with the stored record",
+    410: "Erased after the retention period",
     413: "Attachment too large",
     415: "Attachment type not allowed",
 }

@@ -78,6 +78,7 @@ async def verify_audit_trail(
         401,
         403,
         404,
+        410,
         extra={200: {"content": {"application/zip": {}}, "description": "The dossier (ZIP)."}},
     ),
     summary="Export the case dossier: documents, signatures, history, sealed audit entries, PDF",
@@ -85,7 +86,7 @@ async def verify_audit_trail(
 async def export_dossier(
     case_id: str, services: ServicesDep, principal: CurrentPrincipal, request: Request
 ) -> Response:
-    case = await known_case(services, case_id)
+    case = await known_case(services, principal.tenant, case_id)
     await allow(request, principal, case, operation="read", resource="dossier", resource_id=case_id)
     archive = await services.dossiers.export(case.tenant, case_id)
     return Response(

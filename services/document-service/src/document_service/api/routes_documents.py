@@ -61,13 +61,13 @@ REFUSE_EXAMPLE = example(
 @router.get(
     "/v1/cases/{case_id}/documents",
     response_model=list[DocumentView],
-    responses=responses(401, 403, 404),
+    responses=responses(401, 403, 404, 410),
     summary="Every document of a case, with its versions and signatures",
 )
 async def list_case_documents(
     case_id: str, services: ServicesDep, principal: CurrentPrincipal, request: Request
 ) -> list[DocumentView]:
-    case = await known_case(services, case_id)
+    case = await known_case(services, principal.tenant, case_id)
     await allow(
         request, principal, case, operation="read", resource="documents", resource_id=case_id
     )
@@ -79,7 +79,7 @@ async def list_case_documents(
 @router.get(
     "/v1/documents/{document_id}",
     response_model=DocumentView,
-    responses=responses(401, 403, 404),
+    responses=responses(401, 403, 404, 410),
     summary="A document: each version, who signed it and who is still missing",
 )
 async def get_document(
@@ -93,7 +93,7 @@ async def get_document(
 @router.get(
     "/v1/documents/{document_id}/versions/{version}",
     response_model=VersionContent,
-    responses=responses(401, 403, 404),
+    responses=responses(401, 403, 404, 410),
     summary="One version's content and hash (what a signer reads)",
 )
 async def get_version(
@@ -113,7 +113,7 @@ async def get_version(
     status_code=201,
     response_model=DecisionView,
     responses=responses(
-        401, 403, 404, 409, 422, extra={200: {"description": "Already signed: the first one."}}
+        401, 403, 404, 409, 410, 422, extra={200: {"description": "Already signed: the first one."}}
     ),
     summary="Sign a version as the party you are on the case",
 )
@@ -144,7 +144,13 @@ async def sign(
     status_code=201,
     response_model=DecisionView,
     responses=responses(
-        401, 403, 404, 409, 422, extra={200: {"description": "Already refused: the first one."}}
+        401,
+        403,
+        404,
+        409,
+        410,
+        422,
+        extra={200: {"description": "Already refused: the first one."}},
     ),
     summary="Refuse to sign a version, saying why",
     # The comment is free text: like every case write, it may not carry a diagnosis.
@@ -181,6 +187,7 @@ async def refuse(
         401,
         403,
         404,
+        410,
         413,
         422,
         extra={
@@ -226,8 +233,7 @@ async def attach(
     )
     upload = await read_upload(request, services.attachments.max_bytes)
     stored = await services.attachments.add(
-        tenant=context.case.tenant,
-        case_id=case_id,
+        case=context.case,
         document_id=document_id,
         uploaded_by=principal.subject,
         data=upload.data,

@@ -1,4 +1,5 @@
-"""This service's own access records (innsynslogg) go straight into its audit trail."""
+"""This service's own access records (innsynslogg) go straight into its audit trail, who and
+what sealed with the case's key (see ``CaseKeys.access_entry``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from document_service.adapters.audit_log import AuditLog
+from document_service.app.sealing import CaseKeys
 from naervaer.auth.access import ACCESS_RECORDED, AccessRecord, AccessRecorder
 
 
@@ -14,10 +16,15 @@ class AuditedAccess:
     """An access recorder: seal the record, then hand it on (log line, or publication)."""
 
     def __init__(
-        self, engine: AsyncEngine, audit: AuditLog, forward: AccessRecorder | None
+        self,
+        engine: AsyncEngine,
+        audit: AuditLog,
+        keys: CaseKeys,
+        forward: AccessRecorder | None,
     ) -> None:
         self._engine = engine
         self._audit = audit
+        self._keys = keys
         self._forward = forward
 
     async def __call__(self, record: AccessRecord) -> None:
@@ -28,7 +35,7 @@ class AuditedAccess:
                 kind=ACCESS_RECORDED,
                 source_id=f"access:{uuid.uuid4()}",
                 case_id=record.case_id,
-                data=record.model_dump(mode="json", exclude_none=True),
+                data=await self._keys.access_entry(tx, record),
             )
         if self._forward is not None:
             await self._forward(record)

@@ -1,4 +1,8 @@
-"""Attaching a file (vedlegg) to a document: checked, stored as a blob, sealed and published."""
+"""Attaching a file (vedlegg) to a document: checked, stored as a blob, sealed and published.
+
+The file's name and who attached it are personal data: sealed with the case's key in the audit
+entry and the published event alike (the entry is the event as published).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from document_service.adapters import documents as repo
 from document_service.adapters.audit_log import AuditLog, wall_clock
+from document_service.adapters.parties import CaseRecord
 from document_service.app.publishing import DocumentEvents
 from document_service.domain.attachments import MediaType, check_upload
 from naervaer.contracts.document import DocumentAttachmentAdded
@@ -41,8 +46,7 @@ class Attachments:
     async def add(
         self,
         *,
-        tenant: str,
-        case_id: str,
+        case: CaseRecord,
         document_id: str,
         uploaded_by: str,
         data: bytes,
@@ -62,17 +66,21 @@ class Attachments:
             uploaded_by=uploaded_by,
             uploaded_at=wall_clock(),
         )
+        tenant, case_id = case.tenant, case.case_id
         async with self._engine.begin() as tx:
+            key_id = await self._events.keys.key_id(tx, case)
             await repo.put_blob(tx, stored.sha256, data, stored.media_type, stored.uploaded_at)
             await repo.add_attachment(tx, tenant=tenant, case_id=case_id, **vars(stored))
             event = DocumentAttachmentAdded(case_id=case_id, **vars(stored))
+            (sealed,) = await self._events.publish(
+                tx, tenant=tenant, document_id=document_id, key_id=key_id, events=[event]
+            )
             await self._audit.append(
                 tx,
                 tenant=tenant,
                 kind=layout.ATTACHMENT_ADDED,
                 source_id=f"attachment:{stored.attachment_id}",
                 case_id=case_id,
-                data=event.model_dump(mode="json"),
+                data=sealed,
             )
-            await self._events.publish(tx, tenant=tenant, document_id=document_id, events=[event])
         return stored

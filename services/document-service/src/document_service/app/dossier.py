@@ -4,6 +4,11 @@ manifest.json lists every file with its SHA-256 and is signed (manifest.sig.json
 key; the audit entries of the case (with the chain fields of other cases' entries between them,
 content left out) seal the case events, every document version, decision and attachment; the
 public keys that signed travel along. ``naervaer verify`` checks it all offline.
+
+The audit trail holds personal values sealed (crypto-shredding), so what the verifier compares
+with it stays sealed too: case/events.json, signatures.json and the attachments' file names in
+the archive are as sealed in the trail. The readable parts are opened with the case's key: the
+documents themselves, the PDF, and each attachment's real name in documents/index.json.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from document_service.adapters import documents as repo
 from document_service.adapters.audit_log import AuditLog, wall_clock
 from document_service.adapters.signing_keys import AuditSigner
+from document_service.app.sealing import open_sealed
 from document_service.domain.dossier import DocumentSummary, DossierView
 from document_service.domain.signing import role_statuses
 from document_service.domain.timeline import glance
@@ -28,6 +34,7 @@ from naervaer.dossier import layout
 from naervaer.dossier.canonical import sha256_hex
 from naervaer.dossier.chain import ChainEntry
 from naervaer.dossier.keys import KeyRing, PublicKey
+from naervaer.privacy.keyring import KeySource
 
 
 @dataclass
@@ -36,8 +43,15 @@ class _Material:
     keys: KeyRing
     files: dict[str, bytes] = field(default_factory=dict)
     index: list[dict[str, Any]] = field(default_factory=list)
-    decisions: list[dict[str, Any]] = field(default_factory=list)
     summaries: list[DocumentSummary] = field(default_factory=list)
+
+    def sealed(self, *kinds: str) -> list[dict[str, Any]]:
+        """The data of this case's entries of ``kinds``, as sealed in the trail."""
+        return [
+            e.content["data"]
+            for e in self.entries
+            if e.content is not None and e.content.get("kind") in kinds
+        ]
 
 
 class Dossiers:
@@ -48,7 +62,9 @@ class Dossiers:
         signer: AuditSigner,
         clock: Callable[[], datetime],
         render_pdf: Callable[[DossierView], bytes],
+        keys: KeySource,
     ) -> None:
+        self._keys = keys
         self._engine = engine
         self._audit = audit
         self._signer = signer
@@ -68,12 +84,17 @@ class Dossiers:
         files = material.files
         files[layout.EVENTS] = _json(events)
         files[layout.DOCUMENT_INDEX] = _json(material.index)
-        files[layout.SIGNATURES] = _json(material.decisions)
+        files[layout.SIGNATURES] = _json(material.sealed(layout.SIGNED, layout.SIGNATURE_REFUSED))
+        readable = await open_sealed(self._keys, [e["data"] for e in events])
         files[layout.AUDIT_ENTRIES] = _json([layout.entry_to_json(e) for e in material.entries])
         files[layout.AUDIT_KEYS] = _json(material.keys.document())
         view = DossierView(
             tenant=tenant,
-            glance=glance(case_id, [(e["type"], e["data"]) for e in events], self._clock().date()),
+            glance=glance(
+                case_id,
+                [(e["type"], data) for e, data in zip(events, readable, strict=True)],
+                self._clock().date(),
+            ),
             documents=material.summaries,
             events=[(str(e["time"])[:10], str(e["type"])) for e in events],
             entries=sum(1 for e in material.entries if e.content is not None),
@@ -91,8 +112,12 @@ class Dossiers:
         if self._signer.key_id not in ring:
             keys.append(PublicKey(self._signer.public_raw))
         material = _Material(entries, KeyRing(keys))
+        names = {
+            str(data.get("attachment_id")): str(data.get("filename"))
+            for data in material.sealed(layout.ATTACHMENT_ADDED)
+        }
         for document in await repo.case_documents(conn, tenant, case_id):
-            await _add_document(conn, material, document)
+            await _add_document(conn, material, document, names)
         return material
 
     def _manifest(
@@ -140,7 +165,9 @@ class Dossiers:
         return buffer.getvalue()
 
 
-async def _add_document(conn: AsyncConnection, material: _Material, document: Any) -> None:
+async def _add_document(
+    conn: AsyncConnection, material: _Material, document: Any, sealed_names: dict[str, str]
+) -> None:
     decisions = await repo.decisions(conn, document.document_id)
     versions = []
     for stored in await repo.versions(conn, document.document_id):
@@ -161,18 +188,25 @@ async def _add_document(conn: AsyncConnection, material: _Material, document: An
                 stored.title, stored.version, stored.document_hash, stored.stored_at, statuses
             )
         )
-    material.decisions.extend(d.sealed() for d in decisions)
+    attached = []
+    for row in await repo.document_attachments(conn, document.document_id):
+        # Named in the archive as the trail seals it, so the verifier finds its entry.
+        path = layout.attachment_path(
+            row.attachment_id, sealed_names.get(row.attachment_id, row.filename)
+        )
+        material.files[path] = await repo.blob(conn, row.sha256) or b""
+        attached.append(
+            {"attachment_id": row.attachment_id, "filename": row.filename, "path": path}
+        )
     material.index.append(
         {
             "document_id": document.document_id,
             "kind": document.kind,
             "title": document.title,
             "versions": versions,
+            "attachments": attached,
         }
     )
-    for row in await repo.document_attachments(conn, document.document_id):
-        content = await repo.blob(conn, row.sha256) or b""
-        material.files[layout.attachment_path(row.attachment_id, row.filename)] = content
 
 
 def _json(value: Any) -> bytes:

@@ -2,7 +2,9 @@
 and the events that make documents store a new version (with its signatures requested).
 
 Each handler runs in the consumer's transaction together with its inbox row: a redelivered
-event is skipped by the inbox, and would find its audit entry and version there anyway.
+event is skipped by the inbox, and would find its audit entry and version there anyway. The audit
+trail keeps events as published, personal fields sealed; an erasure deletes what was derived
+about the employee's cases, and nothing is derived about an erased case again.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from document_service.adapters import documents as repo
 from document_service.adapters.audit_log import AuditLog, wall_clock
+from document_service.adapters.erasure import ERASURE_EVENT, apply_erasure, is_erased
 from document_service.adapters.parties import CaseRecord, apply_party_event, case_record
 from document_service.app.publishing import DocumentEvents
+from document_service.app.sealing import CaseKeys, chain_record
 from document_service.domain.documents import RenderedVersion, SourceEvent, render, target_of
+from document_service.domain.errors import Gone
 from document_service.domain.signing import missing_roles
 from naervaer.auth.access import AccessRecord
 from naervaer.contracts import CONTRACTS
@@ -27,6 +32,7 @@ from naervaer.contracts.document import (
 )
 from naervaer.dossier import layout
 from naervaer.envelope import Envelope
+from naervaer.privacy import KEYRING, sealed_key_ids
 from naervaer.registry import UnknownEventType
 
 SERVICE_SOURCE = "/document-service"
@@ -35,24 +41,35 @@ SERVICE_SOURCE = "/document-service"
 class Recorder:
     """The handlers of the document service's subscriptions."""
 
-    def __init__(self, audit: AuditLog, events: DocumentEvents) -> None:
+    def __init__(self, audit: AuditLog, events: DocumentEvents, keys: CaseKeys) -> None:
         self.audit = audit
         self.events = events
+        self.keys = keys
 
     async def case_event(self, tx: AsyncConnection, envelope: Envelope) -> None:
         """Seal the case event, keep the parties, and store the document version it makes."""
+        case_id, content = chain_record(envelope)
         await self.audit.append(
             tx,
             tenant=envelope.tenant,
             kind=envelope.type,
             source_id=layout.event_source_id(str(envelope.id)),
-            case_id=envelope.streamid,
-            data=envelope.model_dump(mode="json", exclude_none=True),
+            case_id=case_id,
+            data=content,
         )
+        if envelope.type == ERASURE_EVENT:
+            erasure = await apply_erasure(tx, envelope)
+            KEYRING.forget(erasure.key_id)  # this process reads its values as erased at once
+            return
+        if await is_erased(tx, envelope):
+            return  # a redelivered or late event of an erased case: derive nothing again
         await apply_party_event(tx, envelope)
-        await self._store_document(tx, envelope)
-        if envelope.type == "case.manager_reassigned":
-            await self._ask_new_manager(tx, envelope)
+        try:
+            await self._store_document(tx, envelope)
+            if envelope.type == "case.manager_reassigned":
+                await self._ask_new_manager(tx, envelope)
+        except Gone:
+            return  # the key was destroyed meanwhile: the erasure follows
 
     async def access_record(self, tx: AsyncConnection, envelope: Envelope) -> None:
         """Seal an access record (innsynslogg) another service published."""
@@ -67,7 +84,7 @@ class Recorder:
             kind=envelope.type,
             source_id=layout.event_source_id(str(envelope.id)),
             case_id=record.case_id,
-            data=record.model_dump(mode="json", exclude_none=True),
+            data=await self.keys.access_entry(tx, record),
         )
 
     async def _store_document(self, tx: AsyncConnection, envelope: Envelope) -> None:
@@ -93,8 +110,21 @@ class Recorder:
         stored = _version_stored(rendered, source)
         missing = _missing(rendered, source.case_id, case)
         await self.events.publish(
-            tx, tenant=source.tenant, document_id=document_id, events=[stored, missing]
+            tx,
+            tenant=source.tenant,
+            document_id=document_id,
+            key_id=await self._key_id(tx, envelope, case),
+            events=[stored, missing],
         )
+
+    async def _key_id(
+        self, tx: AsyncConnection, envelope: Envelope, case: CaseRecord | None
+    ) -> str | None:
+        """The key the event itself is sealed with, else the case's."""
+        sealed_with = sorted(sealed_key_ids(envelope.data))
+        if sealed_with:
+            return sealed_with[0]
+        return None if case is None else await self.keys.key_id(tx, case)
 
     async def _ask_new_manager(self, tx: AsyncConnection, envelope: Envelope) -> None:
         """Documents still waiting for the manager now wait for the new manager."""
@@ -119,7 +149,11 @@ class Recorder:
                     missing=[_party(role, case) for role in missing],
                 )
                 await self.events.publish(
-                    tx, tenant=case.tenant, document_id=latest.document_id, events=[reminder]
+                    tx,
+                    tenant=case.tenant,
+                    document_id=latest.document_id,
+                    key_id=await self._key_id(tx, envelope, case),
+                    events=[reminder],
                 )
 
 

@@ -1,5 +1,5 @@
 """Signing and refusing a document version, each in one transaction with its audit entry and
-its published event."""
+its published event; the signer and the comment sealed with the case's key in both."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from document_service.adapters import documents as repo
 from document_service.adapters.audit_log import AuditLog
 from document_service.adapters.documents import StoredVersion
+from document_service.adapters.erasure import case_erased
 from document_service.adapters.parties import CaseRecord, case_record
 from document_service.app.publishing import DocumentEvents
-from document_service.domain.errors import Conflict, NotFound
+from document_service.app.sealing import SealedDecision
+from document_service.domain.errors import Conflict, Gone, NotFound
 from document_service.domain.signing import (
     DecisionKind,
     SignatureDecision,
@@ -39,8 +41,12 @@ class DocumentContext:
 
 async def document_context(conn: AsyncConnection, document_id: str) -> DocumentContext:
     document = await repo.document(conn, document_id)
-    case = None if document is None else await case_record(conn, document.case_id)
-    if document is None or case is None:
+    if document is None:
+        raise NotFound("document_not_found", f"no document {document_id}")
+    case = await case_record(conn, document.case_id)
+    if case is None and await case_erased(conn, document.tenant, document.case_id):
+        raise Gone(f"document {document_id} belongs to an erased case")
+    if case is None:
         raise NotFound("document_not_found", f"no document {document_id}")
     return DocumentContext(document_id, document.kind, case)
 
@@ -118,13 +124,15 @@ class Signing:
         decided: Mapping[PartyRole, SignatureDecision],
     ) -> None:
         signed = made.decision == "signed"
+        key_id = await self._events.keys.key_id(tx, case)
+        (entry,) = await self._events.keys.seal(key_id, [SealedDecision.of(made)])
         await self._audit.append(
             tx,
             tenant=case.tenant,
             kind=layout.SIGNED if signed else layout.SIGNATURE_REFUSED,
             source_id=f"decision:{made.document_id}:v{made.version}:{made.role}",
             case_id=case.case_id,
-            data=made.sealed(),
+            data=entry,
         )
         event: Contract
         if signed:
@@ -151,5 +159,5 @@ class Signing:
                 refused_at=made.decided_at,
             )
         await self._events.publish(
-            tx, tenant=case.tenant, document_id=made.document_id, events=[event]
+            tx, tenant=case.tenant, document_id=made.document_id, key_id=key_id, events=[event]
         )

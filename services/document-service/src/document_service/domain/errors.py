@@ -1,8 +1,8 @@
 """Refusals of the document domain; each names its rule, so the API can say what was refused.
 
 The rule becomes the problem type (``urn:naervaer:problem:<rule>``) and ``status`` the HTTP
-status: 404 unknown, 403 not a party, 409 a conflict with what is stored, 413/415/422 an upload
-or request the rules refuse.
+status: 404 unknown, 403 not a party, 409 a conflict with what is stored, 410 erased, 413/415/422
+an upload or request the rules refuse.
 """
 
 from __future__ import annotations
@@ -42,3 +42,12 @@ class AttachmentRejected(DomainError):
     def __init__(self, rule: str, detail: str, status: int) -> None:
         super().__init__(rule, detail)
         self.status = status
+
+
+class Gone(DomainError):
+    """The case's personal data was erased (slettet) after the retention period (410)."""
+
+    status = 410
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("case_erased", detail)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -44,6 +44,7 @@ class Claim:
     facts: dict[str, Any]
     attempt: int
     attempt_id: UUID
+    key_id: str | None = None
 
 
 async def record(
@@ -54,11 +55,16 @@ async def record(
     *,
     now: datetime,
     source_event_id: UUID | None,
+    key_id: str | None = None,
 ) -> list[UUID]:
-    """Insert one pending delivery per notice not decided before; the ids of the new ones."""
+    """Insert one pending delivery per notice not decided before; the ids of the new ones.
+
+    ``key_id`` is the key the case's personal data is sealed with (none for a test message).
+    """
     created = []
     for notice in notices:
         row = _row(tenant, case_id, notice, now=now, source_event_id=source_event_id)
+        row["key_id"] = key_id
         statement = insert(tx, deliveries).values(row).on_conflict_do_nothing()
         if (await tx.execute(statement)).rowcount == 1:
             created.append(row["id"])
@@ -101,13 +107,17 @@ async def finish(
     now: datetime,
     error: str | None = None,
     retry_at: datetime | None = None,
+    subject: str | None = None,
 ) -> bool:
-    """Settle the attempt; False when another worker has taken the delivery over meanwhile."""
+    """Settle the attempt; False when another worker has taken the delivery over meanwhile.
+
+    ``subject`` is the rendered subject line of a sent message, kept for the export.
+    """
     values: dict[str, Any] = {"updated_at": now, "lease_expires_at": None}
     if error is not None:
         values["last_error"] = error[:2000]
     if outcome == "sent":
-        values.update(status="sent", sent_at=now)
+        values.update(status="sent", sent_at=now, rendered_subject=subject)
     elif outcome == "retry":
         values.update(status="pending", send_after=retry_at or now)
     else:
@@ -121,6 +131,23 @@ async def finish(
         )
         await _close_attempt(tx, claim.attempt_id, outcome, error, now)
     return bool(result.rowcount == 1)
+
+
+async def drop(engine: AsyncEngine, claim: Claim) -> bool:
+    """Delete a claimed delivery unsent (its case was erased), if this attempt still owns it."""
+    async with engine.begin() as tx:
+        owned = await tx.execute(
+            select(deliveries.c.id).where(
+                deliveries.c.id == claim.id, deliveries.c.attempt_id == claim.attempt_id
+            )
+        )
+        if owned.first() is None:
+            return False
+        await tx.execute(
+            delete(delivery_attempts).where(delivery_attempts.c.delivery_id == claim.id)
+        )
+        await tx.execute(delete(deliveries).where(deliveries.c.id == claim.id))
+    return True
 
 
 async def create_now(engine: AsyncEngine, tenant: str, notice: Notice, *, now: datetime) -> UUID:
@@ -209,4 +236,5 @@ def _claim(row: Row[Any], attempt: int, attempt_id: UUID) -> Claim:
         facts=dict(row.facts),
         attempt=attempt,
         attempt_id=attempt_id,
+        key_id=row.key_id,
     )

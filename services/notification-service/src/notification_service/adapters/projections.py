@@ -1,4 +1,10 @@
-"""What the service knows of each case, projected from case events: parties and meetings."""
+"""What the service knows of each case, projected from case events: parties and meetings.
+
+Personal fields arrive sealed with the employee's key and are read here in clear. Once the
+employee's data is erased (``employee.personal_data_erased``) the case's rows go and stay gone:
+an event of an erased case (redelivered, or replayed by a rebuild, where its personal fields
+read ``[erased]``) writes nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +12,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import structlog
 from pydantic import BaseModel
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from naervaer.contracts import CONTRACTS
 from naervaer.contracts.case import CaseOpened, ManagerReassigned
+from naervaer.contracts.employee import PersonalDataErased
 from naervaer.contracts.followup import DialogueMeetingCancelled, DialogueMeetingScheduled
 from naervaer.envelope import Envelope
+from naervaer.privacy import ERASED, KEYRING, sealed_key_ids
+from notification_service.adapters import erasure
 from notification_service.adapters.sql import insert, upsert
 from notification_service.adapters.tables import case_parties, meetings
 from notification_service.domain.timing import as_utc
+
+log = structlog.get_logger(__name__)
 
 CASE_EVENT_TYPES = frozenset(
     {
@@ -25,6 +37,7 @@ CASE_EVENT_TYPES = frozenset(
         "case.closed",
         "case.dialogue_meeting_scheduled",
         "case.dialogue_meeting_cancelled",
+        "employee.personal_data_erased",
     }
 )
 
@@ -36,6 +49,7 @@ class CaseParties:
     employee_id: str
     manager_id: str
     org_unit: str | None
+    key_id: str | None  # the employee's key, which the case's personal fields are sealed with
 
 
 @dataclass(frozen=True)
@@ -57,10 +71,15 @@ class CaseProjection:
         await tx.execute(delete(case_parties))
 
     async def handle(self, tx: AsyncConnection, envelope: Envelope) -> None:
-        await self.apply(tx, envelope, CONTRACTS.payload(envelope))
+        event = CONTRACTS.payload(envelope)
+        if not await forgotten(tx, event):
+            await self.apply(tx, envelope, event)
 
     async def apply(self, tx: AsyncConnection, envelope: Envelope, event: BaseModel) -> None:
-        if isinstance(event, CaseOpened):
+        """Project ``event``; the caller has checked it is not about an erased case."""
+        if isinstance(event, PersonalDataErased):
+            await _erased(tx, envelope, event)
+        elif isinstance(event, CaseOpened):
             await _opened(tx, envelope, event)
         elif isinstance(event, ManagerReassigned):
             await tx.execute(
@@ -79,11 +98,51 @@ class CaseProjection:
             )
 
 
+async def forgotten(tx: AsyncConnection, event: BaseModel) -> bool:
+    """Whether ``event`` is about an erased case: its key is gone, or its case is tombstoned.
+
+    The erasure event itself is never forgotten: a rebuild replays it to delete again.
+    """
+    if isinstance(event, PersonalDataErased):
+        return False
+    if mentions_erased(event.model_dump(mode="json")):
+        return True
+    case_id = getattr(event, "case_id", None)
+    return isinstance(case_id, str) and await erasure.is_erased(tx, case_id)
+
+
+def mentions_erased(data: Any) -> bool:
+    """Whether a personal field reads ``[erased]`` anywhere in the (unsealed) payload."""
+    if isinstance(data, dict):
+        return any(mentions_erased(value) for value in data.values())
+    if isinstance(data, list):
+        return any(mentions_erased(item) for item in data)
+    return isinstance(data, str) and data == ERASED
+
+
+def key_id_of(envelope: Envelope) -> str | None:
+    """The key the event's personal fields are sealed with (one employee: one key)."""
+    found = sorted(sealed_key_ids(envelope.data))
+    return found[0] if found else None
+
+
 async def parties_of(tx: AsyncConnection, case_id: str) -> CaseParties | None:
     row = (await tx.execute(select(case_parties).where(case_parties.c.case_id == case_id))).first()
     if row is None:
         return None
-    return CaseParties(row.tenant, row.case_id, row.employee_id, row.manager_id, row.org_unit)
+    return CaseParties(
+        row.tenant, row.case_id, row.employee_id, row.manager_id, row.org_unit, row.key_id
+    )
+
+
+async def cases_of(tx: AsyncConnection, tenant: str, employee_id: str) -> list[str]:
+    """The ids of the employee's cases this service knows of."""
+    rows = await tx.execute(
+        select(case_parties.c.case_id).where(
+            case_parties.c.tenant == tenant, case_parties.c.employee_id == employee_id
+        )
+    )
+    return sorted(row.case_id for row in rows)
 
 
 async def meeting_of(tx: AsyncConnection, case_id: str, meeting_id: str) -> Meeting | None:
@@ -106,9 +165,23 @@ async def _opened(tx: AsyncConnection, envelope: Envelope, event: CaseOpened) ->
         "employee_id": event.employee_id,
         "manager_id": event.manager_id,
         "org_unit": event.org_unit,
+        "key_id": key_id_of(envelope),
         "updated_at": envelope.time,
     }
     await tx.execute(insert(tx, case_parties).values(row).on_conflict_do_nothing())
+
+
+async def _erased(tx: AsyncConnection, envelope: Envelope, event: PersonalDataErased) -> None:
+    # The key is destroyed in the vault; this process's cache must not keep reading with it.
+    KEYRING.forget(event.key_id)
+    order = erasure.Erasure(envelope.tenant, event.key_id, tuple(event.case_ids), event.erased_on)
+    erased = await erasure.erase(tx, order, now=envelope.time)
+    log.info(
+        "personal data erased",
+        cases=erased.cases,
+        deliveries=erased.deliveries,
+        recipients=erased.recipients,
+    )
 
 
 async def _scheduled(

@@ -4,7 +4,9 @@
 - ``recipients``, ``tenant_policies``, ``templates``: what each tenant set through the API;
 - ``deliveries``: every message decided on, unique per (subject, stage, recipient, channel):
   the row is written in the same transaction as the consumer's inbox row, so an event is
-  turned into messages exactly once; ``delivery_attempts`` logs every try at sending one.
+  turned into messages exactly once; ``delivery_attempts`` logs every try at sending one;
+- ``erased_cases``: cases whose personal data was erased (slettet): nothing about them may be
+  written again. It holds no personal data, only the case id and the destroyed key's id.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -41,6 +44,9 @@ case_parties = Table(
     Column("employee_id", String(128), nullable=False),
     Column("manager_id", String(128), nullable=False, index=True),
     Column("org_unit", String(128), nullable=True),
+    # The employee's key (the sealed fields' key id): erasure destroys it, so a delivery whose
+    # key is gone is about an erased case, even before the erasure event arrives.
+    Column("key_id", String(32), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -113,6 +119,9 @@ deliveries = Table(
     Column("lease_expires_at", UtcDateTime(), nullable=True),
     Column("last_error", Text, nullable=True),
     Column("source_event_id", Uuid, nullable=True),
+    Column("key_id", String(32), nullable=True, index=True),
+    # What the message's subject line said, kept once it is sent (for the export, art. 15).
+    Column("rendered_subject", Text, nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("sent_at", UtcDateTime(), nullable=True),
@@ -137,4 +146,14 @@ delivery_attempts = Table(
     Column("finished_at", UtcDateTime(), nullable=True),
     Column("outcome", String(16), nullable=True),
     Column("error", Text, nullable=True),
+)
+
+erased_cases = Table(
+    "erased_cases",
+    metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("tenant", String(128), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("erased_on", Date, nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
 )

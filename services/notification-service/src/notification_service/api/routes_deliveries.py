@@ -5,21 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
-from naervaer.auth.fastapi import CurrentPrincipal
 from naervaer.auth.policy import CaseRef, can_read_case, can_read_tenant_wide
 from notification_service.adapters import delivery_queries
 from notification_service.adapters.projections import parties_of
 from notification_service.api.access import can_administer, can_read_party
 from notification_service.api.common import (
+    CallerDep,
     PartyId,
-    check_access,
     example,
     not_found,
     problem_responses,
 )
-from notification_service.api.deps import NotificationsDep
 from notification_service.api.schemas import (
     TEST_SEND_EXAMPLE,
     DeliveriesOut,
@@ -39,27 +37,16 @@ READ_ERRORS = problem_responses(401, 403, 404, 422)
     responses=READ_ERRORS,
     summary="Every message about a case: status, attempts and the last error",
 )
-async def case_deliveries(
-    case_id: str, principal: CurrentPrincipal, request: Request, deps: NotificationsDep
-) -> DeliveriesOut:
-    async with deps.engine.connect() as tx:
+async def case_deliveries(case_id: str, caller: CallerDep) -> DeliveriesOut:
+    async with caller.deps.engine.connect() as tx:
         parties = await parties_of(tx, case_id)
         if parties is None:
             raise not_found("No such case.")
         ref = CaseRef(
             parties.tenant, case_id, parties.employee_id, parties.manager_id, parties.org_unit or ""
         )
-        decision = can_read_case(principal, ref)
-        await check_access(
-            request,
-            principal,
-            deps,
-            decision,
-            operation="read",
-            resource="deliveries",
-            resource_id=case_id,
-            case_id=case_id,
-        )
+        decision = can_read_case(caller.principal, ref)
+        await caller.check(decision, "read", "deliveries", case_id, case_id=case_id)
         views = await delivery_queries.for_case(tx, parties.tenant, case_id)
     return DeliveriesOut(deliveries=[DeliveryOut.of(v) for v in views])
 
@@ -70,21 +57,11 @@ async def case_deliveries(
     responses=READ_ERRORS,
     summary="Every message to one party (the party themself, HR, auditors)",
 )
-async def recipient_deliveries(
-    party_id: PartyId, principal: CurrentPrincipal, request: Request, deps: NotificationsDep
-) -> DeliveriesOut:
-    decision = can_read_party(principal, principal.tenant, party_id)
-    await check_access(
-        request,
-        principal,
-        deps,
-        decision,
-        operation="read",
-        resource="deliveries",
-        resource_id=party_id,
-    )
-    async with deps.engine.connect() as tx:
-        views = await delivery_queries.for_recipient(tx, principal.tenant, party_id)
+async def recipient_deliveries(party_id: PartyId, caller: CallerDep) -> DeliveriesOut:
+    decision = can_read_party(caller.principal, caller.tenant, party_id)
+    await caller.check(decision, "read", "deliveries", party_id)
+    async with caller.deps.engine.connect() as tx:
+        views = await delivery_queries.for_recipient(tx, caller.tenant, party_id)
     return DeliveriesOut(deliveries=[DeliveryOut.of(v) for v in views])
 
 
@@ -94,21 +71,11 @@ async def recipient_deliveries(
     responses=READ_ERRORS,
     summary="One delivery (e.g. the result of a test send)",
 )
-async def one_delivery(
-    delivery_id: UUID, principal: CurrentPrincipal, request: Request, deps: NotificationsDep
-) -> DeliveryOut:
-    decision = can_read_tenant_wide(principal, principal.tenant)
-    await check_access(
-        request,
-        principal,
-        deps,
-        decision,
-        operation="read",
-        resource="delivery",
-        resource_id=str(delivery_id),
-    )
-    async with deps.engine.connect() as tx:
-        view = await delivery_queries.one(tx, principal.tenant, delivery_id)
+async def one_delivery(delivery_id: UUID, caller: CallerDep) -> DeliveryOut:
+    decision = can_read_tenant_wide(caller.principal, caller.tenant)
+    await caller.check(decision, "read", "delivery", str(delivery_id))
+    async with caller.deps.engine.connect() as tx:
+        view = await delivery_queries.one(tx, caller.tenant, delivery_id)
     if view is None:
         raise not_found("No such delivery.")
     return DeliveryOut.of(view)
@@ -123,23 +90,14 @@ async def one_delivery(
 )
 async def test_send(
     body: Annotated[TestSendIn, example(TEST_SEND_EXAMPLE)],
-    principal: CurrentPrincipal,
-    request: Request,
+    caller: CallerDep,
     response: Response,
-    deps: NotificationsDep,
 ) -> TestSendOut:
-    decision = can_administer(principal, principal.tenant)
-    await check_access(
-        request,
-        principal,
-        deps,
-        decision,
-        operation="test_send",
-        resource="recipient",
-        resource_id=body.party_id,
-    )
+    decision = can_administer(caller.principal, caller.tenant)
+    await caller.check(decision, "test_send", "recipient", body.party_id)
+    deps = caller.deps
     delivery_id = await request_test_send(
-        deps.engine, deps.clock, principal.tenant, body.party_id, body.channel
+        deps.engine, deps.clock, caller.tenant, body.party_id, body.channel
     )
     response.headers["Location"] = f"/v1/deliveries/{delivery_id}"
     return TestSendOut(delivery_id=delivery_id, status="pending")

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from naervaer.auth.fastapi import CurrentPrincipal
 from naervaer.auth.policy import can_read_tenant_wide
 from notification_service.adapters import directory
 from notification_service.api.access import can_administer, can_read_party
 from notification_service.api.common import (
+    CallerDep,
     PartyId,
-    check_access,
     example,
     not_found,
     problem_responses,
     unprocessable,
 )
-from notification_service.api.deps import Notifications, NotificationsDep
+from notification_service.api.deps import Notifications
 from notification_service.api.schemas import (
     POLICY_EXAMPLE,
     RECIPIENT_EXAMPLE,
@@ -40,21 +39,11 @@ WRITE_ERRORS = problem_responses(400, 401, 403, 422)
     responses=READ_ERRORS,
     summary="A party's addresses, language and channel preference",
 )
-async def get_recipient(
-    party_id: PartyId, principal: CurrentPrincipal, request: Request, deps: NotificationsDep
-) -> RecipientOut:
-    decision = can_read_party(principal, principal.tenant, party_id)
-    await check_access(
-        request,
-        principal,
-        deps,
-        decision,
-        operation="read",
-        resource="recipient",
-        resource_id=party_id,
-    )
-    async with deps.engine.connect() as tx:
-        found = await directory.get_recipient(tx, principal.tenant, party_id)
+async def get_recipient(party_id: PartyId, caller: CallerDep) -> RecipientOut:
+    decision = can_read_party(caller.principal, caller.tenant, party_id)
+    await caller.check(decision, "read", "recipient", party_id)
+    async with caller.deps.engine.connect() as tx:
+        found = await directory.get_recipient(tx, caller.tenant, party_id)
     if found is None:
         raise not_found("No such recipient.")
     return RecipientOut(party_id=party_id, **found.model_dump())
@@ -69,22 +58,13 @@ async def get_recipient(
 async def put_recipient(
     party_id: PartyId,
     body: Annotated[Recipient, example(RECIPIENT_EXAMPLE)],
-    principal: CurrentPrincipal,
-    request: Request,
-    deps: NotificationsDep,
+    caller: CallerDep,
 ) -> RecipientOut:
-    decision = can_administer(principal, principal.tenant)
-    await check_access(
-        request,
-        principal,
-        deps,
-        decision,
-        operation="update",
-        resource="recipient",
-        resource_id=party_id,
-    )
+    decision = can_administer(caller.principal, caller.tenant)
+    await caller.check(decision, "update", "recipient", party_id)
+    deps = caller.deps
     async with deps.engine.begin() as tx:
-        await directory.put_recipient(tx, principal.tenant, party_id, body, deps.clock.now())
+        await directory.put_recipient(tx, caller.tenant, party_id, body, deps.clock.now())
     return RecipientOut(party_id=party_id, **body.model_dump())
 
 
@@ -94,20 +74,10 @@ async def put_recipient(
     responses=READ_ERRORS,
     summary="The tenant's notification policy (the default until HR changes it)",
 )
-async def get_policy(
-    principal: CurrentPrincipal, request: Request, deps: NotificationsDep
-) -> PolicyOut:
-    decision = can_read_tenant_wide(principal, principal.tenant)
-    await check_access(
-        request,
-        principal,
-        deps,
-        decision,
-        operation="read",
-        resource="policy",
-        resource_id=principal.tenant,
-    )
-    return await _policy_out(deps, principal.tenant)
+async def get_policy(caller: CallerDep) -> PolicyOut:
+    decision = can_read_tenant_wide(caller.principal, caller.tenant)
+    await caller.check(decision, "read", "policy", caller.tenant)
+    return await _policy_out(caller.deps, caller.tenant)
 
 
 @router.put(
@@ -118,31 +88,22 @@ async def get_policy(
 )
 async def put_policy(
     body: Annotated[PolicyIn, example(POLICY_EXAMPLE)],
-    principal: CurrentPrincipal,
-    request: Request,
-    deps: NotificationsDep,
+    caller: CallerDep,
 ) -> PolicyOut:
-    decision = can_administer(principal, principal.tenant)
-    await check_access(
-        request,
-        principal,
-        deps,
-        decision,
-        operation="update",
-        resource="policy",
-        resource_id=principal.tenant,
-    )
+    decision = can_administer(caller.principal, caller.tenant)
+    await caller.check(decision, "update", "policy", caller.tenant)
     policy = TenantPolicy.model_validate(body.model_dump(exclude={"webhook_secret"}))
+    deps, tenant = caller.deps, caller.tenant
     async with deps.engine.begin() as tx:
-        stored_secret = await directory.get_webhook_secret(tx, principal.tenant)
+        stored_secret = await directory.get_webhook_secret(tx, tenant)
         if policy.webhook_url is not None and not (body.webhook_secret or stored_secret):
             raise unprocessable(
                 "webhook-secret-missing", "a webhook_url needs a webhook_secret (16+ characters)"
             )
         await directory.put_policy(
-            tx, principal.tenant, policy, deps.clock.now(), webhook_secret=body.webhook_secret
+            tx, tenant, policy, deps.clock.now(), webhook_secret=body.webhook_secret
         )
-    return await _policy_out(deps, principal.tenant)
+    return await _policy_out(deps, tenant)
 
 
 async def _policy_out(deps: Notifications, tenant: str) -> PolicyOut:

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from naervaer.auth.fastapi import CurrentPrincipal
 from naervaer.auth.policy import can_read_tenant_wide
 from notification_service.adapters import directory
 from notification_service.adapters.rendering import Renderer, TemplateInvalid, TemplateText
 from notification_service.api.access import can_administer
 from notification_service.api.common import (
-    check_access,
+    CallerDep,
     example,
     not_found,
     problem_responses,
     unprocessable,
 )
-from notification_service.api.deps import NotificationsDep
 from notification_service.api.schemas import (
     TEMPLATE_EXAMPLE,
     TemplateIn,
@@ -39,22 +37,13 @@ NameParam = Annotated[str, Path(description=f"One of: {', '.join(TEMPLATE_NAMES)
     responses=problem_responses(401, 403),
     summary="Every template in every language, as the tenant's messages use them",
 )
-async def list_templates(
-    principal: CurrentPrincipal, request: Request, deps: NotificationsDep
-) -> TemplateListOut:
-    decision = can_read_tenant_wide(principal, principal.tenant)
-    await check_access(
-        request,
-        principal,
-        deps,
-        decision,
-        operation="read",
-        resource="template",
-        resource_id="*",
-    )
+async def list_templates(caller: CallerDep) -> TemplateListOut:
+    decision = can_read_tenant_wide(caller.principal, caller.tenant)
+    await caller.check(decision, "read", "template", "*")
     pairs = [(name, language) for name in TEMPLATE_NAMES for language in LANGUAGES]
-    async with deps.engine.connect() as tx:
-        found = [await _effective(tx, deps.renderer, principal.tenant, *p) for p in pairs]
+    renderer = caller.deps.renderer
+    async with caller.deps.engine.connect() as tx:
+        found = [await _effective(tx, renderer, caller.tenant, *p) for p in pairs]
     return TemplateListOut(templates=found)
 
 
@@ -64,26 +53,12 @@ async def list_templates(
     responses=problem_responses(401, 403, 404, 422),
     summary="One template as the tenant's messages use it (its own or the default)",
 )
-async def get_template(
-    name: NameParam,
-    language: Language,
-    principal: CurrentPrincipal,
-    request: Request,
-    deps: NotificationsDep,
-) -> TemplateOut:
-    decision = can_read_tenant_wide(principal, principal.tenant)
-    await check_access(
-        request,
-        principal,
-        deps,
-        decision,
-        operation="read",
-        resource="template",
-        resource_id=f"{name}/{language}",
-    )
+async def get_template(name: NameParam, language: Language, caller: CallerDep) -> TemplateOut:
+    decision = can_read_tenant_wide(caller.principal, caller.tenant)
+    await caller.check(decision, "read", "template", f"{name}/{language}")
     _known(name)
-    async with deps.engine.connect() as tx:
-        return await _effective(tx, deps.renderer, principal.tenant, name, language)
+    async with caller.deps.engine.connect() as tx:
+        return await _effective(tx, caller.deps.renderer, caller.tenant, name, language)
 
 
 @router.put(
@@ -96,28 +71,19 @@ async def put_template(
     name: NameParam,
     language: Language,
     body: Annotated[TemplateIn, example(TEMPLATE_EXAMPLE)],
-    principal: CurrentPrincipal,
-    request: Request,
-    deps: NotificationsDep,
+    caller: CallerDep,
 ) -> TemplateOut:
-    decision = can_administer(principal, principal.tenant)
-    await check_access(
-        request,
-        principal,
-        deps,
-        decision,
-        operation="update",
-        resource="template",
-        resource_id=f"{name}/{language}",
-    )
+    decision = can_administer(caller.principal, caller.tenant)
+    await caller.check(decision, "update", "template", f"{name}/{language}")
     _known(name)
+    deps = caller.deps
     text = TemplateText(**body.model_dump())
     try:
         deps.renderer.check(text)
     except TemplateInvalid as error:
         raise unprocessable("template-invalid", str(error)) from None
     async with deps.engine.begin() as tx:
-        await directory.put_template(tx, principal.tenant, name, language, text, deps.clock.now())
+        await directory.put_template(tx, caller.tenant, name, language, text, deps.clock.now())
     return TemplateOut(name=name, language=language, source="tenant", **body.model_dump())
 
 
@@ -127,26 +93,12 @@ async def put_template(
     responses=problem_responses(401, 403, 404, 422),
     summary="Drop the tenant's own version: the default applies again (HR)",
 )
-async def delete_template(
-    name: NameParam,
-    language: Language,
-    principal: CurrentPrincipal,
-    request: Request,
-    deps: NotificationsDep,
-) -> Response:
-    decision = can_administer(principal, principal.tenant)
-    await check_access(
-        request,
-        principal,
-        deps,
-        decision,
-        operation="delete",
-        resource="template",
-        resource_id=f"{name}/{language}",
-    )
+async def delete_template(name: NameParam, language: Language, caller: CallerDep) -> Response:
+    decision = can_administer(caller.principal, caller.tenant)
+    await caller.check(decision, "delete", "template", f"{name}/{language}")
     _known(name)
-    async with deps.engine.begin() as tx:
-        if not await directory.delete_template(tx, principal.tenant, name, language):
+    async with caller.deps.engine.begin() as tx:
+        if not await directory.delete_template(tx, caller.tenant, name, language):
             raise not_found("The tenant has no own version of this template.")
     return Response(status_code=204)
 

@@ -127,3 +127,58 @@ TEMPLATE_EXAMPLE = {
 class TestSendOut(BaseModel):
     delivery_id: UUID
     status: DeliveryStatus
+
+
+class ExportedMeeting(BaseModel):
+    """A dialogue meeting (dialogmøte) of one of the employee's cases."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    meeting_id: str
+    meeting_number: int
+    starts_at: datetime
+    status: str
+    participants: list[str] = Field(description="The roles taking part (not the others' ids).")
+
+
+class ExportedCase(BaseModel):
+    """One of the employee's cases as this service knows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    case_id: str
+    manager_id: str = Field(description="The nearest manager (nærmeste leder).")
+    org_unit: str | None
+    meetings: list[ExportedMeeting]
+
+
+class ExportedDelivery(BaseModel):
+    """A message about one of the employee's cases, or to the employee outside a case."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    case_id: str | None
+    channel: Channel
+    recipient_role: str = Field(description="employee, manager, hr, union/safety representative.")
+    stage: str
+    template: str
+    status: DeliveryStatus
+    created_at: datetime
+    send_after: datetime
+    sent_at: datetime | None
+    subject: str | None = Field(description="The subject line as sent; null until sent.")
+
+
+class PersonalDataOut(BaseModel):
+    """Everything the notification service holds about one employee (innsyn, GDPR art. 15)."""
+
+    service: str
+    tenant: str
+    employee_id: str
+    generated_at: datetime
+    cases: list[ExportedCase]
+    deliveries: list[ExportedDelivery]
+    recipient: Recipient | None = Field(
+        description="The employee's address book entry (addresses, language), if any."
+    )

@@ -2,7 +2,8 @@
 
 Deadline events (deadline.approaching/due/overdue) become reminders; dialogue meetings
 scheduled or cancelled become invitations, changes and cancellations. What is decided is
-recorded as pending deliveries; the delivery worker sends them later.
+recorded as pending deliveries; the delivery worker sends them later. An event of an erased
+case (its personal fields read ``[erased]``, or the case is tombstoned) decides nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from notification_service.adapters import deliveries, directory
 from notification_service.adapters.projections import (
     CaseProjection,
     Meeting,
+    forgotten,
+    key_id_of,
     meeting_of,
     parties_of,
 )
@@ -52,6 +55,7 @@ class News:
     stage: str
     facts: dict[str, Any]
     reminder: bool  # reminders are held over weekends and public holidays
+    key_id: str | None  # the employee's key: once destroyed, the delivery is dropped unsent
 
 
 class Planner:
@@ -64,6 +68,9 @@ class Planner:
     async def on_case_event(self, tx: AsyncConnection, envelope: Envelope) -> None:
         """Meetings are planned against the state *before* the event, then it is projected."""
         event = CONTRACTS.payload(envelope)
+        if await forgotten(tx, event):
+            log.info("event of an erased case; nothing to tell", event_type=envelope.type)
+            return
         if isinstance(event, MeetingEvent):
             await self._plan_meeting(tx, envelope, event)
         elif isinstance(event, CaseClosed):
@@ -80,12 +87,17 @@ class Planner:
 
     async def on_deadline_event(self, tx: AsyncConnection, envelope: Envelope) -> None:
         event = CONTRACTS.payload(envelope)
-        if not isinstance(event, DeadlineNotice):
+        if not isinstance(event, DeadlineNotice) or await forgotten(tx, event):
             return
         obligation = _obligation(event, stage=envelope.type.removeprefix("deadline."))
         policy = await directory.get_policy(tx, envelope.tenant)
         news = News(
-            obligation.case_id, obligation.subject_key, obligation.stage, obligation.facts, True
+            obligation.case_id,
+            obligation.subject_key,
+            obligation.stage,
+            obligation.facts,
+            reminder=True,
+            key_id=key_id_of(envelope) or await _case_key(tx, event.case_id),
         )
         await self._record(tx, envelope, policy, deadline_targets(policy, obligation), news)
 
@@ -113,7 +125,8 @@ class Planner:
             "employee_id": parties.employee_id,
         }
         # Each meeting event is its own news: a second rescheduling is a second change.
-        news = News(event.case_id, f"event:{envelope.id}", stage, facts, reminder=False)
+        subject = f"event:{envelope.id}"
+        news = News(event.case_id, subject, stage, facts, reminder=False, key_id=parties.key_id)
         await self._record(tx, envelope, policy, targets, news)
 
     async def _record(
@@ -143,8 +156,14 @@ class Planner:
             planned,
             now=self._clock.now(),
             source_event_id=envelope.id,
+            key_id=news.key_id,
         )
         log.info("deliveries planned", planned=len(planned), new=len(created), stage=news.stage)
+
+
+async def _case_key(tx: AsyncConnection, case_id: str) -> str | None:
+    parties = await parties_of(tx, case_id)
+    return None if parties is None else parties.key_id
 
 
 def _obligation(event: DeadlineNotice, *, stage: str) -> ObligationStage:

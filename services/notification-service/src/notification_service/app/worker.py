@@ -6,6 +6,10 @@ when its lease runs out it is tried again. That is the one at-least-once window 
 repeat carries the same Message-ID / X-Naervaer-Delivery-Id / SMS reference, so receivers
 can drop it. Everything else (redelivered events, restarts, concurrent replicas) cannot
 produce a second message.
+
+Nothing is sent about an erased case: a delivery whose case is tombstoned, or whose employee
+key is destroyed (the case service shreds it before it announces the erasure), is deleted
+unsent. Checked at each attempt, just before the message is composed and sent.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from naervaer.clock import Clock
-from notification_service.adapters import deliveries
+from naervaer.privacy import KeySource
+from notification_service.adapters import deliveries, erasure
 from notification_service.adapters.channels.base import DeliveryFailed, Sender
 from notification_service.adapters.deliveries import Claim
 from notification_service.app.compose import Composer
@@ -33,6 +38,10 @@ ATTEMPTS = Counter(
     "naervaer_notification_attempts_total",
     "Delivery attempts by channel and outcome (sent, retry, failed).",
     ["channel", "outcome"],
+)
+DROPPED = Counter(
+    "naervaer_notification_dropped_total",
+    "Deliveries deleted unsent because their case's personal data was erased.",
 )
 
 
@@ -52,9 +61,11 @@ class DeliveryWorker:
         retry: RetryPolicy,
         timing: WorkerTiming = WorkerTiming(),
         *,
+        keys: KeySource,
         closers: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
         self._engine = engine
+        self._keys = keys
         self._clock = clock
         self._composer = composer
         self._senders = senders
@@ -99,6 +110,9 @@ class DeliveryWorker:
         try:
             # Finish well inside the lease, so no other worker takes over a live attempt.
             async with asyncio.timeout(self._timing.lease_s * 0.8):
+                if await self._erased(claim):
+                    await self._drop(claim)
+                    return
                 outgoing = await self._composer.compose(claim)
                 await self._senders[claim.channel].send(outgoing)
         except DeliveryFailed as failure:
@@ -107,7 +121,23 @@ class DeliveryWorker:
             log.exception("delivery attempt failed unexpectedly")
             await self._failed(claim, f"{type(error).__name__}: {error}", permanent=False)
         else:
-            await self._settle(claim, "sent")
+            await self._settle(claim, "sent", subject=outgoing.message.subject)
+
+    async def _erased(self, claim: Claim) -> bool:
+        """Whether the delivery's case was erased: its key destroyed, or its case tombstoned."""
+        if claim.key_id is not None:
+            keys = await self._keys.keys([claim.key_id])
+            if keys.get(claim.key_id) is None:
+                return True
+        if claim.case_id is None:
+            return False
+        async with self._engine.connect() as tx:
+            return await erasure.is_erased(tx, claim.case_id)
+
+    async def _drop(self, claim: Claim) -> None:
+        dropped = await deliveries.drop(self._engine, claim)
+        DROPPED.inc()
+        log.info("delivery about an erased case dropped unsent", dropped=dropped)
 
     async def _failed(self, claim: Claim, reason: str, *, permanent: bool) -> None:
         if permanent or self._retry.gives_up_after(claim.attempt):
@@ -123,10 +153,12 @@ class DeliveryWorker:
         outcome: deliveries.Outcome,
         error: str | None = None,
         retry_at: datetime | None = None,
+        *,
+        subject: str | None = None,
     ) -> None:
         now = self._clock.now()
         owned = await deliveries.finish(
-            self._engine, claim, outcome, now=now, error=error, retry_at=retry_at
+            self._engine, claim, outcome, now=now, error=error, retry_at=retry_at, subject=subject
         )
         ATTEMPTS.labels(claim.channel, outcome).inc()
         log.info("delivery attempt", outcome=outcome, error=error, owned=owned)

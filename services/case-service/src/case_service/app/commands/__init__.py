@@ -31,6 +31,7 @@ from case_service.app.commands.measures import (
     RecordParticipationIssue,
     RequestExpertAssistance,
 )
+from case_service.app.commands.privacy import PlaceLegalHold, SetRetentionPolicy
 from case_service.app.commands.records import (
     RestoreSelfCertification,
     SetCasePolicy,
@@ -62,6 +63,7 @@ __all__ = [
     "HoldDialogueMeeting",
     "HoldFollowUpConversation",
     "OpenCase",
+    "PlaceLegalHold",
     "ReassignManager",
     "ReceiveSickNote",
     "RecordAapApplication",
@@ -78,6 +80,7 @@ __all__ = [
     "ReviseFollowUpPlan",
     "ScheduleDialogueMeeting",
     "SetCasePolicy",
+    "SetRetentionPolicy",
     "ShareFollowUpPlan",
     "WaiveObligation",
     "WithdrawSelfCertification",

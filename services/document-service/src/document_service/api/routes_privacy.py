@@ -1,0 +1,54 @@
+"""Privacy: the export of everything this service holds about one employee (innsyn)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from document_service.api.deps import ServicesDep, responses
+from document_service.app.export import PersonalDataExport, personal_data
+from document_service.app.sealing import EXPORT_RESOURCE
+from naervaer.auth.fastapi import CurrentPrincipal, authorize
+from naervaer.auth.policy import Decision
+from naervaer.auth.principal import Principal, Role
+
+router = APIRouter(tags=["privacy"])
+
+
+def can_export_personal_data(principal: Principal, employee_id: str) -> Decision:
+    """HR of the tenant, or the employee themself (their right of access, innsynsrett)."""
+    if Role.HR in principal.roles:
+        return Decision(True, "HR of the tenant", Role.HR)
+    if Role.EMPLOYEE in principal.roles and principal.subject == employee_id:
+        return Decision(True, "the employee's own personal data", Role.EMPLOYEE)
+    held = ", ".join(sorted(principal.roles)) or "none"
+    return Decision(
+        False, f"only HR or the employee themself may export personal data (roles: {held})"
+    )
+
+
+@router.get(
+    "/v1/employees/{employee_id}/personal-data",
+    response_model=PersonalDataExport,
+    responses=responses(401, 403),
+    summary="Everything the document service holds about an employee (GDPR art. 15), as JSON: "
+    "documents, signatures, attachments (not their bytes) and the access log of their cases",
+)
+async def export_personal_data(
+    employee_id: str, services: ServicesDep, principal: CurrentPrincipal, request: Request
+) -> PersonalDataExport:
+    await authorize(
+        request,
+        principal,
+        can_export_personal_data(principal, employee_id),
+        operation="export",
+        resource=EXPORT_RESOURCE,
+        resource_id=employee_id,
+    )
+    async with services.engine.connect() as conn:
+        return await personal_data(
+            conn,
+            services.keys.vault,
+            tenant=principal.tenant,
+            employee_id=employee_id,
+            now=services.clock(),
+        )
