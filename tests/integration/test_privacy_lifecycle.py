@@ -162,6 +162,13 @@ async def test_erasure_after_retention_destroys_personal_data_everywhere(
     assert still_open.headers["content-type"].startswith("application/problem+json")
 
     await close_the_case(story, case_id)
+    retention = f"/v1/employees/{story.employee}/retention"
+
+    async def closed_in_the_read_model() -> bool:  # erasure decides on the case summaries
+        status = await story.ok("case", "GET", retention)
+        return not status["open_cases"] and bool(status["closed_cases"])
+
+    await eventually(closed_in_the_read_model)
     await story.ok("case", "PUT", "/v1/tenant/retention-policy", {"months_after_close": 0})
     hold = f"/v1/employees/{story.employee}/legal-hold"
     await story.ok("case", "PUT", hold, {"reason": story.secrets["reason"]})
