@@ -250,6 +250,7 @@ class ServiceRuntime:
                 self.platform.kafka_bootstrap,
                 subscription,
                 session_timeout_ms=self.platform.kafka_session_timeout_ms,
+                fetch_max_wait_ms=self.platform.kafka_fetch_max_wait_ms,
             )
         logs: dict[str, list[EventLog]] = {}
         for topic in subscription.topics:

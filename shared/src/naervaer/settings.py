@@ -60,6 +60,15 @@ class PlatformSettings(BaseSettings):
         default=0.2, gt=0, description="First retry delay; doubles per attempt (with jitter)."
     )
     kafka_session_timeout_ms: int = Field(default=10_000, ge=1000, description="Consumer session.")
+    kafka_fetch_max_wait_ms: int = Field(
+        default=500,
+        ge=0,
+        description="Longest a consumer's fetch waits on the broker for new data (the Kafka "
+        "client's default). Kafka answers as soon as data arrives, so this costs no latency "
+        "there. Tansu answers only when the wait ends: a short wait (e.g. 20) cuts its latency "
+        "but polls the broker that much more often, which a broker keeping its log in storage "
+        "(S3, PostgreSQL) may not keep up with; use it with an in-memory Tansu only.",
+    )
     kafka_partitions: int = Field(
         default=6, ge=1, description="Partitions for topics the services create themselves."
     )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from pydantic import BaseModel
 
@@ -33,18 +33,55 @@ class NewEvent:
     event_id: UUID | None = None
 
 
-@dataclass(frozen=True)
 class AppendResult:
     """Outcome of an append: the version reached and the stored envelopes.
 
     ``duplicate`` is True when the command had been appended before: nothing new was written
-    and ``version``/``envelopes`` are those of that first append.
+    and ``version``/``envelopes`` are those of that first append. ``envelopes`` may be given
+    as a function that builds them: the store then builds them only if a caller reads them
+    (most commands need only the version, and a 500-event batch would spend a third of its
+    time on envelopes nobody reads).
     """
 
-    stream_id: str
-    version: int
-    envelopes: tuple[Envelope, ...]
-    duplicate: bool
+    __slots__ = ("_build", "_envelopes", "duplicate", "stream_id", "version")
+
+    def __init__(
+        self,
+        stream_id: str,
+        version: int,
+        envelopes: tuple[Envelope, ...] | Callable[[], tuple[Envelope, ...]],
+        duplicate: bool,
+    ) -> None:
+        self.stream_id = stream_id
+        self.version = version
+        self.duplicate = duplicate
+        self._envelopes = envelopes if isinstance(envelopes, tuple) else None
+        self._build = None if isinstance(envelopes, tuple) else envelopes
+
+    @property
+    def envelopes(self) -> tuple[Envelope, ...]:
+        if self._envelopes is None:
+            assert self._build is not None
+            self._envelopes, self._build = self._build(), None
+        return self._envelopes
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AppendResult):
+            return NotImplemented
+        return (self.stream_id, self.version, self.duplicate, self.envelopes) == (
+            other.stream_id,
+            other.version,
+            other.duplicate,
+            other.envelopes,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable cache inside: like a dataclass(eq)
+
+    def __repr__(self) -> str:
+        return (
+            f"AppendResult(stream_id={self.stream_id!r}, version={self.version}, "
+            f"events={len(self.envelopes)}, duplicate={self.duplicate})"
+        )
 
 
 @dataclass(frozen=True)
@@ -57,17 +94,48 @@ class LoggedCommand:
 
 @dataclass(frozen=True)
 class PendingEvent:
-    """A new event with its payload serialised once, before positions are known."""
+    """A new event with its payload serialised once, before positions are known.
+
+    ``plain`` is the payload as a later read gives it back, when that was had for free (see
+    ``pending_event``); otherwise ``data`` parses the JSON text.
+    """
 
     event_id: UUID
     type: str
     schema_version: int
     data_json: str
+    plain: dict[str, Any] | None = None
 
     @property
     def data(self) -> dict[str, Any]:
+        if self.plain is not None:
+            return self.plain
         # Read back from the JSON text so the returned envelope equals a later read.
         return json.loads(self.data_json)  # type: ignore[no-any-return]
+
+
+def pending_event(event: NewEvent) -> PendingEvent:
+    """Serialise ``event`` once; keep a copy of its payload when it already is what reading
+    the stored JSON back would give (no parse needed for the returned envelope)."""
+    if isinstance(event.data, BaseModel):
+        payload = event.data.model_dump(mode="json")  # a new dict of JSON types only
+        plain: dict[str, Any] | None = payload
+    else:
+        payload = dict(event.data)
+        # Nested or unusual values: the envelope parses the JSON text instead.
+        plain = payload if _flat_json(payload) else None
+    event_id = event.event_id or uuid4()
+    return PendingEvent(event_id, event.type, event.schema_version, json.dumps(payload), plain)
+
+
+# Exactly these types (not subclasses such as enums) read back from JSON as themselves.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _flat_json(data: dict[Any, Any]) -> bool:
+    """True when every key is a str and every value a JSON scalar: the dict then equals its
+    own JSON round trip, and a shallow copy shares nothing mutable with the caller."""
+    return all(type(k) is str and type(v) in _SCALARS for k, v in data.items())
 
 
 @dataclass(frozen=True)
@@ -123,6 +191,13 @@ class AppendBatch:
             for index, event in enumerate(self.events)
         ]
 
+    def envelopes(
+        self, first_position: int, first_version: int, source: str
+    ) -> tuple[Envelope, ...]:
+        """The envelopes of the written batch, as a later read of the stream returns them."""
+        rows = self.event_rows(first_position, first_version)
+        return tuple(envelope_from_row(row, source) for row in rows)
+
     def outbox_rows(self, first_position: int) -> list[dict[str, Any]]:
         if self.outbox is None:
             return []
@@ -136,13 +211,6 @@ class AppendBatch:
             }
             for index in range(self.count)
         ]
-
-
-def payload_json(data: Mapping[str, Any] | BaseModel) -> str:
-    """The event payload as JSON text; pydantic models in their JSON mode."""
-    if isinstance(data, BaseModel):
-        return json.dumps(data.model_dump(mode="json"))
-    return json.dumps(dict(data))
 
 
 def envelope_from_row(row: Mapping[Any, Any], source: str) -> Envelope:

@@ -1,20 +1,32 @@
 """PostgreSQL write path: one statement per append, built from data-modifying CTEs.
 
-The statement logs the command, moves the stream version (the optimistic-concurrency check),
-takes the ``event_log_head`` row lock and advances it, inserts the events from ``unnest``
-arrays, inserts the outbox rows and queues a NOTIFY, in that order. Each step feeds the next,
-so a duplicate command or a version mismatch makes the rest insert nothing; the final SELECT
-tells which happened. The head row lock is held until commit: positions are therefore handed
-out in commit order, and a reader that has seen position p never later sees a smaller one.
+The statement checks the command log (a retried command writes nothing), moves the stream
+version (the optimistic-concurrency check), logs the command, takes the ``event_log_head`` row
+lock and advances it, inserts the events from ``unnest`` arrays, inserts the outbox rows and
+queues a NOTIFY. Every write hangs off the stream step's RETURNING, so a duplicate command or a
+version mismatch makes the statement write nothing at all: it is safe to run on its own in
+autocommit, where no rollback would undo a half-done append. The final SELECT tells which
+happened. The head row lock is held until commit (the statement's end, in autocommit):
+positions are handed out in commit order, and a reader that has seen position p never later
+sees a smaller one.
+
+Two retries of one command racing each other both pass the command-log check; the loser then
+either finds the stream moved (reported as a conflict, which the caller re-checks against the
+command log) or, with ``expected_version=None``, fails on the command log's primary key, which
+aborts its whole statement.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Dialect, TextClause, text
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import Dialect, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from naervaer.eventstore.backend import Appended, Duplicate
@@ -24,19 +36,25 @@ from naervaer.eventstore.reading import EventReader
 from naervaer.eventstore.tables import EventStoreTables
 
 NOTIFY_CHANNEL = "naervaer_outbox"
+_NAMED = re.compile(r"(?<![:\w]):([a-z_]+)")  # a bound parameter, e.g. :stream_id
+
+_SEEN = """seen AS (
+    SELECT EXISTS (SELECT 1 FROM {command_log}
+                   WHERE command_id = CAST(:command_id AS text)) AS logged
+)"""
 
 _COMMAND = """cmd AS (
     INSERT INTO {command_log} (command_id, stream_id, recorded_at, fingerprint)
-    VALUES (CAST(:command_id AS text), CAST(:stream_id AS text), CAST(:now AS timestamptz),
-            CAST(:fingerprint AS text))
-    ON CONFLICT (command_id) DO NOTHING
+    SELECT CAST(:command_id AS text), CAST(:stream_id AS text), CAST(:now AS timestamptz),
+           CAST(:fingerprint AS text)
+    FROM stream
     RETURNING command_id
-), go AS (SELECT 1 FROM cmd)"""
+)"""
 
 _STREAM_INSERT = """stream AS (
     INSERT INTO {streams} (stream_id, stream_type, tenant, version, created_at, updated_at)
     SELECT CAST(:stream_id AS text), CAST(:stream_type AS text), CAST(:tenant AS text),
-           CAST(:n AS integer), CAST(:now AS timestamptz), CAST(:now AS timestamptz) {from_go}
+           CAST(:n AS integer), CAST(:now AS timestamptz), CAST(:now AS timestamptz) {from_seen}
     ON CONFLICT (stream_id) DO {on_conflict}
     RETURNING version
 )"""
@@ -46,7 +64,8 @@ _STREAM_ANY = (
 _STREAM_UPDATE = """stream AS (
     UPDATE {streams} SET version = version + CAST(:n AS integer),
                          updated_at = CAST(:now AS timestamptz)
-    WHERE stream_id = CAST(:stream_id AS text) AND version = CAST(:expected AS integer) {and_go}
+    WHERE stream_id = CAST(:stream_id AS text) AND version = CAST(:expected AS integer)
+          {and_new}
     RETURNING version
 )"""
 
@@ -82,8 +101,9 @@ _OUTBOX = """ob AS (
     FROM (SELECT 1 FROM ob LIMIT 1) AS written
 )"""
 
-_RESULT = """SELECT (SELECT count(*) FROM {logged}) AS logged,
+_RESULT = """SELECT {seen} AS seen,
        (SELECT version FROM stream) AS version,
+       (SELECT version FROM {streams} WHERE stream_id = CAST(:stream_id AS text)) AS current,
        (SELECT position FROM head) AS position,
        (SELECT count(*) FROM ev) AS appended,
        {woken} AS woken"""
@@ -112,32 +132,97 @@ class PostgresAppender:
             "outbox": preparer.format_table(tables.outbox),
             "channel": NOTIFY_CHANNEL,
         }
-        self._statement = cache(self._build)
+        # Each statement shape is built once: as SQLAlchemy text, and in asyncpg's style.
+        self._sql = cache(self._build)
+        self._statement = cache(lambda variant: text(self._sql(variant)))
+        self._positional = cache(self._numbered)
 
     async def append(self, conn: AsyncConnection, batch: AppendBatch) -> Appended | Duplicate:
         statement = self._statement(_variant(batch))
         row = (await conn.execute(statement, _params(batch))).mappings().one()
-        if batch.command_id is not None and row["logged"] == 0:
+        return await self.settle(conn, batch, row)
+
+    async def append_many(
+        self, raw: asyncpg.Connection, batches: Sequence[AppendBatch]
+    ) -> list[Mapping[str, Any]]:
+        """Run the statements of ``batches`` in one transaction; their result rows, in order.
+
+        Consecutive batches of one statement shape go in one ``fetchmany``: every execution
+        is sent before a single Sync, so the run is one round trip and, outside an explicit
+        transaction, one implicit transaction (one commit, one WAL flush); several runs share
+        an explicit transaction. Each statement sees the ones before it. A failing statement
+        raises asyncpg's error, and nothing of any batch is written.
+        """
+        # Runs of consecutive batches of one shape, in arrival order, so each statement sees
+        # every batch that came before it.
+        runs = [
+            [index for index, _ in run]
+            for _, run in groupby(enumerate(batches), key=lambda item: _variant(item[1]))
+        ]
+        rows: dict[int, Mapping[str, Any]] = {}
+
+        async def run_all() -> None:
+            for indexes in runs:
+                sql, names = self._positional(_variant(batches[indexes[0]]))
+                every = [_params(batches[i]) for i in indexes]
+                args = [[params.get(name) for name in names] for params in every]
+                rows.update(zip(indexes, await raw.fetchmany(sql, args), strict=True))
+
+        if len(runs) == 1:
+            await run_all()
+        else:
+            async with raw.transaction():
+                await run_all()
+        return [rows[index] for index in range(len(batches))]
+
+    async def settle(
+        self, conn: AsyncConnection, batch: AppendBatch, row: Mapping[Any, Any]
+    ) -> Appended | Duplicate:
+        """What the statement's result ``row`` means for ``batch``.
+
+        Raises ``ConcurrencyConflict`` when the stream was not at the expected version.
+        """
+        if row["seen"]:
             return Duplicate()
         if row["version"] is None:
-            actual = await self._reader.version(conn, batch.stream_id)
+            if batch.command_id is not None and await self._reader.logged_command(
+                conn, batch.command_id
+            ):
+                return Duplicate()  # a concurrent retry of the same command got there first
+            # The version the statement saw, unless a write it waited for had moved it since.
+            actual = row["current"] or 0
+            if actual == batch.expected_version:
+                actual = await self._reader.version(conn, batch.stream_id)
             raise ConcurrencyConflict(batch.stream_id, batch.expected_version, actual)
         if row["appended"] != batch.count:  # pragma: no cover - would be a bug in the SQL
             raise RuntimeError(f"appended {row['appended']} of {batch.count} events")
         return Appended(version=row["version"], first_position=row["position"] - batch.count + 1)
 
-    def _build(self, variant: _Variant) -> TextClause:
-        parts = [_COMMAND] if variant.command else []
+    def _numbered(self, variant: _Variant) -> tuple[str, tuple[str, ...]]:
+        """The statement in asyncpg's ``$n`` style, with the parameter names in order."""
+        names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            if match.group(1) not in names:
+                names.append(match.group(1))
+            return f"${names.index(match.group(1)) + 1}"
+
+        return _NAMED.sub(number, self._sql(variant)), tuple(names)
+
+    def _build(self, variant: _Variant) -> str:
+        parts = [_SEEN] if variant.command else []
         parts.append(_stream_cte(variant))
+        if variant.command:
+            parts.append(_COMMAND)
         parts.append(_HEAD_AND_EVENTS)
         if variant.outbox:
             parts.append(_OUTBOX)
         result = _RESULT.format(
-            logged="cmd" if variant.command else "(SELECT 1) AS no_command",
+            seen="(SELECT logged FROM seen)" if variant.command else "false",
             woken="(SELECT count(*) FROM wake)" if variant.outbox else "0",
+            streams=self._names["streams"],
         )
-        sql = "WITH " + ",\n".join(part.format(**self._names) for part in parts) + "\n" + result
-        return text(sql)
+        return "WITH " + ",\n".join(part.format(**self._names) for part in parts) + "\n" + result
 
 
 def _variant(batch: AppendBatch) -> _Variant:
@@ -153,11 +238,11 @@ def _variant(batch: AppendBatch) -> _Variant:
 def _stream_cte(variant: _Variant) -> str:
     """The optimistic-concurrency step: returns the new version, or no row on a mismatch."""
     if variant.expected == "exact":
-        and_go = "AND EXISTS (SELECT 1 FROM go)" if variant.command else ""
-        return _STREAM_UPDATE.replace("{and_go}", and_go)
+        and_new = "AND NOT (SELECT logged FROM seen)" if variant.command else ""
+        return _STREAM_UPDATE.replace("{and_new}", and_new)
     on_conflict = "NOTHING" if variant.expected == "new" else _STREAM_ANY
-    from_go = "FROM go" if variant.command else ""
-    return _STREAM_INSERT.replace("{on_conflict}", on_conflict).replace("{from_go}", from_go)
+    from_seen = "FROM seen WHERE NOT seen.logged" if variant.command else ""
+    return _STREAM_INSERT.replace("{on_conflict}", on_conflict).replace("{from_seen}", from_seen)
 
 
 def _params(batch: AppendBatch) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Dialect, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from naervaer.envelope import Envelope
@@ -14,11 +14,30 @@ from naervaer.eventstore.tables import HEAD_ID, EventStoreTables
 
 
 class EventReader:
-    """Reads streams, the global log and the counters of one store."""
+    """Reads streams, the global log and the counters of one store.
 
-    def __init__(self, tables: EventStoreTables, source: str) -> None:
+    With ``dialect`` PostgreSQL, the stream-version read (made before every append of a
+    command) goes to asyncpg directly: through SQLAlchemy's async execution it costs more
+    Python than the query itself (measured: a fifth of a command's CPU).
+    """
+
+    def __init__(self, tables: EventStoreTables, source: str, dialect: Dialect) -> None:
         self._tables = tables
         self._source = source
+        self._driver_version: str | None = None
+        if dialect.name == "postgresql":
+            name = dialect.identifier_preparer.format_table(tables.streams)
+            self._driver_version = f"SELECT version FROM {name} WHERE stream_id = $1"
+        # The hot single-row reads, built once: building a select costs more Python than
+        # running it (a command reads its stream's version before every append).
+        streams, head, log = tables.streams, tables.event_log_head, tables.command_log
+        self._version = select(streams.c.version).where(
+            streams.c.stream_id == bindparam("stream_id")
+        )
+        self._head = select(head.c.position).where(head.c.id == HEAD_ID)
+        self._logged = select(log.c.stream_id, log.c.fingerprint).where(
+            log.c.command_id == bindparam("command_id")
+        )
 
     async def stream(
         self,
@@ -60,20 +79,18 @@ class EventReader:
 
     async def logged_command(self, conn: AsyncConnection, command_id: str) -> LoggedCommand | None:
         """The command log's row of ``command_id``; None when it was never appended."""
-        log = self._tables.command_log
-        query = select(log.c.stream_id, log.c.fingerprint).where(log.c.command_id == command_id)
-        row = (await conn.execute(query)).first()
+        row = (await conn.execute(self._logged, {"command_id": command_id})).first()
         return None if row is None else LoggedCommand(row.stream_id, row.fingerprint)
 
     async def version(self, conn: AsyncConnection, stream_id: str) -> int:
-        streams = self._tables.streams
-        query = select(streams.c.version).where(streams.c.stream_id == stream_id)
-        return int(await conn.scalar(query) or 0)
+        if self._driver_version is not None:  # the same connection, in its transaction if any
+            raw = (await conn.get_raw_connection()).driver_connection
+            assert raw is not None
+            return int(await raw.fetchval(self._driver_version, stream_id) or 0)
+        return int(await conn.scalar(self._version, {"stream_id": stream_id}) or 0)
 
     async def head(self, conn: AsyncConnection) -> int:
-        head = self._tables.event_log_head
-        query = select(head.c.position).where(head.c.id == HEAD_ID)
-        return int(await conn.scalar(query) or 0)
+        return int(await conn.scalar(self._head) or 0)
 
     def _select(self) -> Select[tuple[object, ...]]:
         return select(*self._tables.events.c)

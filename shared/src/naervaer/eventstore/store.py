@@ -3,35 +3,38 @@
 One ``EventStore`` class over two write paths: a single CTE statement per append on
 PostgreSQL (``postgres.py``) and plain statements in one transaction on SQLite (``sqlite.py``).
 Reads are the same SQL on both.
+
+On PostgreSQL the store runs what it does on its own (an append without ``connection=``, every
+read) on autocommit connections: each statement is its own transaction, so a call costs one
+round trip instead of three (``BEGIN``, the statement, ``COMMIT``/``ROLLBACK``), and the append
+holds the ``event_log_head`` row lock for its statement only, never across a client round trip.
+That is equally atomic (the append is one statement) and reads see the same data (READ
+COMMITTED takes a snapshot per statement anyway).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
-from uuid import uuid4
 
 from opentelemetry import propagate, trace
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from naervaer.envelope import Envelope
-from naervaer.eventstore.backend import Appended, Appender, Duplicate
-from naervaer.eventstore.errors import ConcurrencyConflict, IdempotencyKeyReused
+from naervaer.eventstore.group import GroupCommit
 from naervaer.eventstore.model import (
     AppendBatch,
     AppendResult,
     NewEvent,
     OutboxDraft,
-    PendingEvent,
-    envelope_from_row,
-    payload_json,
+    pending_event,
     utc_now,
 )
 from naervaer.eventstore.postgres import PostgresAppender
 from naervaer.eventstore.reading import EventReader
 from naervaer.eventstore.sqlite import SqliteAppender
-from naervaer.eventstore.tables import STREAM_VERSION_CONSTRAINT, EventStoreTables
+from naervaer.eventstore.tables import EventStoreTables
+from naervaer.eventstore.writing import BatchWriter, same_request
 from naervaer.observability.metrics import APPEND_SECONDS
 
 
@@ -41,6 +44,8 @@ class EventStore:
     ``outbox_topic`` set: every appended event also gets an outbox row (for the relay to
     publish) in the same transaction; ``topic_by_stream_type`` sends the events of some stream
     types to another topic (e.g. access records). ``clock`` stamps ``recorded_at``/``time``.
+    ``group_commit`` (PostgreSQL): appends made concurrently in this process, without
+    ``connection=``, share transactions (see ``group.py``); the answers are the same.
     """
 
     def __init__(
@@ -54,20 +59,31 @@ class EventStore:
         clock: Callable[[], datetime] = utc_now,
         tracer: trace.Tracer | None = None,
         service: str = "unknown",
+        group_commit: bool = True,
     ) -> None:
         self._engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+        self._own = _own_statements(engine)
         self._source = source
         self._outbox_topic = outbox_topic
         self._topic_by_stream_type = dict(topic_by_stream_type or {})
         self._clock = clock
         self._tracer = tracer or trace.get_tracer("naervaer.eventstore")
         self._service = service
-        self._reader = EventReader(tables, source)
-        self._appender: Appender
-        if engine.dialect.name == "postgresql":
-            self._appender = PostgresAppender(tables, engine.dialect, self._reader)
-        else:
-            self._appender = SqliteAppender(tables, self._reader)
+        self._reader = EventReader(tables, source, engine.dialect)
+        self._writer, self._group = self._write_path(tables, group_commit)
+
+    def _write_path(
+        self, tables: EventStoreTables, group_commit: bool
+    ) -> tuple[BatchWriter, GroupCommit | None]:
+        """PostgreSQL: one statement per append, grouped under concurrency; SQLite: several
+        statements in one transaction."""
+        engine, own, reader, source = self._engine, self._own, self._reader, self._source
+        if not self._postgres:
+            return BatchWriter(engine, own, SqliteAppender(tables, reader), reader, source), None
+        postgres = PostgresAppender(tables, engine.dialect, reader)
+        writer = BatchWriter(engine, own, postgres, reader, source)
+        return writer, GroupCommit(own, postgres, writer) if group_commit else None
 
     async def append(
         self,
@@ -114,7 +130,10 @@ class EventStore:
                 correlation_id=correlation_id,
                 causation_id=causation_id,
             )
-            result = await self._write(batch, connection)
+            if connection is None and self._group is not None:
+                result = await self._group.write(batch)
+            else:
+                result = await self._writer.write(batch, connection)
             span.set_attribute("naervaer.stream_version", result.version)
             span.set_attribute("naervaer.duplicate", result.duplicate)
         return result
@@ -128,23 +147,23 @@ class EventStore:
         not be refused by a rule the first attempt made true). Raises ``IdempotencyKeyReused``
         when the command was logged with another ``fingerprint``.
         """
-        async with self._engine.connect() as conn:
+        async with self._own.connect() as conn:
             logged = await self._reader.logged_command(conn, command_id)
             if logged is None:
                 return None
-            _same_request(command_id, logged.fingerprint, fingerprint)
-            return await self._first_result(conn, command_id, logged.stream_id)
+            same_request(command_id, logged.fingerprint, fingerprint)
+            return await self._writer.first_result(conn, command_id, logged.stream_id)
 
     async def read_stream(
         self, stream_id: str, *, to_version: int | None = None, as_of: datetime | None = None
     ) -> list[Envelope]:
         """The stream's events in version order, up to ``to_version`` / recorded by ``as_of``."""
-        async with self._engine.connect() as conn:
+        async with self._own.connect() as conn:
             return await self._reader.stream(conn, stream_id, to_version=to_version, as_of=as_of)
 
     async def stream_version(self, stream_id: str) -> int:
         """The stream's current version; 0 when it does not exist."""
-        async with self._engine.connect() as conn:
+        async with self._own.connect() as conn:
             return await self._reader.version(conn, stream_id)
 
     async def read_all(
@@ -157,14 +176,14 @@ class EventStore:
     ) -> list[Envelope]:
         """Events after ``after_position`` in global position order, optionally only of (or
         not of) some stream types — the embedded transport's view of one topic."""
-        async with self._engine.connect() as conn:
+        async with self._own.connect() as conn:
             return await self._reader.log(
                 conn, after_position, limit, stream_types, exclude_stream_types
             )
 
     async def head_position(self) -> int:
         """The global position of the last committed event; 0 for an empty store."""
-        async with self._engine.connect() as conn:
+        async with self._own.connect() as conn:
             return await self._reader.head(conn)
 
     def _prepare(
@@ -187,10 +206,7 @@ class EventStore:
         recorded_at = self._clock()
         if recorded_at.tzinfo is None:
             raise ValueError("the store's clock must return timezone-aware datetimes")
-        pending = tuple(
-            PendingEvent(e.event_id or uuid4(), e.type, e.schema_version, payload_json(e.data))
-            for e in events
-        )
+        pending = tuple(pending_event(event) for event in events)
         carrier: dict[str, str] = {}
         propagate.inject(carrier)  # the current span: consumers and the relay continue it
         return AppendBatch(
@@ -218,63 +234,10 @@ class EventStore:
             created_at=datetime.now(UTC),
         )
 
-    async def _write(self, batch: AppendBatch, connection: AsyncConnection | None) -> AppendResult:
-        try:
-            if connection is not None:
-                async with connection.begin_nested():
-                    return await self._write_on(connection, batch)
-            async with self._engine.begin() as conn:
-                return await self._write_on(conn, batch)
-        except IntegrityError as error:
-            if not _is_version_clash(error):
-                raise
-            actual = await self._version_after_clash(batch.stream_id, connection)
-            raise ConcurrencyConflict(batch.stream_id, batch.expected_version, actual) from error
 
-    async def _write_on(self, conn: AsyncConnection, batch: AppendBatch) -> AppendResult:
-        outcome = await self._appender.append(conn, batch)
-        if isinstance(outcome, Duplicate):
-            assert batch.command_id is not None
-            logged = await self._reader.logged_command(conn, batch.command_id)
-            if logged is not None:
-                _same_request(batch.command_id, logged.fingerprint, batch.command_fingerprint)
-            return await self._first_result(conn, batch.command_id, batch.stream_id)
-        return self._result(batch, outcome)
-
-    def _result(self, batch: AppendBatch, outcome: Appended) -> AppendResult:
-        rows = batch.event_rows(outcome.first_position, outcome.version - batch.count + 1)
-        envelopes = tuple(envelope_from_row(row, self._source) for row in rows)
-        return AppendResult(batch.stream_id, outcome.version, envelopes, duplicate=False)
-
-    async def _first_result(
-        self, conn: AsyncConnection, command_id: str, stream_id: str
-    ) -> AppendResult:
-        """What the first append of a retried command returned (idempotent append)."""
-        envelopes = await self._reader.by_command(conn, command_id)
-        if not envelopes:  # pragma: no cover - the command log and events are written together
-            version = await self._reader.version(conn, stream_id)
-            return AppendResult(stream_id, version, (), duplicate=True)
-        last = envelopes[-1]
-        return AppendResult(last.streamid, last.streamversion, tuple(envelopes), duplicate=True)
-
-    async def _version_after_clash(self, stream_id: str, connection: AsyncConnection | None) -> int:
-        if connection is not None:  # the savepoint was rolled back: the caller's tx is usable
-            return await self._reader.version(connection, stream_id)
-        return await self.stream_version(stream_id)
-
-
-def _same_request(command_id: str, logged: str | None, offered: str | None) -> None:
-    """Refuse a reused idempotency key: same command id, another request fingerprint.
-
-    Only two known fingerprints can differ: an append without one cannot be told apart.
-    """
-    if logged is not None and offered is not None and logged != offered:
-        raise IdempotencyKeyReused(command_id)
-
-
-def _is_version_clash(error: IntegrityError) -> bool:
-    """A unique violation on (stream_id, stream_version): a lost race for a version."""
-    message = str(error.orig)
-    return STREAM_VERSION_CONSTRAINT in message or (
-        "events.stream_id, events.stream_version" in message
-    )
+def _own_statements(engine: AsyncEngine) -> AsyncEngine:
+    """The engine for work the store does on its own: autocommit on PostgreSQL (one round trip
+    a statement). SQLite keeps its transactions: ``BEGIN IMMEDIATE`` orders its writers."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")

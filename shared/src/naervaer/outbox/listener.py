@@ -19,7 +19,9 @@ _CONNECTION_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.Inte
 
 
 class NotifyListener:
-    """LISTEN on ``channel`` and set ``wake`` on every notification.
+    """LISTEN on ``channel`` and set ``wake`` on every notification (with ``payload`` given:
+    on those carrying exactly that payload, e.g. the writer's schema, so services sharing one
+    database and channel do not wake each other's relays).
 
     The connection is outside the engine's pool (a pooled connection would drop LISTEN when
     recycled). On loss it reconnects with backoff and sets ``wake`` once connected again,
@@ -32,10 +34,12 @@ class NotifyListener:
         channel: str,
         wake: asyncio.Event,
         *,
+        payload: str | None = None,
         heartbeat_s: float = 30.0,
         retry_cap_s: float = 10.0,
     ) -> None:
         self._dsn = dsn
+        self._payload = payload
         self._channel = channel
         self._wake = wake
         self._heartbeat_s = heartbeat_s
@@ -95,5 +99,6 @@ class NotifyListener:
             log.warning("outbox.listener_lost", error="connection closed")
             return
 
-    def _notified(self, *_: Any) -> None:
-        self._wake.set()
+    def _notified(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        if self._payload is None or payload == self._payload:
+            self._wake.set()

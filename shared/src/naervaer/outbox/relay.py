@@ -3,13 +3,14 @@
 Rows are marked published only after the broker acknowledged the whole batch, so a crash or
 an outage means a resend, never a loss (at-least-once; consumers deduplicate by event id).
 On PostgreSQL an advisory lock lets one relay replica publish at a time and LISTEN wakes it
-as soon as an append commits; SQLite (one process) polls.
+as soon as an append to its own schema commits; SQLite (one process) polls.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 import structlog
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from naervaer.eventstore import NOTIFY_CHANNEL, EventStoreTables
@@ -67,8 +69,8 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set; errors are logged and retried with backoff."""
         wake = asyncio.Event()
-        async with self._wakeups(wake):
-            failures = 0
+        async with await self._wakeups(wake):
+            failures, lag_reported = 0, 0.0
             while not stop.is_set():
                 wake.clear()  # before draining: a NOTIFY during the drain is not lost
                 try:
@@ -78,7 +80,11 @@ class OutboxRelay:
                     await self._after_failure(error, failures, stop)
                     continue
                 failures = 0
-                await self._report_lag()
+                # The gauges need no more than one query per poll interval, however many
+                # appends wake the relay in between.
+                if time.monotonic() - lag_reported >= self._poll_interval_s:
+                    await self._report_lag()
+                    lag_reported = time.monotonic()
                 if published < self._batch_size:
                     await _first_of(stop, wake, within_s=self._poll_interval_s)
 
@@ -180,11 +186,21 @@ class OutboxRelay:
         except Exception as error:  # the database may be the thing that is down
             log.warning("outbox.lag_failed", service=self._service, error=repr(error))
 
-    def _wakeups(self, wake: asyncio.Event) -> AbstractAsyncContextManager[object]:
+    async def _wakeups(self, wake: asyncio.Event) -> AbstractAsyncContextManager[object]:
         if not self._postgres:
             return contextlib.nullcontext()
         dsn = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        return NotifyListener(dsn, NOTIFY_CHANNEL, wake)
+        return NotifyListener(dsn, NOTIFY_CHANNEL, wake, payload=await self._schema())
+
+    async def _schema(self) -> str | None:
+        """The schema this relay's appends notify with (the payload ``current_schema()`` of
+        the store's statement, run on the same engine); None: wake on every notification."""
+        try:
+            async with self._engine.connect() as conn:
+                return str(await conn.scalar(text("SELECT coalesce(current_schema(), '')")))
+        except Exception as error:  # the database may be down at start: polling still works
+            log.warning("outbox.schema_unknown", service=self._service, error=repr(error))
+            return None
 
 
 async def _first_of(stop: asyncio.Event, wake: asyncio.Event | None, *, within_s: float) -> None:
