@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, and_, delete, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -21,6 +23,8 @@ from deadline_service.domain.timeline import Obligation
 from naervaer.contracts import CONTRACTS
 from naervaer.envelope import Envelope
 from naervaer.privacy import KEYRING, KeySource, unseal_data
+
+TimerKey = tuple[str, str, date]  # kind, stage, due date
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class CaseHeader:
     sick_pay_days: frozenset[date]
     last_sick_day: date | None = None
     key_id: str | None = None  # the employee key its events (and its notices) are sealed with
+    timeline_digest: str | None = None  # see ``timeline_digest``
 
 
 def _insert(tx: AsyncConnection, table: Any) -> Any:
@@ -102,18 +107,13 @@ def _header(row: Row[Any]) -> CaseHeader:
         sick_pay_days=frozenset(date.fromisoformat(d) for d in row.sick_pay_days),
         last_sick_day=row.last_sick_day,
         key_id=row.key_id,
+        timeline_digest=row.timeline_digest,
     )
 
 
 async def load_case(tx: AsyncConnection, case_id: str) -> CaseHeader | None:
     row = (await tx.execute(select(cases).where(cases.c.case_id == case_id))).first()
     return None if row is None else _header(row)
-
-
-async def employee_cases(tx: AsyncConnection, case: CaseHeader) -> list[CaseHeader]:
-    """The employee's other cases in the tenant."""
-    found = await cases_of(tx, case.tenant, case.employee_id)
-    return [other for other in found if other.case_id != case.case_id]
 
 
 async def cases_of(tx: AsyncConnection, tenant: str, employee_id: str) -> list[CaseHeader]:
@@ -126,23 +126,58 @@ async def cases_of(tx: AsyncConnection, tenant: str, employee_id: str) -> list[C
     return [_header(row) for row in result]
 
 
-async def sick_pay_history(tx: AsyncConnection, case: CaseHeader, start: date) -> SickPayHistory:
-    """Sick-pay days of the employee's cases before ``start`` within the counting window."""
-    window = years_before(start, COUNT_YEARS)
-    earlier = [c for c in await employee_cases(tx, case) if c.case_start and c.case_start < start]
-    days = frozenset(d for c in earlier for d in c.sick_pay_days if window < d < start)
-    statement = select(func.max(cases.c.last_sick_day)).where(
-        cases.c.case_id.in_([c.case_id for c in earlier]), cases.c.last_sick_day < start
+async def case_family(tx: AsyncConnection, case_id: str) -> list[CaseHeader]:
+    """The case and the employee's other cases in its tenant, the earliest first, in one
+    statement (empty if the case is not known): what a recomputation reads of ``cases``."""
+    me = (
+        select(cases.c.tenant, cases.c.employee_id).where(cases.c.case_id == case_id).subquery("me")
     )
-    return SickPayHistory(days, (await tx.execute(statement)).scalar())
+    same = and_(cases.c.tenant == me.c.tenant, cases.c.employee_id == me.c.employee_id)
+    result = await tx.execute(
+        select(cases).join(me, same).order_by(cases.c.case_start, cases.c.case_id)
+    )
+    return [_header(row) for row in result]
+
+
+def sick_pay_history(others: Iterable[CaseHeader], start: date) -> SickPayHistory:
+    """Sick-pay days of the employee's other cases before ``start`` within the counting
+    window, and the last sick day before ``start`` of those cases (ftrl § 8-12)."""
+    window = years_before(start, COUNT_YEARS)
+    earlier = [c for c in others if c.case_start and c.case_start < start]
+    days = frozenset(d for c in earlier for d in c.sick_pay_days if window < d < start)
+    last = [c.last_sick_day for c in earlier if c.last_sick_day and c.last_sick_day < start]
+    return SickPayHistory(days, max(last, default=None))
+
+
+def obligation_rows(case: CaseHeader, found: Sequence[Obligation]) -> list[dict[str, Any]]:
+    return [_obligation_row(case, o) for o in found]
+
+
+def timeline_digest(rows: Sequence[dict[str, Any]], wanted: dict[TimerKey, date]) -> str:
+    """'<obligations>:<timers>': equal digests mean equal rows to write (nothing but this
+    projection writes them, and the scheduler only marks timers fired, which the timer sync
+    leaves alone; a reassignment clears the obligations part)."""
+    timer_rows = sorted((*key, fire_on) for key, fire_on in wanted.items())
+    return f"{_digest(rows)}:{_digest(timer_rows)}"
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, default=str, sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 async def replace_obligations(
-    tx: AsyncConnection, case: CaseHeader, found: Sequence[Obligation]
+    tx: AsyncConnection, case_id: str, rows: Sequence[dict[str, Any]]
 ) -> None:
-    await tx.execute(delete(obligations).where(obligations.c.case_id == case.case_id))
-    if found:
-        await tx.execute(insert(obligations), [_obligation_row(case, o) for o in found])
+    await tx.execute(delete(obligations).where(obligations.c.case_id == case_id))
+    if rows:
+        await tx.execute(insert(obligations), list(rows))
+
+
+async def reassign_obligations(tx: AsyncConnection, case_id: str, manager_id: str) -> None:
+    """The case's timeline rows carry its manager (the worklist filters on it)."""
+    statement = update(obligations).where(obligations.c.case_id == case_id)
+    await tx.execute(statement.values(manager_id=manager_id))
 
 
 def _obligation_row(case: CaseHeader, o: Obligation) -> dict[str, Any]:
@@ -177,22 +212,22 @@ def obligation_of(row: Any) -> Obligation:
     )
 
 
-TimerKey = tuple[str, str, date]  # kind, stage, due date
-
-
 async def sync_timers(tx: AsyncConnection, case: CaseHeader, wanted: dict[TimerKey, date]) -> None:
-    """Make the case's unfired timers exactly ``wanted`` (key → fire_on); fired ones stay."""
+    """Make the case's unfired timers exactly ``wanted`` (key → fire_on); fired ones stay.
+
+    Two statements whatever the number of timers: delete the unfired ones not wanted, insert
+    the wanted ones not there yet (a fired timer with a wanted key stays as it is, so a
+    deadline event is never sent twice). The ``fired_at IS NULL`` test runs in the DELETE
+    itself, so a timer the scheduler fires meanwhile is never deleted.
+    """
     t = timers.c
-    mine = t.case_id == case.case_id
-    rows = await tx.execute(select(t.kind, t.stage, t.due_date, t.fired_at).where(mine))
-    existing = {(r.kind, r.stage, r.due_date): r.fired_at for r in rows}
-    stale = [key for key, fired in existing.items() if fired is None and key not in wanted]
-    for kind, stage, due in stale:
-        same = (t.kind == kind, t.stage == stage, t.due_date == due)
-        await tx.execute(delete(timers).where(mine, *same))
-    new = [key for key in wanted if key not in existing]
-    if new:
-        await tx.execute(insert(timers), list(_timer_rows(case, new, wanted)))
+    stale = delete(timers).where(t.case_id == case.case_id, t.fired_at.is_(None))
+    if wanted:
+        stale = stale.where(tuple_(t.kind, t.stage, t.due_date).not_in(list(wanted)))
+    await tx.execute(stale)
+    if wanted:
+        rows = list(_timer_rows(case, wanted, wanted))
+        await tx.execute(_insert(tx, timers).on_conflict_do_nothing(), rows)
 
 
 def _timer_rows(

@@ -47,6 +47,13 @@ cases = Table(
         doc="The employee's key the case's events are sealed with; its notices are sealed "
         "with it too (None while the case's events carry no sealed value)",
     ),
+    Column(
+        "timeline_digest",
+        Text,
+        nullable=True,
+        doc="Digest of the obligation rows and the wanted timers last written, as "
+        "'<obligations>:<timers>': a recomputation that finds the same skips the writes",
+    ),
 )
 
 case_events = Table(
