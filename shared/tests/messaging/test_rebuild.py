@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pytest
@@ -18,6 +19,7 @@ from naervaer.messaging import (
     Subscription,
     rebuild,
 )
+from naervaer.messaging.rebuild import BatchProjection
 
 if TYPE_CHECKING:
     from shared.tests.messaging.conftest import Db, Kit, LogSetup
@@ -133,3 +135,41 @@ async def test_rebuild_replaces_a_corrupted_read_model(kit: type[Kit], log_setup
     assert sorted(row[0] for row in effects) == sorted(e.id for e in log)
     assert sorted(row[0] for row in inbox) == sorted(e.id for e in log)
     assert checkpoints == []  # no topic given: the consumer re-reads, the inbox dedupes
+
+
+@dataclass(frozen=True)
+class BatchedCaseProjection(CaseProjection):
+    """The same read model, applied a batch at a time; records the batches it was given."""
+
+    batches: list[list[tuple[str, int | None]]] = field(default_factory=list)
+
+    async def handle(self, tx: AsyncConnection, envelope: Envelope) -> None:
+        raise AssertionError("a rebuild must hand a batch projection whole batches")
+
+    async def handle_batch(self, tx: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+        self.batches.append([(e.streamid, e.streamversion) for e in envelopes])
+        for envelope in envelopes:
+            await self.db.record(tx, self.name, envelope)
+
+
+async def test_rebuild_hands_whole_batches_to_a_batch_projection(
+    kit: type[Kit], log_setup: LogSetup
+) -> None:
+    """``handle_batch`` gets each batch's wanted events in log order; ``handle`` per event
+    stays the path of projections without it."""
+    for case in ("case-1", "case-2", "case-3"):
+        await log_setup.append(case, "case.opened", "case.closed", "case.noted")
+    db, store = log_setup.db, log_setup.store
+    plain = CaseProjection(kit.unique(f"plain-{log_setup.backend}"), db)
+    batched = BatchedCaseProjection(kit.unique(f"batched-{log_setup.backend}"), db)
+    assert isinstance(batched, BatchProjection)
+    assert not isinstance(plain, BatchProjection)
+
+    assert await rebuild(plain, db.engine, db.tables, store, batch_size=4, topic=TOPIC) == 6
+    assert await rebuild(batched, db.engine, db.tables, store, batch_size=4, topic=TOPIC) == 6
+
+    wanted = [(e.streamid, e.streamversion) for e in await store.read_all(0, 100)]
+    wanted = [w for i, w in enumerate(wanted) if i % 3 != 1]  # case.closed is not wanted
+    assert [w for batch in batched.batches for w in batch] == wanted
+    assert [len(batch) for batch in batched.batches] == [3, 2, 1]  # of 4, 4 and 1 read
+    assert await state(db, batched.name) == await state(db, plain.name)

@@ -9,7 +9,8 @@ Cost (issue 8): a handled event is four to eight statements whatever the number 
 obligations and timers: the case with its employee's other cases, the event, the case's
 events, the case row, and — only if their digest changed — the obligations and the timers as
 one delete and one insert each. A case whose sick-pay days change also recomputes the
-employee's later cases.
+employee's later cases. A rebuild hands whole batches to ``handle_batch``, which folds a
+case once per batch where nothing else reads it meanwhile (``adapters.batch``).
 
 Erasure: ``employee.personal_data_erased`` deletes everything about its cases. Events of an
 erased case are ignored from then on, and so is every event whose key is destroyed: in a
@@ -18,12 +19,14 @@ rebuild those come before the erasure event, which then finds nothing left to de
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from deadline_service.adapters import repository as repo
+from deadline_service.adapters.batch import TimelineBatch
 from deadline_service.adapters.erasure import erase_cases, is_erased
 from deadline_service.adapters.keys import case_key, key_destroyed
 from deadline_service.adapters.repository import CaseHeader
@@ -66,14 +69,34 @@ class TimelineProjection:
         if isinstance(event, PersonalDataErased):
             await self.erase(tx, envelope.tenant, event)
             return
-        case_id = envelope.streamid
         if key_destroyed(envelope):
             return  # the case's personal data was erased: store nothing about it again
+        family = await self.family(tx, envelope, event)
+        if family is not None:
+            await self.apply(tx, envelope, event, family)
+
+    async def handle_batch(self, tx: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+        """The rebuild's batches: each case folded once per batch where nothing else reads it
+        meanwhile (see ``adapters.batch``); the same rows as ``handle`` per envelope."""
+        await TimelineBatch(self, tx).apply(envelopes)
+
+    async def family(
+        self, tx: AsyncConnection, envelope: Envelope, event: object
+    ) -> list[CaseHeader] | None:
+        """The event's case and the employee's other cases (stored first for ``case.opened``);
+        None for the opening of an erased case, empty for a case not opened yet."""
+        case_id = envelope.streamid
         if isinstance(event, CaseOpened):
             if await is_erased(tx, case_id):
-                return
+                return None
             await repo.save_case(tx, _opened_row(envelope, event))
-        family = await repo.case_family(tx, case_id)
+        return await repo.case_family(tx, case_id)
+
+    async def apply(
+        self, tx: AsyncConnection, envelope: Envelope, event: object, family: list[CaseHeader]
+    ) -> None:
+        """Store a case event and recompute its case, ``family`` as read just before."""
+        case_id = envelope.streamid
         case = _find(family, case_id)
         if case is None:
             # No case row: an erased case (erasure deletes the row and nothing stores it
@@ -88,12 +111,12 @@ class TimelineProjection:
             # The folded facts ignore who manages the case: only the copies change.
             changes["manager_id"] = event.manager_id
             # the rows no longer match their digest: the next recomputation rewrites them
-            changes["timeline_digest"] = ":" + _parts(case.timeline_digest)[1]
+            changes["timeline_digest"] = repo.without_obligations(case.timeline_digest)
             await repo.update_case(tx, case_id, **changes)
             await repo.reassign_obligations(tx, case_id, event.manager_id)
             return
         others = [c for c in family if c.case_id != case_id]
-        await self._recompute(tx, case, others, changes)
+        await self.refold(tx, case, others, changes)
 
     async def erase(self, tx: AsyncConnection, tenant: str, event: PersonalDataErased) -> None:
         """Delete everything about the erased cases; the employee's other cases (a new one
@@ -104,15 +127,15 @@ class TimelineProjection:
         KEYRING.forget(event.key_id)
 
     async def recompute(self, tx: AsyncConnection, case_id: str, *, cascade: bool = True) -> None:
-        """Fold the case again and store its timeline (see ``_recompute``)."""
+        """Fold the case again and store its timeline (see ``refold``)."""
         family = await repo.case_family(tx, case_id)
         case = _find(family, case_id)
         if case is None:
             return  # events before case.opened: kept, and used once it arrives
         others = [c for c in family if c.case_id != case_id]
-        await self._recompute(tx, case, others, {}, cascade=cascade)
+        await self.refold(tx, case, others, {}, cascade=cascade)
 
-    async def _recompute(
+    async def refold(
         self,
         tx: AsyncConnection,
         case: CaseHeader,
@@ -120,11 +143,12 @@ class TimelineProjection:
         changes: dict[str, object],
         *,
         cascade: bool = True,
-    ) -> None:
+    ) -> str:
         """Fold the case again and store its timeline, with ``changes`` to its row in the
         same UPDATE; a change to its sick-pay days is passed on to the employee's later
         cases (their max date counts them). ``case`` and ``others`` are as read in this
-        transaction (``changes`` touch nothing the timeline rows copy)."""
+        transaction (``changes`` touch nothing the timeline rows copy). Returns the new
+        timeline digest."""
         facts = fold(case.case_id, await repo.load_events(tx, case.case_id, self._keys))
         absence = lay_days(facts)
         start = absence.start if absence else None
@@ -152,6 +176,7 @@ class TimelineProjection:
             for later in others:
                 if later.case_start is not None and later.case_start > start:
                     await self.recompute(tx, later.case_id, cascade=False)
+        return digest
 
 
 async def _write_timeline(

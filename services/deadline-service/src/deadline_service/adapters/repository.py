@@ -161,6 +161,12 @@ def timeline_digest(rows: Sequence[dict[str, Any]], wanted: dict[TimerKey, date]
     return f"{_digest(rows)}:{_digest(timer_rows)}"
 
 
+def without_obligations(digest: str | None) -> str:
+    """The digest once the obligation rows changed behind it (a reassignment): the next
+    recomputation then rewrites them, whatever it finds."""
+    return ":" + (digest or "").partition(":")[2]
+
+
 def _digest(value: Any) -> str:
     text = json.dumps(value, default=str, sort_keys=True, separators=(",", ":"))
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
