@@ -9,7 +9,15 @@ import pytest
 from pydantic import BaseModel, Field
 
 from naervaer.contracts.case import CaseOpened
-from naervaer.privacy import ERASED, PersonalStr, seal_data, seal_plan, sealed_key_ids, unseal_data
+from naervaer.privacy import (
+    ERASED,
+    PersonalStr,
+    seal_data,
+    seal_plan,
+    sealed_key_ids,
+    sealing_key_id,
+    unseal_data,
+)
 from naervaer.privacy.sealing import is_sealed
 
 KEY_ID = "0" * 31 + "1"
@@ -91,3 +99,8 @@ def test_the_same_text_seals_differently_each_time() -> None:
 
 def test_contracts_mark_who_the_case_is_about() -> None:
     assert seal_plan(CaseOpened) == {"employee_id": True, "manager_id": True}
+
+
+def test_the_sealing_key_is_named_by_the_sealed_values() -> None:
+    assert sealing_key_id(sealed_meeting()) == KEY_ID
+    assert sealing_key_id(MEETING.model_dump(mode="json")) is None

@@ -5,7 +5,13 @@ personal data sealed with a key per employee so that erasure destroys it everywh
 from naervaer.privacy.diagnosis import DiagnosisFinding, find_diagnosis
 from naervaer.privacy.keyring import KEYRING, KeyNotLoaded, KeyRing, KeySource
 from naervaer.privacy.personal import PersonalStr, seal_plan
-from naervaer.privacy.sealing import ERASED, seal_data, sealed_key_ids, unseal_data
+from naervaer.privacy.sealing import (
+    ERASED,
+    seal_data,
+    sealed_key_ids,
+    sealing_key_id,
+    unseal_data,
+)
 
 __all__ = [
     "ERASED",
@@ -19,5 +25,6 @@ __all__ = [
     "seal_data",
     "seal_plan",
     "sealed_key_ids",
+    "sealing_key_id",
     "unseal_data",
 ]

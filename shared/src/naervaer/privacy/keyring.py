@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from naervaer.envelope import Envelope
 from naervaer.privacy.sealing import sealed_key_ids
@@ -49,11 +49,15 @@ class KeyRing:
 
     async def load(self, envelopes: Iterable[Envelope], source: KeySource) -> None:
         """Make sure the keys of every sealed value in ``envelopes`` are cached."""
+        await self.load_data((envelope.data for envelope in envelopes), source)
+
+    async def load_data(self, payloads: Iterable[Any], source: KeySource) -> None:
+        """``load`` for sealed payloads themselves (e.g. read back from a service's tables)."""
         now = time.monotonic()
         wanted = {
             key_id
-            for envelope in envelopes
-            for key_id in sealed_key_ids(envelope.data)
+            for payload in payloads
+            for key_id in sealed_key_ids(payload)
             if key_id not in self._keys or now - self._keys[key_id][1] > self._ttl_s
         }
         if wanted:

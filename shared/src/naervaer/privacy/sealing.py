@@ -55,6 +55,11 @@ def sealed_key_ids(data: Any) -> set[str]:
     return {match.group(1) for match in _tokens(data)}
 
 
+def sealing_key_id(data: Any) -> str | None:
+    """The key ``data`` is sealed with (one employee, one key), or None when nothing is sealed."""
+    return min(sealed_key_ids(data), default=None)
+
+
 def is_sealed(value: object) -> bool:
     return isinstance(value, str) and _TOKEN.match(value) is not None
 

@@ -28,12 +28,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from deadline_service.adapters import repository as repo
-from deadline_service.adapters.keys import case_key, key_destroyed
+from deadline_service.adapters.keys import key_destroyed
 from deadline_service.adapters.repository import CaseHeader
 from naervaer.contracts import CONTRACTS
 from naervaer.contracts.case import ManagerReassigned
 from naervaer.contracts.employee import PersonalDataErased
 from naervaer.envelope import Envelope
+from naervaer.privacy import sealing_key_id
 
 if TYPE_CHECKING:
     from deadline_service.adapters.projection import TimelineProjection
@@ -53,7 +54,7 @@ class _Waiting:
         self.changes["version"] = envelope.streamversion
         self.changes["updated_at"] = envelope.time
         first_key = self.case.key_id is None and "key_id" not in self.changes
-        if first_key and (key_id := case_key(envelope)) is not None:
+        if first_key and (key_id := sealing_key_id(envelope.data)) is not None:
             self.changes["key_id"] = key_id  # the first of its events that carries one
         if isinstance(event, ManagerReassigned):
             self.changes["manager_id"] = event.manager_id

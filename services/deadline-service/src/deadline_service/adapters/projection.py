@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from deadline_service.adapters import repository as repo
 from deadline_service.adapters.batch import TimelineBatch
 from deadline_service.adapters.erasure import erase_cases, is_erased
-from deadline_service.adapters.keys import case_key, key_destroyed
+from deadline_service.adapters.keys import key_destroyed
 from deadline_service.adapters.repository import CaseHeader
 from deadline_service.adapters.tables import case_events, cases, erased_cases, obligations, timers
 from deadline_service.config import Policies
@@ -40,7 +40,7 @@ from naervaer.contracts import CONTRACTS
 from naervaer.contracts.case import CaseOpened, ManagerReassigned
 from naervaer.contracts.employee import PersonalDataErased
 from naervaer.envelope import Envelope
-from naervaer.privacy import KEYRING, KeySource
+from naervaer.privacy import KEYRING, KeySource, sealing_key_id
 
 HANDLED_PAYLOADS = RELEVANT_PAYLOADS | {ManagerReassigned, PersonalDataErased}
 RELEVANT_TYPES = frozenset(t.name for t in CONTRACTS if t.model in HANDLED_PAYLOADS)
@@ -208,7 +208,7 @@ def _find(family: list[CaseHeader], case_id: str) -> CaseHeader | None:
 def _row_changes(envelope: Envelope, case: CaseHeader) -> dict[str, object]:
     """What the handled event changes in the case row besides its timeline's summary."""
     changes: dict[str, object] = {"version": envelope.streamversion, "updated_at": envelope.time}
-    if case.key_id is None and (key_id := case_key(envelope)) is not None:
+    if case.key_id is None and (key_id := sealing_key_id(envelope.data)) is not None:
         changes["key_id"] = key_id  # the first of its events that carries one
     return changes
 

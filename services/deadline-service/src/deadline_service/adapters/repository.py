@@ -13,7 +13,6 @@ from sqlalchemy import Row, and_, delete, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from deadline_service.adapters.keys import load_keys
 from deadline_service.adapters.tables import case_events, cases, obligations, timers
 from deadline_service.domain.calendar import years_before
 from deadline_service.domain.facts import RecordedEvent
@@ -71,7 +70,7 @@ async def load_events(tx: AsyncConnection, case_id: str, keys: KeySource) -> lis
             .order_by(case_events.c.stream_version)
         )
     ).all()
-    await load_keys((row.data for row in rows), keys)
+    await KEYRING.load_data((row.data for row in rows), keys)
     return [RecordedEvent(str(row.event_id), _payload(row)) for row in rows]
 
 

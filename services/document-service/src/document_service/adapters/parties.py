@@ -22,7 +22,7 @@ from naervaer.auth.policy import CaseRef
 from naervaer.contracts import CONTRACTS
 from naervaer.contracts.case import CaseOpened, ManagerReassigned
 from naervaer.envelope import Envelope
-from naervaer.privacy import sealed_key_ids
+from naervaer.privacy import sealing_key_id
 
 PARTY_EVENTS = frozenset({"case.opened", "case.manager_reassigned"})
 
@@ -90,10 +90,10 @@ async def apply_party_event(tx: AsyncConnection, envelope: Envelope) -> None:
     """
     if await is_erased(tx, envelope):
         return
-    keys = sorted(sealed_key_ids(envelope.data))
+    key_id = sealing_key_id(envelope.data)
     if envelope.type not in PARTY_EVENTS:
-        if keys:
-            await remember_key(tx, envelope.streamid, keys[0])
+        if key_id is not None:
+            await remember_key(tx, envelope.streamid, key_id)
         return
     event = CONTRACTS.payload(envelope)
     if isinstance(event, CaseOpened):
@@ -108,7 +108,7 @@ async def apply_party_event(tx: AsyncConnection, envelope: Envelope) -> None:
                 org_unit=event.org_unit,
                 first_absence_day=event.first_absence_day,
                 updated_at=envelope.time,
-                key_id=keys[0] if keys else None,
+                key_id=key_id,
             )
         )
     elif isinstance(event, ManagerReassigned):

@@ -32,7 +32,7 @@ from naervaer.contracts.document import (
 )
 from naervaer.dossier import layout
 from naervaer.envelope import Envelope
-from naervaer.privacy import KEYRING, sealed_key_ids
+from naervaer.privacy import KEYRING, sealing_key_id
 from naervaer.registry import UnknownEventType
 
 SERVICE_SOURCE = "/document-service"
@@ -121,9 +121,9 @@ class Recorder:
         self, tx: AsyncConnection, envelope: Envelope, case: CaseRecord | None
     ) -> str | None:
         """The key the event itself is sealed with, else the case's."""
-        sealed_with = sorted(sealed_key_ids(envelope.data))
-        if sealed_with:
-            return sealed_with[0]
+        sealed_with = sealing_key_id(envelope.data)
+        if sealed_with is not None:
+            return sealed_with
         return None if case is None else await self.keys.key_id(tx, case)
 
     async def _ask_new_manager(self, tx: AsyncConnection, envelope: Envelope) -> None:

@@ -22,7 +22,7 @@ from naervaer.contracts.case import CaseOpened, ManagerReassigned
 from naervaer.contracts.employee import PersonalDataErased
 from naervaer.contracts.followup import DialogueMeetingCancelled, DialogueMeetingScheduled
 from naervaer.envelope import Envelope
-from naervaer.privacy import ERASED, KEYRING, sealed_key_ids
+from naervaer.privacy import ERASED, KEYRING, sealing_key_id
 from notification_service.adapters import erasure
 from notification_service.adapters.sql import insert, upsert
 from notification_service.adapters.tables import case_parties, meetings
@@ -120,12 +120,6 @@ def mentions_erased(data: Any) -> bool:
     return isinstance(data, str) and data == ERASED
 
 
-def key_id_of(envelope: Envelope) -> str | None:
-    """The key the event's personal fields are sealed with (one employee: one key)."""
-    found = sorted(sealed_key_ids(envelope.data))
-    return found[0] if found else None
-
-
 async def parties_of(tx: AsyncConnection, case_id: str) -> CaseParties | None:
     row = (await tx.execute(select(case_parties).where(case_parties.c.case_id == case_id))).first()
     if row is None:
@@ -165,7 +159,7 @@ async def _opened(tx: AsyncConnection, envelope: Envelope, event: CaseOpened) ->
         "employee_id": event.employee_id,
         "manager_id": event.manager_id,
         "org_unit": event.org_unit,
-        "key_id": key_id_of(envelope),
+        "key_id": sealing_key_id(envelope.data),
         "updated_at": envelope.time,
     }
     await tx.execute(insert(tx, case_parties).values(row).on_conflict_do_nothing())

@@ -21,12 +21,12 @@ from naervaer.contracts.case import CaseClosed
 from naervaer.contracts.deadline import DEADLINE_EVENTS, DeadlineNotice
 from naervaer.contracts.followup import DialogueMeetingCancelled, DialogueMeetingScheduled
 from naervaer.envelope import Envelope
+from naervaer.privacy import sealing_key_id
 from notification_service.adapters import deliveries, directory
 from notification_service.adapters.projections import (
     CaseProjection,
     Meeting,
     forgotten,
-    key_id_of,
     meeting_of,
     parties_of,
 )
@@ -97,7 +97,7 @@ class Planner:
             obligation.stage,
             obligation.facts,
             reminder=True,
-            key_id=key_id_of(envelope) or await _case_key(tx, event.case_id),
+            key_id=sealing_key_id(envelope.data) or await _case_key(tx, event.case_id),
         )
         await self._record(tx, envelope, policy, deadline_targets(policy, obligation), news)
 
