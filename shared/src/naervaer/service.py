@@ -21,6 +21,7 @@ from naervaer.clock import Clock
 from naervaer.db import DatabaseTarget
 from naervaer.eventstore import EventStore, EventStoreTables
 from naervaer.messaging import ConsumerTables, Projection, Subscription
+from naervaer.messaging.rebuild import BatchProjection
 from naervaer.privacy.keyvault import KeyVault
 from naervaer.settings import PlatformSettings, ServiceSettings
 
@@ -81,12 +82,16 @@ class ServiceSpec:
 
 
 def subscribe(projection: Projection, *topics: str) -> Subscription:
-    """The subscription that keeps ``projection`` up to date from ``topics``."""
+    """The subscription that keeps ``projection`` up to date from ``topics``.
+
+    A ``BatchProjection`` gets each fetched batch's new events in one ``handle_batch`` call."""
+    batch = projection.handle_batch if isinstance(projection, BatchProjection) else None
     return Subscription(
         name=projection.name,
         topics=topics,
         handler=projection.handle,
         event_types=projection.event_types,
+        batch_handler=batch,
     )
 
 

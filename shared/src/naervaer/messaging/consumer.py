@@ -1,8 +1,10 @@
-"""The idempotent consumer: one transaction per message with its inbox row, then acknowledge.
+"""The idempotent consumer: a fetched batch in one transaction with its inbox rows, then one ack.
 
 Delivery is at-least-once (offsets and checkpoints advance only after the transaction); the
-inbox row makes the *effect* exactly-once. A failing handler is retried with exponential
-backoff and full jitter, then the message goes to the dead letters and the consumer moves on.
+inbox rows make the *effect* exactly-once. When a batch's transaction fails for a reason of its
+messages, its messages are handled one by one, each in its own transaction: a failing handler
+is retried with exponential backoff and full jitter, then the message goes to the dead letters
+and the consumer moves on.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from naervaer.envelope import Envelope
 from naervaer.messaging import inbox
+from naervaer.messaging.batching import BatchSettler, Run, carrier, span_attributes, split_runs
 from naervaer.messaging.dead_letters import DeadLetterSink, describe_error
 from naervaer.messaging.source import IncomingMessage, MessageSource
 from naervaer.messaging.subscription import Outcome, SimulatedCrash, Subscription
@@ -75,6 +78,9 @@ class Consumer:
         self._keys = keys
         self._lag_reported_at = float("-inf")
         self._failures = 0  # consecutive restarts, for the restart backoff
+        self._batches = BatchSettler(
+            subscription, engine, tables, source, tracer=self._tracer, keys=keys
+        )
 
     @property
     def name(self) -> str:
@@ -106,9 +112,9 @@ class Consumer:
         """Handle one message completely: transaction, metrics, then acknowledge."""
         with self._tracer.start_as_current_span(
             f"consume {message.topic}",
-            context=propagate.extract(_carrier(message)),
+            context=propagate.extract(carrier(message)),
             kind=SpanKind.CONSUMER,
-            attributes=self._span_attributes(message),
+            attributes=span_attributes(message, self.name),
         ) as span:
             outcome = await self._settle(message, span)
             span.set_attribute("naervaer.outcome", outcome.value)
@@ -122,11 +128,38 @@ class Consumer:
         while not stop.is_set():
             messages = await self._source.fetch(self._batch_size, self._poll_timeout_s)
             self._failures = 0  # the source works again: the next restart starts quickly
-            for message in messages:
-                await self.process(message)
+            for run in split_runs(messages):
+                await self._process_run(run, stop)
                 if stop.is_set():
                     return  # the rest is not acknowledged and will be delivered again
             await self._report_lag()
+
+    async def _process_run(self, run: Run, stop: asyncio.Event) -> None:
+        """Settle ``run`` in one transaction, or its messages one by one when that fails."""
+        if run.alone:
+            await self.process(run.messages[0])
+            return
+        try:
+            outcomes = await self._batches.settle(run)
+        except Exception as error:
+            if await self._infrastructure_failed(error):
+                raise  # not the messages' fault: restart instead of dead-lettering
+            log.warning(
+                "batch failed; handling its messages one by one",
+                consumer=self.name,
+                size=len(run.messages),
+                error=describe_error(error),
+            )
+            for message in run.messages:
+                await self.process(message)
+                if stop.is_set():
+                    return
+            return
+        for outcome in outcomes:
+            metrics.MESSAGES_HANDLED.labels(self._service, self.name, outcome.value).inc()
+        if self._crash_before_ack is not None and any(map(self._crash_before_ack, run.messages)):
+            raise SimulatedCrash(f"{self.name}: crashed before acknowledging a batch")
+        await self._source.acknowledge_many(run.messages)
 
     async def _settle(self, message: IncomingMessage, span: Span) -> Outcome:
         try:
@@ -234,16 +267,6 @@ class Consumer:
         except Exception:
             log.exception("message source did not stop cleanly", consumer=self.name)
 
-    def _span_attributes(self, message: IncomingMessage) -> dict[str, str | int]:
-        return {
-            "messaging.system": "kafka",
-            "messaging.operation.type": "process",
-            "messaging.destination.name": message.topic,
-            "messaging.destination.partition.id": str(message.partition),
-            "messaging.kafka.offset": message.offset,
-            "messaging.consumer.group.name": self.name,
-        }
-
 
 def _is_infrastructure_failure(error: BaseException) -> bool:
     """A lost database connection or an exhausted pool, as opposed to the handler failing."""
@@ -260,10 +283,6 @@ def _backoff(base_s: float, attempt: int) -> float:
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-
-
-def _carrier(message: IncomingMessage) -> dict[str, str]:
-    return {name: value.decode("utf-8", "replace") for name, value in message.headers}
 
 
 def _where(message: IncomingMessage) -> str:

@@ -89,6 +89,11 @@ class EmbeddedLogSource:
     async def acknowledge(self, message: IncomingMessage) -> None:
         self._done[(message.topic, message.partition)] = message.offset
 
+    async def acknowledge_many(self, messages: Sequence[IncomingMessage]) -> None:
+        """Only the lag bookkeeping: the checkpoints committed with the batch's transaction."""
+        for message in messages:  # in position order per log: the last one wins
+            self._done[(message.topic, message.partition)] = message.offset
+
     async def lag(self) -> dict[tuple[str, int], int]:
         return {
             part: max(0, await log.head_position() - self._done.get(part, 0))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -29,6 +29,24 @@ async def claim(tx: AsyncConnection, tables: ConsumerTables, consumer: str, even
     statement = _insert(tx, tables.inbox).values(row).on_conflict_do_nothing()
     result = await tx.execute(statement)
     return bool(result.rowcount == 1)
+
+
+async def claim_many(
+    tx: AsyncConnection, tables: ConsumerTables, consumer: str, event_ids: Sequence[UUID]
+) -> set[UUID]:
+    """Insert the inbox rows of a batch in one statement; the ids ``consumer`` had not handled.
+
+    ``event_ids`` must not repeat an id (the consumer settles repeats within a batch itself).
+    ``RETURNING`` names only the rows inserted, on PostgreSQL and on SQLite (3.35 or newer).
+    """
+    if not event_ids:
+        return set()
+    now = datetime.now(UTC)
+    rows = [{"consumer": consumer, "event_id": id_, "handled_at": now} for id_ in event_ids]
+    table = tables.inbox
+    statement = _insert(tx, table).values(rows).on_conflict_do_nothing().returning(table.c.event_id)
+    result = await tx.execute(statement)
+    return set(result.scalars().all())
 
 
 async def claim_all(

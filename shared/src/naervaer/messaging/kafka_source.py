@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -96,16 +97,27 @@ class KafkaSource:
         """Nothing to do: Kafka keeps the position (see ``acknowledge``)."""
 
     async def acknowledge(self, message: IncomingMessage) -> None:
-        partition = TopicPartition(message.topic, message.partition)
-        offset = message.offset + 1
-        try:
-            await self._client.commit({partition: OffsetAndMetadata(offset, "")})
-        except (CommitFailedError, IllegalStateError) as exc:
-            # The partition went to another member in a rebalance; it will redeliver the
-            # message and the inbox will see it as a duplicate.
-            log.warning("offset commit failed", partition=str(partition), error=str(exc))
+        await self.acknowledge_many([message])
+
+    async def acknowledge_many(self, messages: Sequence[IncomingMessage]) -> None:
+        """Commit the next offset of every partition in ``messages`` in one request."""
+        offsets = {
+            TopicPartition(message.topic, message.partition): message.offset + 1
+            for message in messages  # in offset order per partition: the last one wins
+        }
+        if not offsets:
             return
-        self._next_offsets[partition] = offset
+        commit = {partition: OffsetAndMetadata(offset, "") for partition, offset in offsets.items()}
+        try:
+            await self._client.commit(commit)
+        except (CommitFailedError, IllegalStateError) as exc:
+            # A partition went to another member in a rebalance; it will redeliver the
+            # messages and the inbox will see them as duplicates.
+            log.warning(
+                "offset commit failed", partitions=sorted(map(str, offsets)), error=str(exc)
+            )
+            return
+        self._next_offsets.update(offsets)
 
     async def lag(self) -> dict[tuple[str, int], int]:
         client = self._client

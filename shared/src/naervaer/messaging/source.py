@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -40,11 +41,19 @@ class MessageSource(Protocol):
         ...
 
     async def before_commit(self, tx: AsyncConnection, message: IncomingMessage) -> None:
-        """Record progress inside the consumer's transaction (the embedded checkpoint)."""
+        """Record progress inside the consumer's transaction (the embedded checkpoint).
+
+        A batch's transaction calls it once per partition, with that partition's last message."""
         ...
 
     async def acknowledge(self, message: IncomingMessage) -> None:
         """Mark ``message`` done after the transaction committed (the Kafka offset commit)."""
+        ...
+
+    async def acknowledge_many(self, messages: Sequence[IncomingMessage]) -> None:
+        """``acknowledge`` for a batch settled in one transaction, at once (one offset commit).
+
+        ``messages`` are in offset order per partition; each partition moves to its last."""
         ...
 
     async def lag(self) -> dict[tuple[str, int], int]:
