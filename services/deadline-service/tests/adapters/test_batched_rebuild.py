@@ -164,10 +164,6 @@ async def test_batches_leave_the_tables_of_one_event_at_a_time(
     projection = await project(deadline_engine, envelopes, keys=vault)
     one_by_one = await snapshot(deadline_engine, *TABLES)
     _assert_realistic(one_by_one)
-    print(
-        [r for r in one_by_one["obligations"] if r[0] == "fam-2"],
-        [r for r in one_by_one["cases"] if r[0].startswith("fam")],
-    )
     assert isinstance(projection, BatchProjection)
 
     for batch_size in (1, 7, 1000):
@@ -181,11 +177,6 @@ async def test_batches_leave_the_tables_of_one_event_at_a_time(
         )
         assert applied == len(envelopes), batch_size
         rebuilt = await snapshot(deadline_engine, *TABLES)
-        print(
-            batch_size,
-            [r for r in rebuilt["obligations"] if r[0] == "fam-2"]
-            == [r for r in one_by_one["obligations"] if r[0] == "fam-2"],
-        )
         for table in TABLES:
             assert rebuilt[table] == one_by_one[table], (batch_size, table)
 

@@ -1,17 +1,23 @@
-"""A rebuild batch of the timeline projection: each case folded once per batch (issue 8).
+"""A batch of the timeline projection: each case folded once per batch (issue 8).
 
-Handled one by one, every event folds its case again, plans its timeline and writes the case
-row. In a batch most of that is wasted: only a case's last recomputation survives. What must
-stay exact is what other cases read in between: the employee's other cases read the case's
-row (sick-pay history, the cascade to later cases), and an erasure reads and deletes it.
+Rebuilds and live consumers hand whole batches over, in one transaction each; a live batch
+may begin in the middle of its cases' histories, on rows that digests and fired timers
+already describe. Handled one by one, every event folds its case again, plans its timeline
+and writes the case row. In a batch most of that is wasted: only a case's last
+recomputation survives. What must stay exact is what other cases read in between: the
+employee's other cases read the case's row (sick-pay history, the cascade to later cases),
+and an erasure reads and deletes it.
 
-So a case waits — its events stored at once, its recomputation put off to the end of the
-batch — only while its employee has no other case (the family read for the event is the case
-alone). Its recomputation then sees what it would have seen at its last event: no other
-case, so no history and no cascade. Before anything else can read its row, it is written:
-an event of any case of the same employee (a new case opened, say) finds the waiting case in
-its family and flushes it first; an erasure flushes everything first. Everything else is
-handled exactly as ``TimelineProjection.handle`` does it.
+So a case waits — its recomputation put off to the end of the batch — only while its
+employee has no other case (the family read for the event is the case alone). Its
+recomputation then sees what it would have seen at its last event: no other case, so no
+history and no cascade. Before anything else can read its row, it is written: an event of
+any case of the same employee (a new case opened, say) finds the waiting case in its family
+and flushes it first; an erasure flushes everything first. Everything else is handled
+exactly as ``TimelineProjection.handle`` does it. The waiting cases are written together,
+set-based (``adapters.writes``); the batch's events are stored with one multi-row INSERT and
+its cases' stored events read with one SELECT (``adapters.case_events``), as are the erased
+cases among those it opens.
 
 The result is row for row what handling the events one by one gives: the case row's
 version, key and manager are those the last event would have left, the timeline that of the
@@ -30,11 +36,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from deadline_service.adapters import repository as repo
 from deadline_service.adapters.keys import key_destroyed
 from deadline_service.adapters.repository import CaseHeader
+from deadline_service.adapters.writes import CaseWrite, write_cases
 from naervaer.contracts import CONTRACTS
-from naervaer.contracts.case import ManagerReassigned
+from naervaer.contracts.case import CaseOpened, ManagerReassigned
 from naervaer.contracts.employee import PersonalDataErased
 from naervaer.envelope import Envelope
 from naervaer.privacy import sealing_key_id
+
+CASE_OPENED = next(t.name for t in CONTRACTS if t.model is CaseOpened)
 
 if TYPE_CHECKING:
     from deadline_service.adapters.projection import TimelineProjection
@@ -48,6 +57,7 @@ class _Waiting:
     changes: dict[str, object] = field(default_factory=dict)
     refold: bool = False  # an event since it began waiting changes the facts
     reassigned_last: bool = False  # a reassignment came after the last such event
+    new_row: dict[str, object] | None = None  # opened in this batch: its row, not stored yet
 
     def add(self, envelope: Envelope, event: object) -> None:
         """What ``handle`` would change in the case row, the last event winning."""
@@ -63,66 +73,134 @@ class _Waiting:
             self.refold, self.reassigned_last = True, False
 
 
+Home = tuple[str, str]  # tenant, employee id: a case family
+
+
+class _Homes:
+    """Whose each stored case is: the batch's cases and their employees' other cases as
+    read at its start, and the cases it opened since (its own writes are all it misses)."""
+
+    def __init__(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        self.of: dict[str, Home] = {}
+        self.members: dict[Home, set[str]] = {}
+        for case_id, tenant, employee_id in rows:
+            self.add(case_id, (tenant, employee_id))
+
+    def add(self, case_id: str, home: Home) -> None:
+        self.of[case_id] = home
+        self.members.setdefault(home, set()).add(case_id)
+
+
 class TimelineBatch:
-    """One rebuild batch applied to the timeline projection in one transaction."""
+    """One batch applied to the timeline projection in one transaction."""
 
     def __init__(self, projection: TimelineProjection, tx: AsyncConnection) -> None:
         self._projection = projection
         self._tx = tx
+        self._events = projection.case_events(tx)
         self._waiting: dict[str, _Waiting] = {}
+        # Both known only until an erasure: it deletes case rows and records erased cases.
+        self._erased: frozenset[str] | None = None  # among the cases the batch opens
+        self._homes: _Homes | None = None
 
     async def apply(self, envelopes: Sequence[Envelope]) -> None:
+        # What every event would read for itself, read for all at once: the cases' stored
+        # events, which of the cases opened are erased, and whose each case is.
+        await self._events.prefetch(e.streamid for e in envelopes)
+        opened = [(e, CONTRACTS.payload(e)) for e in envelopes if e.type == CASE_OPENED]
+        self._erased = await repo.erased_among(self._tx, [e.streamid for e, _ in opened])
+        homes = {(e.tenant, p.employee_id) for e, p in opened if isinstance(p, CaseOpened)}
+        self._homes = _Homes(await repo.homes_of(self._tx, (e.streamid for e in envelopes), homes))
         for envelope in envelopes:
             await self._one(envelope)
         await self._flush(list(self._waiting))
+        await self._events.flush()
 
     async def _one(self, envelope: Envelope) -> None:
         event = CONTRACTS.payload(envelope)
         if isinstance(event, PersonalDataErased):
             await self._flush(list(self._waiting))  # it reads and deletes case rows
-            await self._projection.erase(self._tx, envelope.tenant, event)
+            self._erased = self._homes = None  # it erases cases: ask the tables from now on
+            await self._projection.erase(self._tx, self._events, envelope.tenant, event)
             return
         if key_destroyed(envelope):
             return  # as ``handle``: nothing is stored about an erased employee's case
         waiting = self._waiting.get(envelope.streamid)
         if waiting is not None:
-            await repo.store_event(self._tx, envelope)
+            self._events.store(envelope, event)
             waiting.add(envelope, event)
             return
         await self._handle(envelope, event)
 
     async def _handle(self, envelope: Envelope, event: object) -> None:
-        family = await self._projection.family(self._tx, envelope, event)
+        if self._opened_alone(envelope, event):
+            return
+        if self._homes is not None and (home := self._home(envelope, event)) is not None:
+            # this event reads its family: their rows must be stored and up to date
+            await self._flush([c for c in self._waiting if self._homes.of.get(c) == home])
+        family = await self._projection.family(self._tx, envelope, event, self._erased)
         if family is None:
             return
+        if self._homes is not None and (me := _me(family, envelope.streamid)) is not None:
+            self._homes.add(me.case_id, (me.tenant, me.employee_id))  # it may be new
         if blocking := [c.case_id for c in family if c.case_id in self._waiting]:
             await self._flush(blocking)  # this event reads their rows: bring them up to date
             family = await repo.case_family(self._tx, envelope.streamid)
         if len(family) == 1 and family[0].case_id == envelope.streamid:
-            await repo.store_event(self._tx, envelope)
+            self._events.store(envelope, event)
             waiting = self._waiting[envelope.streamid] = _Waiting(family[0])
             waiting.add(envelope, event)
             return
-        await self._projection.apply(self._tx, envelope, event, family)
+        await self._projection.apply(self._tx, self._events, envelope, event, family)
+
+    def _opened_alone(self, envelope: Envelope, event: object) -> bool:
+        """A case opened for an employee with no other case waits without a read: its
+        family would be itself alone, its row as ``case.opened`` stores it."""
+        homes, case_id = self._homes, envelope.streamid
+        if homes is None or self._erased is None or not isinstance(event, CaseOpened):
+            return False
+        home = (envelope.tenant, event.employee_id)
+        if case_id in homes.of or case_id in self._erased or homes.members.get(home):
+            return False  # stored already (a redelivery), erased, or not alone
+        homes.add(case_id, home)
+        row = repo.opened_row(envelope, event)
+        self._events.store(envelope, event)
+        waiting = self._waiting[case_id] = _Waiting(repo.new_header(row), new_row=row)
+        waiting.add(envelope, event)
+        return True
+
+    def _home(self, envelope: Envelope, event: object) -> Home | None:
+        """Whose case the event's family read finds (None: no stored case, an empty read)."""
+        assert self._homes is not None
+        if (home := self._homes.of.get(envelope.streamid)) is not None:
+            return home
+        if isinstance(event, CaseOpened):
+            return (envelope.tenant, event.employee_id)
+        return None
 
     async def _flush(self, case_ids: Sequence[str]) -> None:
-        for case_id in case_ids:
-            await self._write(self._waiting.pop(case_id))
+        """Write the waiting cases' rows, all of them in the same few statements."""
+        waiting = [self._waiting.pop(case_id) for case_id in case_ids]
+        await repo.save_cases(self._tx, [w.new_row for w in waiting if w.new_row is not None])
+        await write_cases(self._tx, [await self._write(w) for w in waiting])
 
-    async def _write(self, waiting: _Waiting) -> None:
+    async def _write(self, waiting: _Waiting) -> CaseWrite:
         """The case row and timeline its last event would have left."""
-        tx, case = self._tx, waiting.case
-        manager = waiting.changes.get("manager_id", case.manager_id)
+        case = waiting.case
+        manager = str(waiting.changes.get("manager_id", case.manager_id))
         if not waiting.refold:  # reassignments only, as ``handle`` applies them
-            digest = repo.without_obligations(case.timeline_digest)
-            await repo.update_case(tx, case.case_id, timeline_digest=digest, **waiting.changes)
-            await repo.reassign_obligations(tx, case.case_id, str(manager))
-            return
+            row = {"timeline_digest": repo.without_obligations(case.timeline_digest)}
+            return CaseWrite(case, row | waiting.changes, manager=manager)
         # Its last fold saw no other case of the employee, so neither history nor cascade;
         # the rows carry the last manager (a later reassignment would have set it on them).
-        case_now = replace(case, manager_id=str(manager))
-        digest = await self._projection.refold(tx, case_now, [], waiting.changes, cascade=False)
+        case_now = replace(case, manager_id=manager)
+        write = (
+            await self._projection.recomputed(self._events, case_now, [], waiting.changes)
+        ).write
         if waiting.reassigned_last:
-            await repo.update_case(
-                tx, case.case_id, timeline_digest=repo.without_obligations(digest)
-            )
+            write.row["timeline_digest"] = repo.without_obligations(write.row["timeline_digest"])
+        return write
+
+
+def _me(family: Sequence[CaseHeader], case_id: str) -> CaseHeader | None:
+    return next((c for c in family if c.case_id == case_id), None)

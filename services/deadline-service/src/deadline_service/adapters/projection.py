@@ -6,11 +6,13 @@ A manager reassignment changes no fact the rules read: it only updates the copie
 manager in the case row and the timeline rows.
 
 Cost (issue 8): a handled event is four to eight statements whatever the number of
-obligations and timers: the case with its employee's other cases, the event, the case's
-events, the case row, and — only if their digest changed — the obligations and the timers as
-one delete and one insert each. A case whose sick-pay days change also recomputes the
-employee's later cases. A rebuild hands whole batches to ``handle_batch``, which folds a
-case once per batch where nothing else reads it meanwhile (``adapters.batch``).
+obligations and timers: the case with its employee's other cases, the case's events, the
+case row, the event, and — only if their digest changed — the obligations and the timers as
+one delete and one insert each (``adapters.writes``). A case whose sick-pay days change also
+recomputes the employee's later cases. ``handle_batch`` takes a whole batch in one
+transaction and folds a case once per batch where nothing else reads it meanwhile
+(``adapters.batch``); the events are stored, and a case's stored events read, once per
+transaction (``adapters.case_events``).
 
 Erasure: ``employee.personal_data_erased`` deletes everything about its cases. Events of an
 erased case are ignored from then on, and so is every event whose key is destroyed: in a
@@ -20,6 +22,7 @@ rebuild those come before the erasure event, which then finds nothing left to de
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import delete
@@ -27,10 +30,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from deadline_service.adapters import repository as repo
 from deadline_service.adapters.batch import TimelineBatch
+from deadline_service.adapters.case_events import CaseEvents
 from deadline_service.adapters.erasure import erase_cases, is_erased
 from deadline_service.adapters.keys import key_destroyed
 from deadline_service.adapters.repository import CaseHeader
 from deadline_service.adapters.tables import case_events, cases, erased_cases, obligations, timers
+from deadline_service.adapters.writes import CaseWrite, write_cases
 from deadline_service.config import Policies
 from deadline_service.domain.absence import lay_days
 from deadline_service.domain.facts import RELEVANT_PAYLOADS, fold
@@ -65,35 +70,49 @@ class TimelineProjection:
         await tx.execute(delete(timers).where(timers.c.fired_at.is_(None)))
 
     async def handle(self, tx: AsyncConnection, envelope: Envelope) -> None:
+        events = self.case_events(tx)
         event = CONTRACTS.payload(envelope)
         if isinstance(event, PersonalDataErased):
-            await self.erase(tx, envelope.tenant, event)
-            return
-        if key_destroyed(envelope):
-            return  # the case's personal data was erased: store nothing about it again
-        family = await self.family(tx, envelope, event)
-        if family is not None:
-            await self.apply(tx, envelope, event, family)
+            await self.erase(tx, events, envelope.tenant, event)
+        elif not key_destroyed(envelope):  # else erased: store nothing about the case again
+            family = await self.family(tx, envelope, event)
+            if family is not None:
+                await self.apply(tx, events, envelope, event, family)
+        await events.flush()
 
     async def handle_batch(self, tx: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
-        """The rebuild's batches: each case folded once per batch where nothing else reads it
-        meanwhile (see ``adapters.batch``); the same rows as ``handle`` per envelope."""
+        """A batch in one transaction: each case folded once per batch where nothing else reads
+        it meanwhile (see ``adapters.batch``); the same rows as ``handle`` per envelope."""
         await TimelineBatch(self, tx).apply(envelopes)
 
+    def case_events(self, tx: AsyncConnection) -> CaseEvents:
+        """The stored case events as ``tx`` writes and folds them (flush before it commits)."""
+        return CaseEvents(tx, self._keys)
+
     async def family(
-        self, tx: AsyncConnection, envelope: Envelope, event: object
+        self,
+        tx: AsyncConnection,
+        envelope: Envelope,
+        event: object,
+        erased: frozenset[str] | None = None,
     ) -> list[CaseHeader] | None:
         """The event's case and the employee's other cases (stored first for ``case.opened``);
-        None for the opening of an erased case, empty for a case not opened yet."""
+        None for the opening of an erased case, empty for a case not opened yet. ``erased``:
+        the erased cases among those a batch opens, read for all of them at once."""
         case_id = envelope.streamid
         if isinstance(event, CaseOpened):
-            if await is_erased(tx, case_id):
+            if case_id in erased if erased is not None else await is_erased(tx, case_id):
                 return None
-            await repo.save_case(tx, _opened_row(envelope, event))
+            await repo.save_case(tx, repo.opened_row(envelope, event))
         return await repo.case_family(tx, case_id)
 
     async def apply(
-        self, tx: AsyncConnection, envelope: Envelope, event: object, family: list[CaseHeader]
+        self,
+        tx: AsyncConnection,
+        events: CaseEvents,
+        envelope: Envelope,
+        event: object,
+        family: list[CaseHeader],
     ) -> None:
         """Store a case event and recompute its case, ``family`` as read just before."""
         case_id = envelope.streamid
@@ -103,53 +122,75 @@ class TimelineProjection:
             # again, so a known case is never erased), or events before case.opened: kept,
             # and used once it arrives.
             if not await is_erased(tx, case_id):
-                await repo.store_event(tx, envelope)
+                events.store(envelope, event)
             return
-        await repo.store_event(tx, envelope)
+        events.store(envelope, event)
         changes = _row_changes(envelope, case)
         if isinstance(event, ManagerReassigned):
-            # The folded facts ignore who manages the case: only the copies change.
+            # The folded facts ignore who manages the case: only the copies change, and the
+            # rows no longer match their digest: the next recomputation rewrites them.
             changes["manager_id"] = event.manager_id
-            # the rows no longer match their digest: the next recomputation rewrites them
             changes["timeline_digest"] = repo.without_obligations(case.timeline_digest)
-            await repo.update_case(tx, case_id, **changes)
-            await repo.reassign_obligations(tx, case_id, event.manager_id)
+            await write_cases(tx, [CaseWrite(case, changes, manager=event.manager_id)])
             return
         others = [c for c in family if c.case_id != case_id]
-        await self.refold(tx, case, others, changes)
+        await self.refold(tx, events, case, others, changes)
 
-    async def erase(self, tx: AsyncConnection, tenant: str, event: PersonalDataErased) -> None:
+    async def erase(
+        self, tx: AsyncConnection, events: CaseEvents, tenant: str, event: PersonalDataErased
+    ) -> None:
         """Delete everything about the erased cases; the employee's other cases (a new one
         after the erasure, say) no longer count their sick-pay days (ftrl § 8-12)."""
-        for employee_id in await erase_cases(tx, tenant, event):
+        await events.flush()  # the erasure deletes stored events too
+        employees = await erase_cases(tx, tenant, event)
+        events.forget()
+        for employee_id in employees:
             for other in await repo.cases_of(tx, tenant, employee_id):
-                await self.recompute(tx, other.case_id, cascade=False)
+                await self.recompute(tx, events, other.case_id, cascade=False)
         KEYRING.forget(event.key_id)
 
-    async def recompute(self, tx: AsyncConnection, case_id: str, *, cascade: bool = True) -> None:
+    async def recompute(
+        self, tx: AsyncConnection, events: CaseEvents, case_id: str, *, cascade: bool = True
+    ) -> None:
         """Fold the case again and store its timeline (see ``refold``)."""
         family = await repo.case_family(tx, case_id)
         case = _find(family, case_id)
         if case is None:
             return  # events before case.opened: kept, and used once it arrives
         others = [c for c in family if c.case_id != case_id]
-        await self.refold(tx, case, others, {}, cascade=cascade)
+        await self.refold(tx, events, case, others, {}, cascade=cascade)
 
     async def refold(
         self,
         tx: AsyncConnection,
+        events: CaseEvents,
         case: CaseHeader,
         others: list[CaseHeader],
         changes: dict[str, object],
         *,
         cascade: bool = True,
-    ) -> str:
+    ) -> None:
         """Fold the case again and store its timeline, with ``changes`` to its row in the
         same UPDATE; a change to its sick-pay days is passed on to the employee's later
         cases (their max date counts them). ``case`` and ``others`` are as read in this
-        transaction (``changes`` touch nothing the timeline rows copy). Returns the new
-        timeline digest."""
-        facts = fold(case.case_id, await repo.load_events(tx, case.case_id, self._keys))
+        transaction (``changes`` touch nothing the timeline rows copy)."""
+        done = await self.recomputed(events, case, others, changes)
+        await write_cases(tx, [done.write])
+        if cascade and done.days != case.sick_pay_days and done.start is not None:
+            for later in others:
+                if later.case_start is not None and later.case_start > done.start:
+                    await self.recompute(tx, events, later.case_id, cascade=False)
+
+    async def recomputed(
+        self,
+        events: CaseEvents,
+        case: CaseHeader,
+        others: list[CaseHeader],
+        changes: dict[str, object],
+    ) -> Recomputed:
+        """The case folded again from its events and its timeline planned: what to write
+        (the obligations and the timers only where their digest changed)."""
+        facts = fold(case.case_id, await events.load(case.case_id))
         absence = lay_days(facts)
         start = absence.start if absence else None
         policy = self._policies.for_tenant(case.tenant)
@@ -161,39 +202,32 @@ class TimelineProjection:
             if o.due_date is not None
             for stage, fire_on in reminder_stages(o, policy.reminder_lead_days)
         }
-        digest = await _write_timeline(tx, case, repo.obligation_rows(case, found), wanted)
+        rows = repo.obligation_rows(case, found)
+        digest = repo.timeline_digest(rows, wanted)
+        now, was = _parts(digest), _parts(case.timeline_digest)
         days = known_sick_pay_days(absence) if absence else frozenset()
-        await repo.update_case(
-            tx,
-            case.case_id,
-            case_start=start,
-            sick_pay_days=sorted(day.isoformat() for day in days),
-            last_sick_day=absence.last_known_day if absence else None,
-            timeline_digest=digest,
-            **changes,
+        row = {
+            "case_start": start,
+            "sick_pay_days": sorted(day.isoformat() for day in days),
+            "last_sick_day": absence.last_known_day if absence else None,
+            "timeline_digest": digest,
+        } | changes
+        write = CaseWrite(
+            case,
+            row,
+            obligations=rows if now[0] != was[0] else None,
+            timers=wanted if now[1] != was[1] else None,
         )
-        if cascade and days != case.sick_pay_days and start is not None:
-            for later in others:
-                if later.case_start is not None and later.case_start > start:
-                    await self.recompute(tx, later.case_id, cascade=False)
-        return digest
+        return Recomputed(write, days, start)
 
 
-async def _write_timeline(
-    tx: AsyncConnection,
-    case: CaseHeader,
-    rows: list[dict[str, object]],
-    wanted: dict[repo.TimerKey, date],
-) -> str:
-    """Write the obligations and the timers, each only if its digest changed (most events
-    change one of them or neither); returns the new digest."""
-    digest = repo.timeline_digest(rows, wanted)
-    now, was = _parts(digest), _parts(case.timeline_digest)
-    if now[0] != was[0]:
-        await repo.replace_obligations(tx, case.case_id, rows)
-    if now[1] != was[1]:
-        await repo.sync_timers(tx, case, wanted)
-    return digest
+@dataclass(frozen=True)
+class Recomputed:
+    """A case's recomputation: what to write, and what the cascade to later cases needs."""
+
+    write: CaseWrite
+    days: frozenset[date]  # its known sick-pay days
+    start: date | None  # its first absence day
 
 
 def _parts(digest: str | None) -> tuple[str, str]:
@@ -211,16 +245,3 @@ def _row_changes(envelope: Envelope, case: CaseHeader) -> dict[str, object]:
     if case.key_id is None and (key_id := sealing_key_id(envelope.data)) is not None:
         changes["key_id"] = key_id  # the first of its events that carries one
     return changes
-
-
-def _opened_row(envelope: Envelope, event: CaseOpened) -> dict[str, object]:
-    return {
-        "case_id": event.case_id,
-        "tenant": envelope.tenant,
-        "employee_id": event.employee_id,
-        "manager_id": event.manager_id,
-        "org_unit": event.org_unit,
-        "case_start": event.first_absence_day,
-        "version": envelope.streamversion,
-        "updated_at": envelope.time,
-    }

@@ -9,19 +9,20 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, insert, select, tuple_, update
+from sqlalchemy import Row, Select, and_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from deadline_service.adapters.tables import case_events, cases, obligations, timers
+from deadline_service.adapters.tables import cases, erased_cases
 from deadline_service.domain.calendar import years_before
 from deadline_service.domain.facts import RecordedEvent
 from deadline_service.domain.kinds import ObligationKind, Responsible, State
 from deadline_service.domain.maxdate import COUNT_YEARS, SickPayHistory
 from deadline_service.domain.timeline import Obligation
 from naervaer.contracts import CONTRACTS
+from naervaer.contracts.case import CaseOpened
 from naervaer.envelope import Envelope
-from naervaer.privacy import KEYRING, KeySource, unseal_data
+from naervaer.privacy import KEYRING, unseal_data
 
 TimerKey = tuple[str, str, date]  # kind, stage, due date
 
@@ -42,36 +43,15 @@ class CaseHeader:
     timeline_digest: str | None = None  # see ``timeline_digest``
 
 
-def _insert(tx: AsyncConnection, table: Any) -> Any:
+def dialect_insert(tx: AsyncConnection, table: Any) -> Any:
+    """An INSERT that can take ``on_conflict_do_nothing`` on either database."""
     return (postgresql if tx.dialect.name == "postgresql" else sqlite).insert(table)
 
 
-async def store_event(tx: AsyncConnection, envelope: Envelope) -> None:
-    statement = _insert(tx, case_events).values(
-        case_id=envelope.streamid,
-        stream_version=envelope.streamversion,
-        event_id=envelope.id,
-        type=envelope.type,
-        schema_version=envelope.schemaversion,
-        data=envelope.data,
-    )
-    await tx.execute(statement.on_conflict_do_nothing())
-
-
-async def load_events(tx: AsyncConnection, case_id: str, keys: KeySource) -> list[RecordedEvent]:
-    """The case's stored events in stream order, as current contract payloads (upcast).
-
-    They are stored as they came, sealed; they are opened here with the employee's key.
-    """
-    rows = (
-        await tx.execute(
-            select(case_events)
-            .where(case_events.c.case_id == case_id)
-            .order_by(case_events.c.stream_version)
-        )
-    ).all()
-    await KEYRING.load_data((row.data for row in rows), keys)
-    return [RecordedEvent(str(row.event_id), _payload(row)) for row in rows]
+def recorded(row: Row[Any]) -> RecordedEvent:
+    """A stored case event as the fold takes it: opened with the employee's key, upcast
+    (the keys must be loaded: ``KEYRING.load_data``)."""
+    return RecordedEvent(str(row.event_id), _payload(row))
 
 
 def _payload(row: Row[Any]) -> Any:
@@ -81,18 +61,49 @@ def _payload(row: Row[Any]) -> Any:
 
 
 async def save_case(tx: AsyncConnection, values: dict[str, Any]) -> None:
-    statement = _insert(tx, cases).values(sick_pay_days=[], **values)
-    await tx.execute(statement.on_conflict_do_nothing(index_elements=["case_id"]))
+    """Store a newly opened case's row (an existing row stays)."""
+    await save_cases(tx, [values])
 
 
-async def update_case(tx: AsyncConnection, case_id: str, **values: Any) -> None:
-    await tx.execute(update(cases).where(cases.c.case_id == case_id).values(**values))
+async def save_cases(tx: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Store newly opened cases' rows, no sick-pay days yet (an existing row stays)."""
+    if not rows:
+        return
+    statement = _SAVE_CASE.get(tx.dialect.name)
+    if statement is None:  # built once: building an INSERT costs more than running it
+        statement = dialect_insert(tx, cases).on_conflict_do_nothing(index_elements=["case_id"])
+        _SAVE_CASE[tx.dialect.name] = statement
+    await tx.execute(statement, [{"sick_pay_days": [], **row} for row in rows])
 
 
-async def remember_key(tx: AsyncConnection, case_id: str, key_id: str) -> None:
-    """The case's key, from the first of its events that carries one."""
-    statement = update(cases).where(cases.c.case_id == case_id, cases.c.key_id.is_(None))
-    await tx.execute(statement.values(key_id=key_id))
+def opened_row(envelope: Envelope, event: CaseOpened) -> dict[str, Any]:
+    """The row ``case.opened`` stores (sick-pay days and the timeline come with folds)."""
+    return {
+        "case_id": event.case_id,
+        "tenant": envelope.tenant,
+        "employee_id": event.employee_id,
+        "manager_id": event.manager_id,
+        "org_unit": event.org_unit,
+        "case_start": event.first_absence_day,
+        "version": envelope.streamversion,
+        "updated_at": envelope.time,
+    }
+
+
+def new_header(values: dict[str, Any]) -> CaseHeader:
+    """The header ``case_family`` reads of a row just stored by ``save_case``."""
+    return CaseHeader(
+        case_id=values["case_id"],
+        tenant=values["tenant"],
+        employee_id=values["employee_id"],
+        manager_id=values["manager_id"],
+        org_unit=values["org_unit"],
+        case_start=values["case_start"],
+        sick_pay_days=frozenset(),
+    )
+
+
+_SAVE_CASE: dict[str, Any] = {}  # dialect name → statement
 
 
 def _header(row: Row[Any]) -> CaseHeader:
@@ -128,14 +139,51 @@ async def cases_of(tx: AsyncConnection, tenant: str, employee_id: str) -> list[C
 async def case_family(tx: AsyncConnection, case_id: str) -> list[CaseHeader]:
     """The case and the employee's other cases in its tenant, the earliest first, in one
     statement (empty if the case is not known): what a recomputation reads of ``cases``."""
+    result = await tx.execute(_FAMILY, {"family_case_id": case_id})
+    return [_header(row) for row in result]
+
+
+def _family_statement() -> Select[Any]:
     me = (
-        select(cases.c.tenant, cases.c.employee_id).where(cases.c.case_id == case_id).subquery("me")
+        select(cases.c.tenant, cases.c.employee_id)
+        .where(cases.c.case_id == bindparam("family_case_id"))
+        .subquery("me")
     )
     same = and_(cases.c.tenant == me.c.tenant, cases.c.employee_id == me.c.employee_id)
-    result = await tx.execute(
-        select(cases).join(me, same).order_by(cases.c.case_start, cases.c.case_id)
-    )
-    return [_header(row) for row in result]
+    return select(cases).join(me, same).order_by(cases.c.case_start, cases.c.case_id)
+
+
+_FAMILY = _family_statement()  # built once: one is read per event
+
+
+async def erased_among(tx: AsyncConnection, case_ids: Sequence[str]) -> frozenset[str]:
+    """Which of ``case_ids`` are erased (``erasure.is_erased`` for many cases at once)."""
+    found: set[str] = set()
+    unique = sorted(set(case_ids))
+    for start in range(0, len(unique), 1_000):  # bound values well below the limits
+        chunk = unique[start : start + 1_000]
+        statement = select(erased_cases.c.case_id).where(erased_cases.c.case_id.in_(chunk))
+        found.update((await tx.execute(statement)).scalars())
+    return frozenset(found)
+
+
+async def homes_of(
+    tx: AsyncConnection, case_ids: Iterable[str], employees: Iterable[tuple[str, str]]
+) -> list[tuple[str, str, str]]:
+    """(case, tenant, employee) of the stored cases among ``case_ids`` and of every stored
+    case of the (tenant, employee) pairs in ``employees``."""
+    ids, pairs = sorted(set(case_ids)), set(employees)
+    found: set[tuple[str, str, str]] = set()
+    columns = (cases.c.case_id, cases.c.tenant, cases.c.employee_id)
+    for start in range(0, len(ids), 1_000):  # bound values well below the limits
+        statement = select(*columns).where(cases.c.case_id.in_(ids[start : start + 1_000]))
+        found.update((a, b, c) for a, b, c in await tx.execute(statement))
+    people = sorted({employee for _, employee in pairs})
+    for start in range(0, len(people), 1_000):
+        chunk = people[start : start + 1_000]
+        result = await tx.execute(select(*columns).where(cases.c.employee_id.in_(chunk)))
+        found.update((a, b, c) for a, b, c in result if (b, c) in pairs)
+    return sorted(found)
 
 
 def sick_pay_history(others: Iterable[CaseHeader], start: date) -> SickPayHistory:
@@ -171,20 +219,6 @@ def _digest(value: Any) -> str:
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
-async def replace_obligations(
-    tx: AsyncConnection, case_id: str, rows: Sequence[dict[str, Any]]
-) -> None:
-    await tx.execute(delete(obligations).where(obligations.c.case_id == case_id))
-    if rows:
-        await tx.execute(insert(obligations), list(rows))
-
-
-async def reassign_obligations(tx: AsyncConnection, case_id: str, manager_id: str) -> None:
-    """The case's timeline rows carry its manager (the worklist filters on it)."""
-    statement = update(obligations).where(obligations.c.case_id == case_id)
-    await tx.execute(statement.values(manager_id=manager_id))
-
-
 def _obligation_row(case: CaseHeader, o: Obligation) -> dict[str, Any]:
     return {
         "case_id": case.case_id,
@@ -215,37 +249,3 @@ def obligation_of(row: Any) -> Obligation:
         milestone=row.milestone,
         rule_version=row.rule_version,
     )
-
-
-async def sync_timers(tx: AsyncConnection, case: CaseHeader, wanted: dict[TimerKey, date]) -> None:
-    """Make the case's unfired timers exactly ``wanted`` (key → fire_on); fired ones stay.
-
-    Two statements whatever the number of timers: delete the unfired ones not wanted, insert
-    the wanted ones not there yet (a fired timer with a wanted key stays as it is, so a
-    deadline event is never sent twice). The ``fired_at IS NULL`` test runs in the DELETE
-    itself, so a timer the scheduler fires meanwhile is never deleted.
-    """
-    t = timers.c
-    stale = delete(timers).where(t.case_id == case.case_id, t.fired_at.is_(None))
-    if wanted:
-        stale = stale.where(tuple_(t.kind, t.stage, t.due_date).not_in(list(wanted)))
-    await tx.execute(stale)
-    if wanted:
-        rows = list(_timer_rows(case, wanted, wanted))
-        await tx.execute(_insert(tx, timers).on_conflict_do_nothing(), rows)
-
-
-def _timer_rows(
-    case: CaseHeader, keys: Iterable[TimerKey], wanted: dict[TimerKey, date]
-) -> Iterable[dict[str, Any]]:
-    for kind, stage, due in keys:
-        yield {
-            "case_id": case.case_id,
-            "kind": kind,
-            "stage": stage,
-            "due_date": due,
-            "tenant": case.tenant,
-            "fire_on": wanted[(kind, stage, due)],
-            "fired_at": None,
-            "event_id": None,
-        }
