@@ -142,6 +142,9 @@ async def test_the_export_is_for_hr_and_the_employee_themself(
     if status == 403:
         assert response.headers["content-type"].startswith("application/problem+json")
         assert "cases" not in response.json()
+        # The problem names the parameter, never the employee it was about.
+        assert response.json()["instance"] == "/v1/employees/{employee_id}/personal-data"
+        assert "emp-1" not in response.text
 
 
 async def test_another_tenant_gets_nothing_of_this_one(hosted: Hosted) -> None:

@@ -107,6 +107,8 @@ async def test_only_hr_and_the_employee_themself_may_export(api: Api) -> None:
         refused = await api.get(PATH, role=role, sub=sub)
         assert refused.status_code == 403, role
         assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["instance"] == "/v1/employees/{employee_id}/personal-data"
+        assert "emp-1" not in refused.text  # the problem never names the employee
     assert (await api.get(PATH, role="hr", sub="emp-1")).status_code == 200
     assert (await api.client.get(PATH)).status_code == 401
     records = [r for r in api.access if r.resource == "personal-data"]

@@ -10,7 +10,9 @@ access record (innsynslogg) can say why someone saw a case. Rules:
 - nav: reads cases (dialogmøte 2, aktivitetskrav) and performs only NAV's acts;
 - bht (bedriftshelsetjeneste): reads cases, writes nothing by default;
 - auditor: reads everything of the tenant, writes nothing;
-- system: everything within the tenant (internal service-to-service calls).
+- system: everything within the tenant (internal service-to-service calls);
+- the export of everything held about an employee (innsyn, GDPR art. 15) is for HR of the
+  tenant and the employee themself only: no other role, not even the system.
 
 Acts that only their owner may perform (the employee's consent, NAV's decisions) are
 reserved: managers and HR cannot perform them on someone else's behalf.
@@ -35,6 +37,8 @@ BHT_ACTIONS: frozenset[str] = frozenset()
 """The occupational health service writes nothing unless a tenant grants it (none by default)."""
 RESERVED_ACTIONS = EMPLOYEE_ONLY_ACTIONS | NAV_ACTIONS
 TENANT_MISMATCH = "tenant mismatch"
+EXPORT_REFUSED = "only HR or the employee themself may export personal data"
+"""Why an export of an employee's personal data was refused (the roles held follow)."""
 
 # The narrowest role is named first, so the access record gives the least privilege that
 # sufficed (an HR employee reading their own case reads it as employee).
@@ -104,6 +108,11 @@ _OPENERS: dict[Role, str] = {
     Role.HR: "HR of the tenant",
     Role.SYSTEM: "internal service call",
 }
+# An export rule gives the reason it allows, or None; roles without one never export.
+_EXPORT_RULES: dict[Role, Callable[[Principal, str], str | None]] = {
+    Role.EMPLOYEE: lambda p, e: "the employee's own personal data" if p.subject == e else None,
+    Role.HR: lambda p, e: "HR of the tenant",
+}
 _TENANT_READERS: dict[Role, str] = {
     Role.AUDITOR: "audit of the tenant",
     Role.HR: "HR of the tenant",
@@ -115,7 +124,9 @@ def can_read_case(p: Principal, case: CaseRef) -> Decision:
     """May ``p`` see ``case``? (Every read is then logged as an access record.)"""
     if p.tenant != case.tenant:
         return _cross_tenant()
-    return _first_allowing(p, lambda role: _READ_RULES[role](p, case), f"read case {case.case_id}")
+    return _first_allowing(
+        p, lambda role: _READ_RULES[role](p, case), f"no role permits read case {case.case_id}"
+    )
 
 
 def can_write_case(p: Principal, case: CaseRef, action: str) -> Decision:
@@ -123,7 +134,9 @@ def can_write_case(p: Principal, case: CaseRef, action: str) -> Decision:
     if p.tenant != case.tenant:
         return _cross_tenant()
     return _first_allowing(
-        p, lambda role: _WRITE_RULES[role](p, case, action), f"{action} on case {case.case_id}"
+        p,
+        lambda role: _WRITE_RULES[role](p, case, action),
+        f"no role permits {action} on case {case.case_id}",
     )
 
 
@@ -131,24 +144,40 @@ def can_open_case(p: Principal, tenant: str) -> Decision:
     """May ``p`` open a new case in ``tenant``? Managers, HR and the system may."""
     if p.tenant != tenant:
         return _cross_tenant()
-    return _first_allowing(p, _OPENERS.get, "open a case")
+    return _first_allowing(p, _OPENERS.get, "no role permits open a case")
 
 
 def can_read_tenant_wide(p: Principal, tenant: str) -> Decision:
     """May ``p`` list or search every case of ``tenant``? HR, auditors and the system may."""
     if p.tenant != tenant:
         return _cross_tenant()
-    return _first_allowing(p, _TENANT_READERS.get, "read tenant-wide")
+    return _first_allowing(p, _TENANT_READERS.get, "no role permits read tenant-wide")
 
 
-def _first_allowing(p: Principal, rule: Callable[[Role], str | None], what: str) -> Decision:
+def can_export_personal_data(p: Principal, tenant: str, employee_id: str) -> Decision:
+    """May ``p`` export everything ``tenant`` holds about ``employee_id`` (innsyn, GDPR art. 15)?
+
+    HR of the tenant, or the employee themself (innsynsrett); every other role is refused. An
+    HR employee exporting their own data does so as the employee (the narrowest role).
+    """
+    if p.tenant != tenant:
+        return _cross_tenant()
+    return _first_allowing(p, lambda role: _exports(role, p, employee_id), EXPORT_REFUSED)
+
+
+def _exports(role: Role, p: Principal, employee_id: str) -> str | None:
+    rule = _EXPORT_RULES.get(role)
+    return None if rule is None else rule(p, employee_id)
+
+
+def _first_allowing(p: Principal, rule: Callable[[Role], str | None], refusal: str) -> Decision:
     for role in ROLE_PRECEDENCE:
         if role in p.roles:
             reason = rule(role)
             if reason is not None:
                 return Decision(True, reason, role)
     held = ", ".join(sorted(p.roles)) or "none"
-    return Decision(False, f"no role permits {what} (roles: {held})", None)
+    return Decision(False, f"{refusal} (roles: {held})", None)
 
 
 def _cross_tenant() -> Decision:

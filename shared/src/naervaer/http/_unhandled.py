@@ -15,6 +15,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from naervaer.http._instance import problem_instance
 from naervaer.http._model import Problem, ProblemResponse
 from naervaer.outages import is_outage
 
@@ -87,7 +88,7 @@ def _record(exc: Exception) -> None:
 def _where(scope: Scope) -> dict[str, Any]:
     """The problem's ``instance`` and the ids to quote when reporting it."""
     span = trace.get_current_span()
-    extensions: dict[str, Any] = {"instance": scope.get("path")}
+    extensions: dict[str, Any] = {"instance": problem_instance(scope)}
     context = span.get_span_context()
     if context.is_valid:
         extensions["trace_id"] = format(context.trace_id, "032x")

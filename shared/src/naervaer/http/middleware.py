@@ -17,6 +17,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from naervaer.http._instance import problem_instance
 from naervaer.http._model import Problem, ProblemResponse
 from naervaer.observability.logging import log_context
 from naervaer.observability.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
@@ -128,7 +129,8 @@ class BodySizeLimitMiddleware:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        problem = content_too_large(self.max_bytes).model_copy(update={"instance": scope["path"]})
+        instance = problem_instance(scope)
+        problem = content_too_large(self.max_bytes).model_copy(update={"instance": instance})
         # The body was not read: closing beats making the server read and discard it.
         await ProblemResponse(problem, headers={"Connection": "close"})(scope, receive, send)
 

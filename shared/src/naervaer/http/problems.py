@@ -6,7 +6,8 @@ invalid requests (422, with one ``errors`` entry per invalid value), malformed J
 problem), the event store's ``ConcurrencyConflict`` (409) and ``IdempotencyKeyReused`` (422,
 ``idempotency_key_reused``), and anything unexpected (500 with a
 ``trace_id`` and nothing of the exception itself). Request values are never echoed back: they may
-be health data (helseopplysninger) or national identity numbers (fødselsnummer).
+be health data (helseopplysninger) or national identity numbers (fødselsnummer); nor are the
+personal ids in the path (``instance`` names the parameter instead, see ``problem_instance``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from naervaer.http._instance import PERSONAL_PATH_PARAMS, problem_instance
 from naervaer.http._model import (
     PROBLEM_MEDIA_TYPE,
     PROBLEM_TYPE_PREFIX,
@@ -34,6 +36,7 @@ from naervaer.http._openapi import PROBLEM_SCHEMA_REF, use_problem_schemas
 from naervaer.http._unhandled import UnhandledErrorMiddleware
 
 __all__ = [
+    "PERSONAL_PATH_PARAMS",
     "PROBLEM_MEDIA_TYPE",
     "PROBLEM_RESPONSES",
     "PROBLEM_TYPE_PREFIX",
@@ -43,6 +46,7 @@ __all__ = [
     "ProblemResponse",
     "install_problem_handlers",
     "invalid_params",
+    "problem_instance",
     "problem_type",
 ]
 
@@ -174,7 +178,7 @@ def _answer(
     request: Request, problem: Problem, headers: Mapping[str, str] | None = None
 ) -> ProblemResponse:
     if problem.instance is None:
-        problem = problem.model_copy(update={"instance": request.url.path})
+        problem = problem.model_copy(update={"instance": problem_instance(request.scope)})
     return ProblemResponse(problem, headers=headers)
 
 

@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from naervaer.auth.errors import KeysUnavailable, TokenError
 from naervaer.auth.verify import TokenVerifier
+from naervaer.http._instance import problem_instance
 from naervaer.http._model import PROBLEM_MEDIA_TYPE, Problem, ProblemResponse
 from naervaer.http._openapi import PROBLEM_SCHEMA_REF
 
@@ -107,7 +108,7 @@ class WriteRateLimitMiddleware:
             title="Too many requests",
             detail=f"More than {self.writes_per_minute} writes a minute from this client. "
             f"Retry after {retry_after} s.",
-            instance=scope["path"],
+            instance=problem_instance(scope),
         )
         # The body was not read: closing beats making the server read and discard it.
         headers = {"Retry-After": str(retry_after), "Connection": "close"}

@@ -29,6 +29,12 @@ class KeySource(Protocol):
 
 
 class KeyRing:
+    """Employee keys by key id, each as the vault last told it: the key, or None (destroyed).
+
+    An entry is trusted for ``ttl_s``, then asked for again: another process may have
+    shredded the key meanwhile.
+    """
+
     def __init__(self, ttl_s: float = 300.0) -> None:
         self._ttl_s = ttl_s
         self._keys: dict[str, tuple[bytes | None, float]] = {}
@@ -39,6 +45,15 @@ class KeyRing:
             return self._keys[key_id][0]
         except KeyError:
             raise KeyNotLoaded(key_id) from None
+
+    def is_destroyed(self, key_id: str) -> bool:
+        """Was the key destroyed (the employee erased, slettet)?
+
+        True only when the vault said the key is gone (or an erasure made this process
+        ``forget`` it); False when the ring holds the key. Raises ``KeyNotLoaded`` when the
+        ring never asked: "not known" is neither answer, so each caller decides what it means.
+        """
+        return self.lookup(key_id) is None
 
     def remember(self, key_id: str, key: bytes | None) -> None:
         self._keys[key_id] = (key, time.monotonic())
@@ -58,11 +73,15 @@ class KeyRing:
             key_id
             for payload in payloads
             for key_id in sealed_key_ids(payload)
-            if key_id not in self._keys or now - self._keys[key_id][1] > self._ttl_s
+            if not self._fresh(key_id, now)
         }
         if wanted:
             for key_id, key in (await source.keys(wanted)).items():
                 self.remember(key_id, key)
+
+    def _fresh(self, key_id: str, now: float) -> bool:
+        entry = self._keys.get(key_id)
+        return entry is not None and now - entry[1] <= self._ttl_s
 
 
 KEYRING = KeyRing()

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from naervaer.privacy.keyring import KEYRING
+from naervaer.privacy.keyring import KEYRING, KeyRing
 from naervaer.privacy.keyvault import KeyVault
 from naervaer.privacy.personal import SealPlan, seal_plan
 from naervaer.privacy.sealing import ERASED, seal_data
@@ -24,8 +24,17 @@ def plan_of(model: type[BaseModel]) -> SealPlan:
 
 
 class Sealer:
-    def __init__(self, vault: KeyVault) -> None:
+    """Seals payloads with an employee's key, remembering it in ``keyring`` for reading.
+
+    ``with_key`` asks the vault every time, never the ring's cache: a key shredded by another
+    process (the erasure) must stop every new sealed value at once. Values sealed with a
+    cached but destroyed key would still be readable wherever the key is cached, until that
+    cache expires — personal data published after its erasure.
+    """
+
+    def __init__(self, vault: KeyVault, keyring: KeyRing = KEYRING) -> None:
         self.vault = vault
+        self._keyring = keyring
 
     async def for_employee(
         self, tenant: str, employee_id: str, payloads: Sequence[BaseModel]
@@ -34,13 +43,12 @@ class Sealer:
         if employee_id == ERASED:
             raise SubjectErased("the employee's personal data was erased")
         subject = await self.vault.key_for(tenant, employee_id)
-        KEYRING.remember(subject.key_id, subject.key)
+        self._keyring.remember(subject.key_id, subject.key)
         return [_sealed(payload, subject.key_id, subject.key) for payload in payloads]
 
     async def with_key(self, key_id: str, payloads: Sequence[BaseModel]) -> list[dict[str, Any]]:
         """Sealed with the key ``key_id`` (e.g. the key of the case event being handled)."""
-        keys = await self.vault.keys([key_id])
-        key = keys.get(key_id)
+        key = (await self.vault.keys([key_id])).get(key_id)  # the vault, not a cache: see above
         if key is None:
             raise SubjectErased(f"key {key_id} was destroyed")
         return [_sealed(payload, key_id, key) for payload in payloads]

@@ -13,7 +13,13 @@ from fastapi.responses import Response
 
 from case_service.app.meta import PreconditionFailed
 from case_service.domain.errors import DomainError
-from naervaer.http.problems import PROBLEM_RESPONSES, Problem, ProblemResponse, problem_type
+from naervaer.http.problems import (
+    PROBLEM_RESPONSES,
+    Problem,
+    ProblemResponse,
+    problem_instance,
+    problem_type,
+)
 
 _TITLES = {
     404: "Not found",
@@ -53,7 +59,7 @@ async def _domain_error(request: Request, exc: DomainError) -> Response:
             title=exc.title or _TITLES.get(exc.status, _TITLES[422]),
             status=exc.status,
             detail=exc.detail,
-            instance=request.url.path,
+            instance=problem_instance(request.scope),
             rule=exc.rule,
             **exc.extensions,
         )
@@ -67,7 +73,7 @@ async def _precondition_failed(request: Request, exc: PreconditionFailed) -> Res
         title="Precondition failed",
         detail=f"If-Match does not name the current version ({exc.current_version}): read "
         "again, then retry with the new ETag.",
-        instance=request.url.path,
+        instance=problem_instance(request.scope),
         current_version=exc.current_version,
     )
     return ProblemResponse(problem, headers={"ETag": f'"{exc.current_version}"'})

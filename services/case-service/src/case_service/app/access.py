@@ -6,7 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from case_service.domain.case import Case
-from naervaer.auth.policy import TENANT_MISMATCH, CaseRef, Decision, can_write_case
+from naervaer.auth.policy import (
+    TENANT_MISMATCH,
+    CaseRef,
+    Decision,
+    can_export_personal_data,
+    can_write_case,
+)
 from naervaer.auth.principal import Principal, Role
 
 _TENANT_ADMINS = ((Role.HR, "HR of the tenant"), (Role.SYSTEM, "internal service call"))
@@ -59,9 +65,5 @@ def hr_decision(principal: Principal, action: str) -> Decision:
 
 
 def export_decision(principal: Principal, employee_id: str) -> Decision:
-    """Everything held about an employee (innsyn, GDPR art. 15): HR, or the employee themself."""
-    if Role.HR in principal.roles:
-        return Decision(True, "HR of the tenant", Role.HR)
-    if Role.EMPLOYEE in principal.roles and principal.subject == employee_id:
-        return Decision(True, "the employee's own data", Role.EMPLOYEE)
-    return Decision(False, "the export is reserved to hr and the employee themself")
+    """The shared export rule (innsyn, GDPR art. 15), in the caller's own tenant."""
+    return can_export_personal_data(principal, principal.tenant, employee_id)

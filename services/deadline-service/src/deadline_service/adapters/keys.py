@@ -14,6 +14,8 @@ from naervaer.privacy import KEYRING, sealed_key_ids
 def key_destroyed(envelope: Envelope) -> bool:
     """A sealed value of the event can no longer be opened: its employee was erased.
 
-    The keys must be loaded (the consumer and the rebuild load them before each handler).
+    Raises ``KeyNotLoaded`` when a key was not loaded (the consumer and the rebuild load them
+    before each handler): taking an unasked key for live would derive from erased data, and
+    taking it for destroyed would drop the case's deadlines; either hides a missing load.
     """
-    return any(KEYRING.lookup(key_id) is None for key_id in sealed_key_ids(envelope.data))
+    return any(KEYRING.is_destroyed(key_id) for key_id in sealed_key_ids(envelope.data))

@@ -14,7 +14,7 @@ from deadline_service.adapters.repository import CaseHeader
 from deadline_service.adapters.tables import obligations
 from deadline_service.app.queries import Entry
 from naervaer.auth.fastapi import authorize, forbidden
-from naervaer.auth.policy import CaseRef, Decision, can_read_case
+from naervaer.auth.policy import CaseRef, Decision, can_export_personal_data, can_read_case
 from naervaer.auth.principal import Principal, Role
 
 TENANT_WIDE_READERS = frozenset({Role.HR, Role.AUDITOR, Role.SYSTEM, Role.NAV, Role.BHT})
@@ -84,9 +84,5 @@ async def readable(request: Request, principal: Principal, entries: Iterable[Ent
 
 
 def export_decision(principal: Principal, employee_id: str) -> Decision:
-    """Who may export an employee's personal data: the employee themself, or HR."""
-    if principal.has(Role.EMPLOYEE) and principal.subject == employee_id:
-        return Decision(True, "the employee's own personal data", Role.EMPLOYEE)
-    if principal.has(Role.HR):
-        return Decision(True, "HR of the tenant", Role.HR)
-    return Decision(False, "only HR or the employee themself may export personal data")
+    """The shared export rule (innsyn, GDPR art. 15), in the caller's own tenant."""
+    return can_export_personal_data(principal, principal.tenant, employee_id)

@@ -163,7 +163,10 @@ def _documents_of(tenant: str, case_ids: Sequence[str]) -> Select[tuple[str]]:
 
 
 def _destroyed(key_id: str) -> bool:
+    """``KeyRing.is_destroyed``, with a key this process has not asked for read as not
+    destroyed: the erased cases above are the record of an erasure, and a rebuild may replay
+    without a key source; a destroyed key only tells earlier, before the erasure event."""
     try:
-        return KEYRING.lookup(key_id) is None
+        return KEYRING.is_destroyed(key_id)
     except KeyNotLoaded:
-        return False  # not loaded here: the erased cases decide
+        return False

@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from document_service.domain.errors import DomainError
-from naervaer.http.problems import Problem, ProblemResponse, problem_type
+from naervaer.http.problems import Problem, ProblemResponse, problem_instance, problem_type
 
 _TITLES = {
     403: "Not a party to the document",
@@ -29,7 +29,7 @@ async def _domain_error(request: Request, exc: DomainError) -> Response:
             title=_TITLES.get(exc.status, "The request breaks a rule of the record"),
             status=exc.status,
             detail=exc.detail,
-            instance=request.url.path,
+            instance=problem_instance(request.scope),
             rule=exc.rule,
         )
     )

@@ -8,22 +8,9 @@ from document_service.api.deps import ServicesDep, responses
 from document_service.app.export import PersonalDataExport, personal_data
 from document_service.app.sealing import EXPORT_RESOURCE
 from naervaer.auth.fastapi import CurrentPrincipal, authorize
-from naervaer.auth.policy import Decision
-from naervaer.auth.principal import Principal, Role
+from naervaer.auth.policy import can_export_personal_data
 
 router = APIRouter(tags=["privacy"])
-
-
-def can_export_personal_data(principal: Principal, employee_id: str) -> Decision:
-    """HR of the tenant, or the employee themself (their right of access, innsynsrett)."""
-    if Role.HR in principal.roles:
-        return Decision(True, "HR of the tenant", Role.HR)
-    if Role.EMPLOYEE in principal.roles and principal.subject == employee_id:
-        return Decision(True, "the employee's own personal data", Role.EMPLOYEE)
-    held = ", ".join(sorted(principal.roles)) or "none"
-    return Decision(
-        False, f"only HR or the employee themself may export personal data (roles: {held})"
-    )
 
 
 @router.get(
@@ -39,7 +26,7 @@ async def export_personal_data(
     await authorize(
         request,
         principal,
-        can_export_personal_data(principal, employee_id),
+        can_export_personal_data(principal, principal.tenant, employee_id),
         operation="export",
         resource=EXPORT_RESOURCE,
         resource_id=employee_id,

@@ -140,6 +140,9 @@ async def open_sealed(keys: KeySource, items: Sequence[Mapping[str, Any]]) -> li
 
 
 def _cached_key(key_id: str) -> bytes | None:
+    """The key to seal an employee stream's ids with in the audit trail; None when it is
+    destroyed (``KeyRing.is_destroyed``) and also when this process never asked for it: the
+    trail never keeps the employee's id in clear, so without the key it keeps ``[erased]``."""
     try:
         return KEYRING.lookup(key_id)
     except KeyNotLoaded:

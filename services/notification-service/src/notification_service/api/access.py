@@ -6,9 +6,13 @@ from naervaer.auth.policy import (
     ROLE_PRECEDENCE,
     TENANT_MISMATCH,
     Decision,
+    can_export_personal_data,
     can_read_tenant_wide,
 )
 from naervaer.auth.principal import Principal, Role
+
+__all__ = ["can_administer", "can_export_personal_data", "can_read_party"]
+"""``can_export_personal_data`` is the shared rule (naervaer.auth.policy), kept importable here."""
 
 _ADMINS = {Role.HR: "HR of the tenant", Role.SYSTEM: "internal service call"}
 
@@ -30,15 +34,3 @@ def can_read_party(p: Principal, tenant: str, party_id: str) -> Decision:
         role = next(r for r in ROLE_PRECEDENCE if r in p.roles)
         return Decision(True, "own notifications", role)
     return can_read_tenant_wide(p, tenant)
-
-
-def can_export_personal_data(p: Principal, tenant: str, employee_id: str) -> Decision:
-    """Everything held about an employee (innsyn, GDPR art. 15): HR, or the employee themself."""
-    if p.tenant != tenant:
-        return Decision(False, TENANT_MISMATCH)
-    if Role.EMPLOYEE in p.roles and p.subject == employee_id:
-        return Decision(True, "own personal data", Role.EMPLOYEE)
-    if Role.HR in p.roles:
-        return Decision(True, "HR of the tenant", Role.HR)
-    held = ", ".join(sorted(p.roles)) or "none"
-    return Decision(False, f"only HR or the employee themself may export it (roles: {held})")
