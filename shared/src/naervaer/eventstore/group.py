@@ -7,9 +7,9 @@ independent inserts share flushes. Writing the appends that queue up meanwhile i
 transaction pays the flush and the lock once per group.
 
 A group is the appends' own statements, pipelined: asyncpg's ``fetchmany`` sends them all
-before one Sync, so the group costs one round trip, one transaction and one WAL flush (a group
-mixing statement shapes, e.g. with and without a command id, runs one ``fetchmany`` per shape
-inside an explicit transaction). Each statement sees the ones before it.
+before one Sync, so the group costs one round trip, one transaction and one WAL flush (every
+append of a store has the same statement, whatever its expected version or command id; see
+``postgres.py``). Each statement sees the ones before it.
 
 Nothing of the store's contract changes. Each append is still its own unit: a conflict or a
 retried command writes nothing and answers only its caller (the PostgreSQL statement writes
@@ -34,6 +34,7 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from naervaer.eventstore.backend import Duplicate
+from naervaer.eventstore.driver import driver_connection
 from naervaer.eventstore.errors import ConcurrencyConflict
 from naervaer.eventstore.model import AppendBatch, AppendResult
 from naervaer.eventstore.postgres import PostgresAppender
@@ -81,6 +82,7 @@ class GroupCommit:
         self._queue: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._unsent = False  # a flusher was created and has not taken its first group yet
         self.appends_grouped = 0  # appends written in a group of two or more, for tests/bench
 
     async def write(self, batch: AppendBatch) -> AppendResult:
@@ -89,7 +91,7 @@ class GroupCommit:
         if loop is not self._loop:
             # A store outlived its event loop (a test client's, say): whatever was queued
             # there can never be answered, and its flusher never finish. Start afresh.
-            self._loop, self._queue, self._flusher = loop, [], None
+            self._loop, self._queue, self._flusher, self._unsent = loop, [], None, False
         pending = _Pending(batch, loop.create_future())
         self._queue.append(pending)
         if self._flusher is None or self._flusher.done():
@@ -98,10 +100,24 @@ class GroupCommit:
             self._flusher = asyncio.create_task(
                 self._flush_all(), name="eventstore-group", context=contextvars.Context()
             )
+            self._unsent = True
         return await pending.future
+
+    async def make_way(self) -> None:
+        """Let a group that has just formed go out before the caller's own CPU-heavy work.
+
+        Writers answered by one group resume together, each preparing its next append before
+        the next group's flusher gets to run: with large batches the server then idles
+        through all of their preparation. A writer about to prepare a large batch calls this
+        first; if a flusher is waiting to start, the writer steps back one turn of the event
+        loop, so that group is sent and written while the writer prepares.
+        """
+        if self._unsent and self._loop is asyncio.get_running_loop():
+            await asyncio.sleep(0)
 
     async def _flush_all(self) -> None:
         queue = self._queue  # this event loop's (a store moved to another loop gets a new one)
+        self._unsent = False
         while queue:
             group = queue[: self._max_group]
             del queue[: self._max_group]
@@ -156,15 +172,24 @@ class GroupCommit:
         self, batches: Sequence[AppendBatch]
     ) -> Sequence[AppendResult | Exception] | None:
         """Each batch's answer, all committed together; None when nothing was written."""
-        async with self._own.connect() as conn:  # autocommit: asyncpg's transaction rules
-            raw = (await conn.get_raw_connection()).driver_connection
+        async with driver_connection(self._own) as raw:  # autocommit: asyncpg's rules
             try:
                 rows = await self._appender.append_many(raw, batches)
             except asyncpg.PostgresError:
                 return None  # the server refused a statement and rolled the group back
             except Exception as error:  # e.g. the connection was lost: maybe committed
                 return [error] * len(batches)
-            pairs = zip(batches, rows, strict=True)
+        pairs = list(zip(batches, rows, strict=True))
+        written = [self._appender.written(batch, row) for batch, row in pairs]
+        if None not in written:  # the usual case: every answer is in the rows, no read needed
+            return [
+                self._writer.written(batch, outcome)
+                for batch, outcome in zip(batches, written, strict=True)
+                if outcome is not None
+            ]
+        # Conflicts and retried commands read the store: the group is committed by now, so
+        # on a connection of their own.
+        async with self._own.connect() as conn:
             return [await self._answer(conn, batch, row) for batch, row in pairs]
 
     async def _answer(

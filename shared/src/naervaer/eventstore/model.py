@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-from uuid import UUID, uuid4
+from typing import Any, NamedTuple
+from uuid import UUID
 
 from pydantic import BaseModel
 
 from naervaer.envelope import Envelope
+from naervaer.eventstore.ids import new_event_ids
 
 
 def utc_now() -> datetime:
@@ -92,12 +93,13 @@ class LoggedCommand:
     fingerprint: str | None
 
 
-@dataclass(frozen=True)
-class PendingEvent:
+class PendingEvent(NamedTuple):
     """A new event with its payload serialised once, before positions are known.
 
     ``plain`` is the payload as a later read gives it back, when that was had for free (see
-    ``pending_event``); otherwise ``data`` parses the JSON text.
+    ``pending_events``); otherwise ``data`` parses the JSON text. A named tuple, not a frozen
+    dataclass: just as immutable, and built in a fraction of the time (a 500-event append
+    builds 500 of them).
     """
 
     event_id: UUID
@@ -114,17 +116,24 @@ class PendingEvent:
         return json.loads(self.data_json)  # type: ignore[no-any-return]
 
 
-def pending_event(event: NewEvent) -> PendingEvent:
-    """Serialise ``event`` once; keep a copy of its payload when it already is what reading
-    the stored JSON back would give (no parse needed for the returned envelope)."""
-    if isinstance(event.data, BaseModel):
-        payload = event.data.model_dump(mode="json")  # a new dict of JSON types only
+def pending_events(events: Sequence[NewEvent]) -> tuple[PendingEvent, ...]:
+    """Serialise each of ``events`` once, in one pass; events without an id get a fresh one
+    (all drawn at once, see ``ids.py``)."""
+    fresh = iter(new_event_ids(sum(event.event_id is None for event in events)))
+    return tuple(_pending(event, event.event_id or next(fresh)) for event in events)
+
+
+def _pending(event: NewEvent, event_id: UUID) -> PendingEvent:
+    """Keep a copy of the payload when it already is what reading the stored JSON back would
+    give (no parse needed for the returned envelope)."""
+    data = event.data
+    if isinstance(data, BaseModel):
+        payload = data.model_dump(mode="json")  # a new dict of JSON types only
         plain: dict[str, Any] | None = payload
     else:
-        payload = dict(event.data)
+        payload = dict(data)
         # Nested or unusual values: the envelope parses the JSON text instead.
         plain = payload if _flat_json(payload) else None
-    event_id = event.event_id or uuid4()
     return PendingEvent(event_id, event.type, event.schema_version, json.dumps(payload), plain)
 
 

@@ -10,6 +10,9 @@ happened. The head row lock is held until commit (the statement's end, in autoco
 positions are handed out in commit order, and a reader that has seen position p never later
 sees a smaller one.
 
+Every append of a store runs the same statement (the expected version and the command id are
+parameters, NULL when absent), so a group commit's appends always go in one pipelined run.
+
 Two retries of one command racing each other both pass the command-log check; the loser then
 either finds the stream moved (reported as a conflict, which the caller re-checks against the
 command log) or, with ``expected_version=None``, fails on the command log's primary key, which
@@ -38,9 +41,33 @@ from naervaer.eventstore.tables import EventStoreTables
 NOTIFY_CHANNEL = "naervaer_outbox"
 _NAMED = re.compile(r"(?<![:\w]):([a-z_]+)")  # a bound parameter, e.g. :stream_id
 
-_SEEN = """seen AS (
+# The head row lock comes first, before the stream row's: every append then takes its locks
+# in one order (head, stream), so two transactions of appends can never wait for each other
+# in a circle — as a group holding the head lock for its later statements and another
+# statement holding a stream row while it waits for the head would.
+_SEEN = """lock AS MATERIALIZED (
+    SELECT 1 FROM {head} WHERE id = 1 FOR UPDATE
+), seen AS (
     SELECT EXISTS (SELECT 1 FROM {command_log}
                    WHERE command_id = CAST(:command_id AS text)) AS logged
+    FROM (SELECT count(*) FROM lock) AS locked
+)"""
+
+# One step for every expected version, so that any appends can share one pipelined run: the
+# row is inserted when the stream may be new (expected None or 0) or exists already (then the
+# insert turns into the update), and updated only when expected is None or matches.
+_STREAM = """stream AS (
+    INSERT INTO {streams} (stream_id, stream_type, tenant, version, created_at, updated_at)
+    SELECT CAST(:stream_id AS text), CAST(:stream_type AS text), CAST(:tenant AS text),
+           CAST(:n AS integer), CAST(:now AS timestamptz), CAST(:now AS timestamptz)
+    FROM seen
+    WHERE NOT seen.logged
+      AND (coalesce(CAST(:expected AS integer), 0) = 0
+           OR EXISTS (SELECT 1 FROM {streams} WHERE stream_id = CAST(:stream_id AS text)))
+    ON CONFLICT (stream_id) DO UPDATE
+        SET version = {streams}.version + EXCLUDED.version, updated_at = EXCLUDED.updated_at
+        WHERE {streams}.version = coalesce(CAST(:expected AS integer), {streams}.version)
+    RETURNING version
 )"""
 
 _COMMAND = """cmd AS (
@@ -48,25 +75,8 @@ _COMMAND = """cmd AS (
     SELECT CAST(:command_id AS text), CAST(:stream_id AS text), CAST(:now AS timestamptz),
            CAST(:fingerprint AS text)
     FROM stream
+    WHERE CAST(:command_id AS text) IS NOT NULL
     RETURNING command_id
-)"""
-
-_STREAM_INSERT = """stream AS (
-    INSERT INTO {streams} (stream_id, stream_type, tenant, version, created_at, updated_at)
-    SELECT CAST(:stream_id AS text), CAST(:stream_type AS text), CAST(:tenant AS text),
-           CAST(:n AS integer), CAST(:now AS timestamptz), CAST(:now AS timestamptz) {from_seen}
-    ON CONFLICT (stream_id) DO {on_conflict}
-    RETURNING version
-)"""
-_STREAM_ANY = (
-    "UPDATE SET version = {streams}.version + EXCLUDED.version, updated_at = EXCLUDED.updated_at"
-)
-_STREAM_UPDATE = """stream AS (
-    UPDATE {streams} SET version = version + CAST(:n AS integer),
-                         updated_at = CAST(:now AS timestamptz)
-    WHERE stream_id = CAST(:stream_id AS text) AND version = CAST(:expected AS integer)
-          {and_new}
-    RETURNING version
 )"""
 
 _HEAD_AND_EVENTS = """head AS (
@@ -101,7 +111,7 @@ _OUTBOX = """ob AS (
     FROM (SELECT 1 FROM ob LIMIT 1) AS written
 )"""
 
-_RESULT = """SELECT {seen} AS seen,
+_RESULT = """SELECT (SELECT logged FROM seen) AS seen,
        (SELECT version FROM stream) AS version,
        (SELECT version FROM {streams} WHERE stream_id = CAST(:stream_id AS text)) AS current,
        (SELECT position FROM head) AS position,
@@ -111,10 +121,13 @@ _RESULT = """SELECT {seen} AS seen,
 
 @dataclass(frozen=True)
 class _Variant:
-    """Which statement shape an append needs (each shape is built once, then cached)."""
+    """Which statement shape an append needs (each shape is built once, then cached).
 
-    expected: str  # "any", "new" or "exact"
-    command: bool
+    Only the outbox tells shapes apart, and it is the same for every append of a store: the
+    expected version and the command id are parameters, so a group of appends is always one
+    pipelined run (one round trip), never a transaction of several.
+    """
+
     outbox: bool
 
 
@@ -182,18 +195,28 @@ class PostgresAppender:
 
         Raises ``ConcurrencyConflict`` when the stream was not at the expected version.
         """
+        written = self.written(batch, row)
+        if written is not None:
+            return written
         if row["seen"]:
             return Duplicate()
-        if row["version"] is None:
-            if batch.command_id is not None and await self._reader.logged_command(
-                conn, batch.command_id
-            ):
-                return Duplicate()  # a concurrent retry of the same command got there first
-            # The version the statement saw, unless a write it waited for had moved it since.
-            actual = row["current"] or 0
-            if actual == batch.expected_version:
-                actual = await self._reader.version(conn, batch.stream_id)
-            raise ConcurrencyConflict(batch.stream_id, batch.expected_version, actual)
+        # The stream step wrote nothing: a version conflict, or a retry that raced its first.
+        if batch.command_id is not None and await self._reader.logged_command(
+            conn, batch.command_id
+        ):
+            return Duplicate()  # a concurrent retry of the same command got there first
+        # The version the statement saw, unless a write it waited for had moved it since.
+        actual = row["current"] or 0
+        if actual == batch.expected_version:
+            actual = await self._reader.version(conn, batch.stream_id)
+        raise ConcurrencyConflict(batch.stream_id, batch.expected_version, actual)
+
+    @staticmethod
+    def written(batch: AppendBatch, row: Mapping[Any, Any]) -> Appended | None:
+        """What was written for ``batch``, if its statement wrote (answered without a read);
+        None for a retried command or a version conflict."""
+        if row["seen"] or row["version"] is None:
+            return None
         if row["appended"] != batch.count:  # pragma: no cover - would be a bug in the SQL
             raise RuntimeError(f"appended {row['appended']} of {batch.count} events")
         return Appended(version=row["version"], first_position=row["position"] - batch.count + 1)
@@ -210,15 +233,10 @@ class PostgresAppender:
         return _NAMED.sub(number, self._sql(variant)), tuple(names)
 
     def _build(self, variant: _Variant) -> str:
-        parts = [_SEEN] if variant.command else []
-        parts.append(_stream_cte(variant))
-        if variant.command:
-            parts.append(_COMMAND)
-        parts.append(_HEAD_AND_EVENTS)
+        parts = [_SEEN, _STREAM, _COMMAND, _HEAD_AND_EVENTS]
         if variant.outbox:
             parts.append(_OUTBOX)
         result = _RESULT.format(
-            seen="(SELECT logged FROM seen)" if variant.command else "false",
             woken="(SELECT count(*) FROM wake)" if variant.outbox else "0",
             streams=self._names["streams"],
         )
@@ -226,23 +244,7 @@ class PostgresAppender:
 
 
 def _variant(batch: AppendBatch) -> _Variant:
-    if batch.expected_version is None:
-        expected = "any"
-    elif batch.expected_version == 0:
-        expected = "new"
-    else:
-        expected = "exact"
-    return _Variant(expected, batch.command_id is not None, batch.outbox is not None)
-
-
-def _stream_cte(variant: _Variant) -> str:
-    """The optimistic-concurrency step: returns the new version, or no row on a mismatch."""
-    if variant.expected == "exact":
-        and_new = "AND NOT (SELECT logged FROM seen)" if variant.command else ""
-        return _STREAM_UPDATE.replace("{and_new}", and_new)
-    on_conflict = "NOTHING" if variant.expected == "new" else _STREAM_ANY
-    from_seen = "FROM seen WHERE NOT seen.logged" if variant.command else ""
-    return _STREAM_INSERT.replace("{on_conflict}", on_conflict).replace("{from_seen}", from_seen)
+    return _Variant(batch.outbox is not None)
 
 
 def _params(batch: AppendBatch) -> dict[str, Any]:
@@ -264,8 +266,7 @@ def _params(batch: AppendBatch) -> dict[str, Any]:
         "schema_versions": [event.schema_version for event in batch.events],
         "datas": [event.data_json for event in batch.events],
     }
-    if batch.expected_version:
-        params["expected"] = batch.expected_version
+    params["expected"] = batch.expected_version
     if outbox is not None:
         params.update(topic=outbox.topic, outbox_at=outbox.created_at)
     return params

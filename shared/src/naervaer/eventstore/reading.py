@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Dialect, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -86,8 +87,13 @@ class EventReader:
         if self._driver_version is not None:  # the same connection, in its transaction if any
             raw = (await conn.get_raw_connection()).driver_connection
             assert raw is not None
-            return int(await raw.fetchval(self._driver_version, stream_id) or 0)
+            return await self.driver_version(raw, stream_id)
         return int(await conn.scalar(self._version, {"stream_id": stream_id}) or 0)
+
+    async def driver_version(self, raw: asyncpg.Connection, stream_id: str) -> int:
+        """The stream's version, read on an asyncpg connection (PostgreSQL only)."""
+        assert self._driver_version is not None
+        return int(await raw.fetchval(self._driver_version, stream_id) or 0)
 
     async def head(self, conn: AsyncConnection) -> int:
         return int(await conn.scalar(self._head) or 0)

@@ -21,13 +21,14 @@ from opentelemetry import propagate, trace
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from naervaer.envelope import Envelope
+from naervaer.eventstore.driver import driver_connection
 from naervaer.eventstore.group import GroupCommit
 from naervaer.eventstore.model import (
     AppendBatch,
     AppendResult,
     NewEvent,
     OutboxDraft,
-    pending_event,
+    pending_events,
     utc_now,
 )
 from naervaer.eventstore.postgres import PostgresAppender
@@ -36,6 +37,10 @@ from naervaer.eventstore.sqlite import SqliteAppender
 from naervaer.eventstore.tables import EventStoreTables
 from naervaer.eventstore.writing import BatchWriter, same_request
 from naervaer.observability.metrics import APPEND_SECONDS
+
+# From this many events an append's preparation (ids, JSON, ~5-10 µs an event) outweighs a
+# turn of the event loop: such an append lets a group that is about to go out go first.
+MAKE_WAY_AT = 16
 
 
 class EventStore:
@@ -115,6 +120,9 @@ class EventStore:
             "naervaer.stream_type": stream_type,
             "naervaer.event_count": len(events),
         }
+        group = self._group if connection is None else None
+        if group is not None and len(events) >= MAKE_WAY_AT:
+            await group.make_way()
         with (
             self._tracer.start_as_current_span("eventstore.append", attributes=attributes) as span,
             APPEND_SECONDS.labels(service=self._service).time(),
@@ -130,8 +138,8 @@ class EventStore:
                 correlation_id=correlation_id,
                 causation_id=causation_id,
             )
-            if connection is None and self._group is not None:
-                result = await self._group.write(batch)
+            if group is not None:
+                result = await group.write(batch)
             else:
                 result = await self._writer.write(batch, connection)
             span.set_attribute("naervaer.stream_version", result.version)
@@ -163,6 +171,9 @@ class EventStore:
 
     async def stream_version(self, stream_id: str) -> int:
         """The stream's current version; 0 when it does not exist."""
+        if self._postgres:  # read before every command's append: the cheapest checkout
+            async with driver_connection(self._own) as raw:
+                return await self._reader.driver_version(raw, stream_id)
         async with self._own.connect() as conn:
             return await self._reader.version(conn, stream_id)
 
@@ -206,7 +217,7 @@ class EventStore:
         recorded_at = self._clock()
         if recorded_at.tzinfo is None:
             raise ValueError("the store's clock must return timezone-aware datetimes")
-        pending = tuple(pending_event(event) for event in events)
+        pending = pending_events(events)
         carrier: dict[str, str] = {}
         propagate.inject(carrier)  # the current span: consumers and the relay continue it
         return AppendBatch(

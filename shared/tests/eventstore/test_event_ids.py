@@ -1,0 +1,71 @@
+"""Event ids drawn in bulk, and a large append stepping aside for a group about to go out."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any
+
+from naervaer.eventstore.group import GroupCommit
+from naervaer.eventstore.ids import new_event_ids
+from naervaer.eventstore.model import NewEvent, pending_events
+
+
+def test_bulk_ids_are_random_version_4_uuids_like_uuid4s() -> None:
+    ids = new_event_ids(2000)
+    assert len(set(ids)) == 2000
+    assert all(isinstance(i, uuid.UUID) for i in ids)
+    assert {(i.version, i.variant) for i in ids} == {(4, uuid.RFC_4122)}
+    for made in ids[:50]:  # the same value, hash and text as a UUID built the usual way
+        usual = uuid.UUID(str(made))
+        assert (made, hash(made), made.hex, made.bytes) == (
+            usual,
+            hash(usual),
+            usual.hex,
+            usual.bytes,
+        )
+    assert new_event_ids(0) == []
+
+
+def test_pending_events_keep_given_ids_and_draw_the_rest() -> None:
+    given = uuid.uuid4()
+    pending = pending_events(
+        [NewEvent("a", {"x": 1}), NewEvent("b", {"y": [1]}, event_id=given), NewEvent("c", {})]
+    )
+    assert pending[1].event_id == given
+    assert len({p.event_id for p in pending}) == 3
+    assert [p.type for p in pending] == ["a", "b", "c"]
+    assert pending[0].data == {"x": 1}
+    assert pending[0].plain is not None  # a flat payload: kept, no parse needed
+    assert pending[1].data == {"y": [1]}
+    assert pending[1].plain is None  # nested: parsed back from the JSON text
+
+
+def test_make_way_lets_a_formed_group_go_out_first() -> None:
+    order: list[str] = []
+
+    class Recording(GroupCommit):
+        async def _outcomes(self, batches: Sequence[Any]) -> list[Any]:
+            order.append("sent")
+            return ["written"] * len(batches)
+
+    group = Recording(None, None, None)  # type: ignore[arg-type]
+    batch = SimpleNamespace(stream_id="s", expected_version=None, command_id=None)
+
+    async def preparing_writer(step_aside: bool) -> None:
+        if step_aside:
+            await group.make_way()
+        order.append("prepared")
+
+    async def scenario(step_aside: bool) -> list[str]:
+        order.clear()
+        first = asyncio.create_task(group.write(batch))  # type: ignore[arg-type]
+        await asyncio.sleep(0)  # the first append is queued and its flusher created
+        await preparing_writer(step_aside)
+        assert await first == "written"
+        return list(order)
+
+    assert asyncio.run(scenario(step_aside=False)) == ["prepared", "sent"]
+    assert asyncio.run(scenario(step_aside=True)) == ["sent", "prepared"]

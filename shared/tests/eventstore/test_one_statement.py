@@ -1,0 +1,113 @@
+"""One statement for every kind of append, and the store's cheapest checkout (PostgreSQL).
+
+A group mixing new streams, expected versions, "any version" and command ids is one
+pipelined run (one ``fetchmany``, one round trip), not a transaction of several.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from naervaer.eventstore import ConcurrencyConflict, EventStore, NewEvent
+from naervaer.eventstore.driver import driver_connection
+from naervaer.eventstore.model import AppendBatch, pending_events
+
+pytestmark = pytest.mark.parametrize("target", ["postgresql"], indirect=True)
+
+
+def event(n: int = 0) -> NewEvent:
+    return NewEvent("case.noted", {"n": n})
+
+
+async def until(check: Callable[[], Any], deadline_s: float = 10.0) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached before the deadline")
+
+
+def batch(stream: str, expected: int | None, command: str | None = None) -> AppendBatch:
+    return AppendBatch(
+        stream_id=stream,
+        stream_type="case",
+        tenant="t",
+        expected_version=expected,
+        command_id=command,
+        command_fingerprint=None,
+        correlation_id=None,
+        causation_id=None,
+        recorded_at=datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
+        events=pending_events([event()]),
+        outbox=None,
+    )
+
+
+async def test_every_kind_of_append_goes_in_one_pipelined_run(
+    store: EventStore, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await store.append("old", [event()], tenant="t", expected_version=0)
+    calls: list[int] = []
+    real = asyncpg.Connection.fetchmany
+
+    async def counted(self: asyncpg.Connection, query: str, args: Any, **kw: Any) -> Any:
+        calls.append(len(args))
+        return await real(self, query, args, **kw)
+
+    monkeypatch.setattr(asyncpg.Connection, "fetchmany", counted)
+    assert store._group is not None
+    appender = store._group._appender
+    batches = [
+        batch("new", 0),  # a new stream
+        batch("old", 1),  # the expected version
+        batch("old", None, "cmd-1"),  # any version, with a command id
+        batch("missing", 4),  # expects a stream that does not exist: a conflict
+        batch("old", 0),  # expects a new stream that exists: a conflict
+        batch("anywhere", None),  # any version of a new stream
+    ]
+    async with driver_connection(store._own) as raw:
+        rows = await appender.append_many(raw, batches)
+    assert calls == [len(batches)]  # one fetchmany: one round trip, one transaction
+    assert [row["version"] for row in rows] == [1, 2, 3, None, None, 1]
+    assert await store.stream_version("missing") == 0  # the conflict created nothing
+    assert await store.stream_version("old") == 3
+    for conflicted in (batches[3], batches[4]):
+        async with engine.connect() as conn:
+            row = rows[batches.index(conflicted)]
+            with pytest.raises(ConcurrencyConflict):
+                await appender.settle(conn, conflicted, row)
+
+
+async def test_a_driver_connection_goes_back_to_the_pool(engine: AsyncEngine) -> None:
+    own = engine.execution_options(isolation_level="AUTOCOMMIT")
+    async with driver_connection(own) as raw:
+        assert await raw.fetchval("SELECT 1") == 1
+        assert engine.sync_engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+    assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+    entered = asyncio.Event()
+
+    async def held() -> None:
+        async with driver_connection(own):
+            entered.set()
+            await asyncio.Future()  # cancelled here
+
+    task = asyncio.create_task(held())
+    await entered.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await until(lambda: _checked_in(engine))
+
+
+async def _checked_in(engine: AsyncEngine) -> bool:
+    return engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined,no-any-return]
