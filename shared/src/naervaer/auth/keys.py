@@ -87,6 +87,9 @@ class StaticKeys:
         self._key = key
         self._jwk = public_jwk(key)
         self._kid = kid
+        # Parsing the JWK into a key object is a third of a token's verification: do it once
+        # per algorithm. The key never changes, so a cached PyJWK verifies exactly the same.
+        self._parsed: dict[str, PyJWK] = {}
 
     def key_for(self, kid: str | None, alg: str) -> PyJWK:
         # A pinned kid must match; a kid-less key accepts any (IdPs with one key often omit it).
@@ -94,7 +97,10 @@ class StaticKeys:
             raise TokenError(f"unknown signing key (kid {kid!r})")
         if not algorithm_fits(self._key, alg):
             raise TokenError(f"algorithm {alg} does not match the configured key")
-        return PyJWK(self._jwk, algorithm=alg)
+        parsed = self._parsed.get(alg)
+        if parsed is None:
+            parsed = self._parsed[alg] = PyJWK(self._jwk, algorithm=alg)
+        return parsed
 
 
 class JwksKeys:

@@ -15,6 +15,7 @@ from naervaer.auth.errors import AuthConfigurationError, TokenError
 from naervaer.auth.keys import JwksKeys, KeySource, StaticKeys, load_public_key
 from naervaer.auth.principal import Principal, Role
 from naervaer.auth.settings import AuthSettings
+from naervaer.auth.token_memo import TokenMemo
 from naervaer.settings import PlatformSettings
 
 MAX_TOKEN_BYTES = 16 * 1024  # far above real tokens; refuses junk before any parsing
@@ -56,6 +57,8 @@ class TokenVerifier:
         self._audience = audience
         self._algorithms = tuple(algorithms)
         self._leeway_s = leeway_s
+        # Only a static key's answers may be kept (see token_memo); a JWKS can withdraw keys.
+        self._memo = TokenMemo(leeway_s=leeway_s) if isinstance(keys, StaticKeys) else None
 
     @classmethod
     def from_settings(cls, auth: AuthSettings, platform: PlatformSettings) -> TokenVerifier:
@@ -71,12 +74,18 @@ class TokenVerifier:
     def verify(self, token: str) -> Principal:
         """The principal of a valid ``token``; ``TokenError`` with the precise reason if not.
 
-        May block on a JWKS fetch: from async code call ``verify_async``.
+        May block on a JWKS fetch: from async code call ``verify_async``. A token verified
+        before against a static key is answered from the memo while its time claims hold.
         """
+        if self._memo is not None and (kept := self._memo.principal(token)) is not None:
+            return kept
         alg, kid = self._checked_header(token)
         key = self._keys.key_for(kid, alg)
         claims = self._decoded(token, key)
-        return principal_from_claims(claims)
+        principal = principal_from_claims(claims)
+        if self._memo is not None:
+            self._memo.keep(token, claims, principal)
+        return principal
 
     async def verify_async(self, token: str) -> Principal:
         """``verify`` without blocking the event loop when keys may come over the network."""

@@ -2,34 +2,63 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, insert, select, update
+from sqlalchemy import BindParameter, RowMapping, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from case_service.adapters.read_tables import ReadTables
 
 
 class SummaryRows:
-    """Load, save and clear summary rows inside the consumer's transaction."""
+    """Load, save and clear summary rows inside the consumer's transaction.
+
+    The per-event statements are built once, their values bound at execution: building an
+    ``insert().values(**row)`` per event cost more than running it (the consumer's hot path).
+    """
 
     def __init__(self, tables: ReadTables) -> None:
-        self._table = tables.case_summaries
+        table = self._table = tables.case_summaries
+        # Not named "case_id": an update's SET clause takes that name from the parameters.
+        key: BindParameter[str] = bindparam("summary_case_id")
+        self._load = select(table).where(table.c.case_id == key)
+        self._load_many = select(table).where(
+            table.c.case_id.in_(bindparam("summary_case_ids", expanding=True))
+        )
+        self._update = update(table).where(table.c.case_id == key)
+        self._insert = insert(table)
 
     async def load(self, tx: AsyncConnection, case_id: str) -> RowMapping | None:
-        table = self._table
-        row = (await tx.execute(select(table).where(table.c.case_id == case_id))).first()
+        row = (await tx.execute(self._load, {"summary_case_id": case_id})).first()
         return row._mapping if row is not None else None
 
     async def save(
         self, tx: AsyncConnection, case_id: str, values: Mapping[str, Any], *, exists: bool
     ) -> None:
-        table = self._table
         if exists:
-            await tx.execute(update(table).where(table.c.case_id == case_id).values(**values))
+            await tx.execute(self._update, {"summary_case_id": case_id, **values})
         else:
-            await tx.execute(insert(table).values(case_id=case_id, **values))
+            await tx.execute(self._insert, {"case_id": case_id, **values})
+
+    async def load_many(
+        self, tx: AsyncConnection, case_ids: Iterable[str]
+    ) -> dict[str, RowMapping]:
+        """The rows of those of ``case_ids`` that have one, by case id (one statement)."""
+        params = {"summary_case_ids": sorted(case_ids)}
+        result = await tx.execute(self._load_many, params)
+        return {row.case_id: row._mapping for row in result}
+
+    async def save_many(
+        self, tx: AsyncConnection, rows: Sequence[tuple[str, Mapping[str, Any], bool]]
+    ) -> None:
+        """``save`` of each (case id, values, exists): updates and inserts one batch each."""
+        updates = [{"summary_case_id": c, **values} for c, values, exists in rows if exists]
+        inserts = [{"case_id": c, **values} for c, values, exists in rows if not exists]
+        if updates:
+            await tx.execute(self._update, updates)
+        if inserts:
+            await tx.execute(self._insert, inserts)
 
     async def delete(self, tx: AsyncConnection, tenant: str, case_ids: Sequence[str]) -> int:
         """Delete the rows of ``case_ids`` (of ``tenant`` only); returns how many there were."""

@@ -23,16 +23,19 @@ from naervaer.http.problems import ProblemError
 PathId = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)]
 
 
-def _handlers(request: Request) -> Handlers:
+# The dependencies are ``async def`` although they never await: FastAPI runs a plain ``def``
+# dependency in its thread pool, a thread hop per dependency and request for nothing.
+async def _handlers(request: Request) -> Handlers:
     handlers: Handlers = request.app.state.handlers
     return handlers
 
 
-def _cases(request: Request) -> CaseRepository:
-    return _handlers(request).cases
+async def _cases(request: Request) -> CaseRepository:
+    handlers: Handlers = request.app.state.handlers
+    return handlers.cases
 
 
-def _meta(
+async def _meta(
     request: Request,
     principal: CurrentPrincipal,
     idempotency_key: Annotated[
@@ -134,7 +137,7 @@ class CaseCommands:
         return CaseVersionResponse(case_id=result.case_id, version=result.version)
 
 
-def _case_commands(handlers: HandlersDep, meta: MetaDep, response: Response) -> CaseCommands:
+async def _case_commands(handlers: HandlersDep, meta: MetaDep, response: Response) -> CaseCommands:
     return CaseCommands(handlers, meta, response)
 
 

@@ -32,12 +32,12 @@ _READ = responses(401, 403, 422)
 _WRITE = responses(400, 401, 403, 409, 412, 422)
 
 
-def _privacy(request: Request) -> Privacy:
+async def _privacy(request: Request) -> Privacy:
     privacy: Privacy = getattr(request.app.state, PRIVACY_KEY)
     return privacy
 
 
-def _exporter(request: Request) -> Exporter:
+async def _exporter(request: Request) -> Exporter:
     exporter: Exporter = getattr(request.app.state, EXPORTER_KEY)
     return exporter
 

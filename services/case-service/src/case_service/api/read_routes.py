@@ -64,7 +64,7 @@ class ReadSide:
         return self.clock.now().astimezone(self.timezone).date()
 
 
-def _read_side(request: Request) -> ReadSide:
+async def _read_side(request: Request) -> ReadSide:
     read_side: ReadSide = getattr(request.app.state, STATE_KEY)
     return read_side
 

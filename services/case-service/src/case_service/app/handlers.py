@@ -72,13 +72,24 @@ class Handlers:
         return await self.cases.save(case, write)
 
     async def on_case(self, case_id: str, cmd: CaseCommand, meta: CommandMeta) -> CaseVersion:
-        """Any case command: the command names its action and calls one aggregate method."""
+        """Any case command: the command names its action and calls one aggregate method.
+
+        A retry needs no read of its own on the way that writes: the append answers a logged
+        command with its first result and writes nothing. Only where deciding again refuses
+        (a rule, or If-Match, the first attempt made true) or changes nothing is the command
+        log asked first, so a retry gets its first answer there too.
+        """
         case = await self._case_for(case_id, cmd.action_on, meta, cmd.only_roles)
         write = meta.write(cmd)
-        if earlier := await self.cases.earlier(write):
+        try:
+            meta.check_if_match(case.version)
+            cmd.execute(case, self.today())
+        except Exception:
+            if earlier := await self.cases.earlier(write):
+                return earlier
+            raise
+        if not case.pending and (earlier := await self.cases.earlier(write)):
             return earlier
-        meta.check_if_match(case.version)
-        cmd.execute(case, self.today())
         return await self.cases.save(case, write)
 
     async def register_self_certification(

@@ -13,9 +13,12 @@ opening is not summarised; during a rebuild the erased event comes later and del
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from case_service.adapters.summary import SummaryRows
@@ -82,11 +85,78 @@ class CaseSummaryProjection:
         values = summary_values(envelope, state)
         await self._rows.save(tx, state.case_id, values, exists=current is not None)
 
+    async def handle_batch(self, tx: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+        """``handle`` for each of ``envelopes`` in order, leaving exactly the same rows.
+
+        One read of the batch's cases, each case's events folded in memory, one write per
+        changed case (the consumer's and the rebuild's hot path). An erasure acts where it
+        stands: what came before it is written first, and what follows is decoded after its
+        key is forgotten, as it would be one ``handle`` after another.
+        """
+        run: list[tuple[Envelope, BaseModel]] = []
+        for envelope in envelopes:
+            payload = CONTRACTS.payload(envelope)
+            if isinstance(payload, PersonalDataErased):
+                await self._fold_run(tx, run)
+                run = []
+                await self._erase(tx, envelope.tenant, payload)
+            else:
+                run.append((envelope, payload))
+        await self._fold_run(tx, run)
+
+    async def _fold_run(self, tx: AsyncConnection, run: list[tuple[Envelope, BaseModel]]) -> None:
+        if not run:
+            return
+        rows = await self._rows.load_many(tx, {envelope.streamid for envelope, _ in run})
+        stored = {case_id: _Folded.of(row) for case_id, row in rows.items()}
+        cases = dict(stored)
+        for envelope, payload in run:
+            _fold_into(cases, envelope, payload)
+        await self._rows.save_many(
+            tx,
+            [
+                (case.state.case_id, summary_values(case.last, case.state), case_id in stored)
+                for case_id, case in cases.items()
+                if case.last is not None
+            ],
+        )
+
     async def _erase(self, tx: AsyncConnection, tenant: str, erased: PersonalDataErased) -> None:
         deleted = await self._rows.delete(tx, tenant, erased.case_ids)
         await self._keys.shred(erased.key_id)
         KEYRING.forget(erased.key_id)
         log.info("case summaries erased", cases=len(erased.case_ids), deleted=deleted)
+
+
+@dataclass(frozen=True)
+class _Folded:
+    """A case's summary as far as a batch has folded it: what its row would hold by now."""
+
+    tenant: str
+    version: int
+    state: SummaryState
+    last: Envelope | None = None  # the batch's last event folded in; None: the row is as read
+
+    @classmethod
+    def of(cls, row: Any) -> _Folded:
+        return cls(row["tenant"], row["version"], SummaryState.model_validate(row["state"]))
+
+
+def _fold_into(cases: dict[str, _Folded], envelope: Envelope, payload: BaseModel) -> None:
+    """One event on top of ``cases``, by exactly the rules of ``handle``."""
+    current = cases.get(envelope.streamid)
+    if current is not None:
+        if current.tenant != envelope.tenant:
+            raise StreamTenantMismatch(f"event {envelope.id} names another tenant")
+        if envelope.streamversion <= current.version:
+            return
+    if current is None and _erased_opening(payload):
+        return
+    state = fold(current.state if current is not None else None, payload, envelope.streamversion)
+    if state is None:
+        log.warning("event of a case never opened", case_id=envelope.streamid)
+        return
+    cases[envelope.streamid] = _Folded(envelope.tenant, envelope.streamversion, state, envelope)
 
 
 def _erased_opening(event: object) -> bool:
