@@ -57,6 +57,9 @@ class Deployment:
             # The bench's Tansu keeps its log in memory and answers a waiting fetch only when
             # the wait ends: a short wait measures the pipeline, not the broker's timer.
             NAERVAER_KAFKA_FETCH_MAX_WAIT_MS="20",
+            # W3 keeps 32 requests in flight: a pool of 10 would open and close the rest's
+            # connections on every request.
+            NAERVAER_DB_POOL_SIZE="40",
         )
         if self.kafka is not None:
             env["NAERVAER_KAFKA_BOOTSTRAP"] = self.kafka

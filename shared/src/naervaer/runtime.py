@@ -78,7 +78,9 @@ class ServiceRuntime:
         self.target = target_for(spec, platform)
         self.tracer_provider = tracer_provider or build_tracer_provider(spec.name)
         self.clock = clock or platform_clock(platform)
-        self.engine = create_engine(self.target)
+        self.engine = create_engine(
+            self.target, pool_size=platform.db_pool_size, max_overflow=platform.db_max_overflow
+        )
         instrument_engine(self.engine, self.tracer_provider)
         self.store = self._event_store()
         self.vault = open_vault(platform)

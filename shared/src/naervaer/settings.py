@@ -59,6 +59,20 @@ class PlatformSettings(BaseSettings):
     consumer_retry_base_s: float = Field(
         default=0.2, gt=0, description="First retry delay; doubles per attempt (with jitter)."
     )
+    db_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="Database connections each service process keeps open (PostgreSQL). Size "
+        "it to the requests a process serves at once: past it, connections are opened and "
+        "closed per use (NAERVAER_DB_MAX_OVERFLOW).",
+    )
+    db_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        description="Connections a process may open beyond NAERVAER_DB_POOL_SIZE at busy "
+        "moments (closed again after use). Keep pool size + overflow of every process under "
+        "the server's max_connections.",
+    )
     kafka_session_timeout_ms: int = Field(default=10_000, ge=1000, description="Consumer session.")
     kafka_fetch_max_wait_ms: int = Field(
         default=500,
