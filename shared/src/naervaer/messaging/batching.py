@@ -84,8 +84,10 @@ class BatchSettler:
     """Settles a run of several messages in one database transaction.
 
     Each message keeps a ``consume <topic>`` span in its own trace (parented on the context in
-    its headers, as the per-message way does); the transaction has a ``consume batch`` span
-    linked to them all. A per-event handler runs inside its message's span.
+    its headers, as the per-message way does), linked to the ``consume batch`` span of the
+    transaction. The batch span does not link back to each message: building a link per
+    message cost ~4 % of a busy consumer's CPU, and each message's span leads to it anyway.
+    A per-event handler runs inside its message's span.
     """
 
     def __init__(
@@ -113,7 +115,6 @@ class BatchSettler:
         with self._tracer.start_as_current_span(
             "consume batch",
             kind=SpanKind.CONSUMER,
-            links=_links(contexts),
             attributes={
                 "messaging.system": "kafka",
                 "messaging.operation.type": "process",
@@ -190,8 +191,3 @@ class BatchSettler:
             attributes=attributes,
             links=[Link(batch.get_span_context())],
         )
-
-
-def _links(contexts: Sequence[Context]) -> list[Link]:
-    span_contexts = (trace.get_current_span(ctx).get_span_context() for ctx in contexts)
-    return [Link(span_context) for span_context in span_contexts if span_context.is_valid]

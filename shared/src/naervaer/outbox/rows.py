@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import BigInteger, any_, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from naervaer.eventstore import EventStoreTables, envelope_from_row
@@ -18,6 +19,7 @@ _TRY_LOCK = text(
     "SELECT pg_try_advisory_xact_lock(CAST(:namespace AS integer), "
     "hashtext(coalesce(current_schema(), '') || '.' || CAST(:table AS text)))"
 )
+_POSITIONS = ARRAY(BigInteger)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,14 @@ class OutboxRows:
     ) -> None:
         outbox = self._tables.outbox
         positions = [row.position for row in rows]
+        if self._postgres:
+            # One array parameter: the same statement text for every batch size, so the
+            # connection's prepared statement is reused instead of prepared anew (a round trip).
+            wanted = outbox.c.global_position == any_(bindparam("positions", type_=_POSITIONS))
+            await conn.execute(
+                update(outbox).where(wanted).values(published_at=at), {"positions": positions}
+            )
+            return
         await conn.execute(
             update(outbox).where(outbox.c.global_position.in_(positions)).values(published_at=at)
         )
