@@ -48,8 +48,9 @@ async def test_broker_redelivery_sends_one_email(
     again = envelope(*deadline_payload("approaching"), stream="case-1")  # re-announced
     await _publish(kafka_bootstrap, topic, [first, again])
 
-    # The first consumer handles the first message, commits its transaction, then crashes
-    # before committing the offset: the broker will deliver that message again.
+    # The first consumer handles what it fetched (the first message, or both as a batch),
+    # commits its transaction, then crashes before committing the offset: the broker will
+    # deliver it again.
     with pytest.raises(SimulatedCrash):
         await _consumer(harness, subscription, kafka_bootstrap, crash=True).run(asyncio.Event())
     assert len(await harness.deliveries()) == 2
@@ -92,10 +93,11 @@ async def _publish(bootstrap: str, topic: str, events: list[Envelope]) -> None:
 
 
 async def _handled(consumer: str) -> bool:
-    """The crashed message came again (a duplicate) and the second one was handled."""
+    """Both messages handled once, and what the crash left unacknowledged came again as
+    duplicates: one, or both when the first fetch brought both and they settled as a batch."""
 
     def count(outcome: str) -> float:
         labels = {"service": "notification-service", "consumer": consumer, "outcome": outcome}
         return REGISTRY.get_sample_value("naervaer_messages_handled_total", labels) or 0.0
 
-    return count("duplicate") == 1 and count("handled") == 2
+    return count("duplicate") >= 1 and count("handled") == 2
