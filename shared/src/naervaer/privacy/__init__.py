@@ -9,6 +9,7 @@ from naervaer.privacy.sealing import (
     ERASED,
     seal_data,
     sealed_key_ids,
+    sealing_key_among,
     sealing_key_id,
     unseal_data,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "seal_data",
     "seal_plan",
     "sealed_key_ids",
+    "sealing_key_among",
     "sealing_key_id",
     "unseal_data",
 ]

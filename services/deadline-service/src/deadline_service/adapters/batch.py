@@ -34,14 +34,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from deadline_service.adapters import repository as repo
-from deadline_service.adapters.keys import key_destroyed
+from deadline_service.adapters.keys import EventKeys
 from deadline_service.adapters.repository import CaseHeader
 from deadline_service.adapters.writes import CaseWrite, write_cases
 from naervaer.contracts import CONTRACTS
 from naervaer.contracts.case import CaseOpened, ManagerReassigned
 from naervaer.contracts.employee import PersonalDataErased
 from naervaer.envelope import Envelope
-from naervaer.privacy import sealing_key_id
 
 CASE_OPENED = next(t.name for t in CONTRACTS if t.model is CaseOpened)
 
@@ -59,12 +58,12 @@ class _Waiting:
     reassigned_last: bool = False  # a reassignment came after the last such event
     new_row: dict[str, object] | None = None  # opened in this batch: its row, not stored yet
 
-    def add(self, envelope: Envelope, event: object) -> None:
+    def add(self, envelope: Envelope, event: object, keys: EventKeys) -> None:
         """What ``handle`` would change in the case row, the last event winning."""
         self.changes["version"] = envelope.streamversion
         self.changes["updated_at"] = envelope.time
         first_key = self.case.key_id is None and "key_id" not in self.changes
-        if first_key and (key_id := sealing_key_id(envelope.data)) is not None:
+        if first_key and (key_id := keys.sealing_key_id) is not None:
             self.changes["key_id"] = key_id  # the first of its events that carries one
         if isinstance(event, ManagerReassigned):
             self.changes["manager_id"] = event.manager_id
@@ -123,17 +122,18 @@ class TimelineBatch:
             self._erased = self._homes = None  # it erases cases: ask the tables from now on
             await self._projection.erase(self._tx, self._events, envelope.tenant, event)
             return
-        if key_destroyed(envelope):
+        keys = EventKeys.of(envelope)  # one scan of the payload for both questions
+        if keys.destroyed():
             return  # as ``handle``: nothing is stored about an erased employee's case
         waiting = self._waiting.get(envelope.streamid)
         if waiting is not None:
             self._events.store(envelope, event)
-            waiting.add(envelope, event)
+            waiting.add(envelope, event, keys)
             return
-        await self._handle(envelope, event)
+        await self._handle(envelope, event, keys)
 
-    async def _handle(self, envelope: Envelope, event: object) -> None:
-        if self._opened_alone(envelope, event):
+    async def _handle(self, envelope: Envelope, event: object, keys: EventKeys) -> None:
+        if self._opened_alone(envelope, event, keys):
             return
         if self._homes is not None and (home := self._home(envelope, event)) is not None:
             # this event reads its family: their rows must be stored and up to date
@@ -149,11 +149,11 @@ class TimelineBatch:
         if len(family) == 1 and family[0].case_id == envelope.streamid:
             self._events.store(envelope, event)
             waiting = self._waiting[envelope.streamid] = _Waiting(family[0])
-            waiting.add(envelope, event)
+            waiting.add(envelope, event, keys)
             return
         await self._projection.apply(self._tx, self._events, envelope, event, family)
 
-    def _opened_alone(self, envelope: Envelope, event: object) -> bool:
+    def _opened_alone(self, envelope: Envelope, event: object, keys: EventKeys) -> bool:
         """A case opened for an employee with no other case waits without a read: its
         family would be itself alone, its row as ``case.opened`` stores it."""
         homes, case_id = self._homes, envelope.streamid
@@ -166,7 +166,7 @@ class TimelineBatch:
         row = repo.opened_row(envelope, event)
         self._events.store(envelope, event)
         waiting = self._waiting[case_id] = _Waiting(repo.new_header(row), new_row=row)
-        waiting.add(envelope, event)
+        waiting.add(envelope, event, keys)
         return True
 
     def _home(self, envelope: Envelope, event: object) -> Home | None:

@@ -19,7 +19,7 @@ from naervaer.contracts import measures as m
 LayerKind = Literal["sick_note", "pending", "self_certification", "reported"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordedEvent:
     """One event of the case: its id (kept as ``fulfilled_by``) and its contract payload."""
 
@@ -27,7 +27,7 @@ class RecordedEvent:
     payload: object
 
 
-@dataclass
+@dataclass(slots=True)
 class Layer:
     """A period laid over the calendar: a sick note, a self-certification or a reported day.
 
@@ -54,7 +54,7 @@ class Layer:
         return [(first, last, seq) for (first, seq), last in zip(starts, lasts, strict=True)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Return:
     """A return to work (friskmelding) on ``day``: full, or partial at ``working_percent``."""
 
@@ -64,7 +64,7 @@ class Return:
     source: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fact:
     """Something that happened on ``day`` (a plan, a meeting, an assessment …)."""
 

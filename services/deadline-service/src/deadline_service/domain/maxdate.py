@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from deadline_service.domain.absence import Absence
-from deadline_service.domain.calendar import years_before
+from deadline_service.domain.absence import EMPLOYER_PERIOD_DAYS, Absence
+from deadline_service.domain.calendar import is_weekday, years_before
 
 MAX_SICK_PAY_DAYS = 248
 FIT_WEEKS_TO_RESET = 26
@@ -21,7 +21,7 @@ COUNT_YEARS = 3
 HORIZON_DAYS = 5 * 366  # an open absence reaches 248 weekdays long before this
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SickPayHistory:
     """The employee's earlier cases: their sick-pay days and their last sick day."""
 
@@ -34,6 +34,8 @@ def max_date(
 ) -> date | None:
     """The day the 248th sick-pay day is used; None when the absence ends before it."""
     earlier = deque(sorted(_still_counting(absence.start, history or SickPayHistory())))
+    if not earlier:  # only this case counts: its 248th sick-pay weekday
+        return absence.sick_pay_weekday(employer_period_end, MAX_SICK_PAY_DAYS)
     used = len(earlier)
     for count, day in enumerate(absence.sick_pay_weekdays(employer_period_end), start=1):
         if count > HORIZON_DAYS:
@@ -45,6 +47,8 @@ def max_date(
         used += 1
         if used >= MAX_SICK_PAY_DAYS:
             return day
+        if not earlier:  # every earlier day dropped out: again only this case counts
+            return absence.sick_pay_weekday(employer_period_end, MAX_SICK_PAY_DAYS)
     return None
 
 
@@ -60,7 +64,6 @@ def _still_counting(start: date, history: SickPayHistory) -> Iterable[date]:
 
 def known_sick_pay_days(absence: Absence) -> frozenset[date]:
     """The sick-pay weekdays the facts already show, without projection: what a later case of
-    the same employee counts."""
-    known = Absence(absence.days, absence.last_known_day)
-    end = known.employer_period_end()
-    return frozenset() if end is None else frozenset(known.sick_pay_weekdays(end))
+    the same employee counts (the known days after the 16th known day)."""
+    after_employer_period = list(absence.days)[EMPLOYER_PERIOD_DAYS:]
+    return frozenset(day for day in after_employer_period if is_weekday(day))

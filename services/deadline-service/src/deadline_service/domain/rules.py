@@ -17,7 +17,7 @@ from deadline_service.domain.maxdate import SickPayHistory
 from deadline_service.domain.policy import Policy
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Assessment:
     """What a rule finds: the due date (None when there is none yet) and the state."""
 
@@ -74,8 +74,16 @@ class RuleBook:
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         self.rules = tuple(rules)
+        # The choice depends on S alone and the rules never change: chosen once per S.
+        self._chosen: dict[date, tuple[Rule, ...]] = {}
 
     def for_case(self, start: date) -> list[Rule]:
+        chosen = self._chosen.get(start)
+        if chosen is None:
+            chosen = self._chosen[start] = tuple(self._choose(start))
+        return list(chosen)
+
+    def _choose(self, start: date) -> list[Rule]:
         chosen: list[Rule] = []
         for kind in ObligationKind:
             versions = [r for r in self.rules if r.kind is kind and r.in_force_on(start)]

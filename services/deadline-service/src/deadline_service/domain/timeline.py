@@ -18,7 +18,7 @@ from deadline_service.domain.policy import DEFAULT_POLICY, Policy
 from deadline_service.domain.rules import CaseView, RuleBook
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Obligation:
     """One obligation of a case, as the facts decide it (independent of today)."""
 
@@ -32,7 +32,7 @@ class Obligation:
     rule_version: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TimelineEntry:
     obligation: Obligation
     status: Status
