@@ -13,6 +13,7 @@ from rich.progress import (
 
 from naervaer.db import create_engine
 from naervaer.eventstore import EventStore
+from naervaer.gc_tuning import fewer_collections
 from naervaer.hosting import select_services
 from naervaer.messaging import Projection, rebuild
 from naervaer.migrations import target_for
@@ -33,10 +34,11 @@ async def rebuild_service(platform: PlatformSettings, key: str) -> dict[str, int
     runtime = ServiceRuntime(spec, platform, all_specs)
     applied: dict[str, int] = {}
     try:
-        for projection in runtime.wiring.projections:
-            for topic in spec.consumes:
-                producer = producer_of(topic, all_specs)
-                applied[projection.name] = await _replay(runtime, projection, producer, topic)
+        with fewer_collections():  # a rebuild makes garbage, hardly any cycles
+            for projection in runtime.wiring.projections:
+                for topic in spec.consumes:
+                    producer = producer_of(topic, all_specs)
+                    applied[projection.name] = await _replay(runtime, projection, producer, topic)
     finally:
         await runtime.engine.dispose()
         await runtime.vault.dispose()
