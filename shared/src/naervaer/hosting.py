@@ -10,6 +10,7 @@ from collections.abc import Generator, Sequence
 import structlog
 import uvicorn
 
+from naervaer.gc_tuning import freeze_start_up
 from naervaer.migrations import target_for, upgrade
 from naervaer.observability.logging import configure_logging
 from naervaer.privacy.vault_setup import install_vault
@@ -55,6 +56,7 @@ async def serve_services(
         await migrate_services(platform, specs)
     all_specs = discover_services()
     servers = [_server(ServiceRuntime(spec, platform, all_specs), platform) for spec in specs]
+    freeze_start_up()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, _request_exit, servers)

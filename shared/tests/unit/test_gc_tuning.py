@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from naervaer.gc_tuning import BULK_THRESHOLDS, fewer_collections
+from naervaer.gc_tuning import BULK_THRESHOLDS, fewer_collections, freeze_start_up
 
 
 def test_the_block_runs_with_bulk_thresholds_and_restores_them() -> None:
@@ -21,3 +21,13 @@ def test_the_thresholds_come_back_when_the_block_fails() -> None:
     with pytest.raises(RuntimeError), fewer_collections():
         raise RuntimeError("the rebuild failed")
     assert gc.get_threshold() == before
+
+
+def test_start_up_objects_are_frozen_out_of_the_collectors_reach() -> None:
+    built_at_start_up = [[n] for n in range(10)]  # lists: tracked by the collector
+    try:
+        freeze_start_up()
+        assert gc.get_freeze_count() >= len(built_at_start_up)
+    finally:
+        gc.unfreeze()  # the test process goes on collecting as before
+    assert gc.get_freeze_count() == 0
