@@ -17,7 +17,8 @@ and flushes it first; an erasure flushes everything first. Everything else is ha
 exactly as ``TimelineProjection.handle`` does it. The waiting cases are written together,
 set-based (``adapters.writes``); the batch's events are stored with one multi-row INSERT and
 its cases' stored events read with one SELECT (``adapters.case_events``), as are the erased
-cases among those it opens.
+cases among those it opens and the families of its cases: an event's family read is answered
+from that first read until the batch writes a row of the family (then the table is asked).
 
 The result is row for row what handling the events one by one gives: the case row's
 version, key and manager are those the last event would have left, the timeline that of the
@@ -35,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from deadline_service.adapters import repository as repo
 from deadline_service.adapters.keys import EventKeys
-from deadline_service.adapters.repository import CaseHeader
+from deadline_service.adapters.repository import CaseHeader, Home
 from deadline_service.adapters.writes import CaseWrite, write_cases
 from naervaer.contracts import CONTRACTS
 from naervaer.contracts.case import CaseOpened, ManagerReassigned
@@ -72,22 +73,38 @@ class _Waiting:
             self.refold, self.reassigned_last = True, False
 
 
-Home = tuple[str, str]  # tenant, employee id: a case family
-
-
 class _Homes:
     """Whose each stored case is: the batch's cases and their employees' other cases as
-    read at its start, and the cases it opened since (its own writes are all it misses)."""
+    read at its start, and the cases it opened since (its own writes are all it misses).
 
-    def __init__(self, rows: Sequence[tuple[str, str, str]]) -> None:
+    A family as read at the start answers an event's family read (one SELECT a batch, not
+    one an event) until the batch writes one of its rows or adds a case to it: from then on
+    the family is read from the table again."""
+
+    def __init__(self, families: dict[Home, list[CaseHeader]]) -> None:
         self.of: dict[str, Home] = {}
         self.members: dict[Home, set[str]] = {}
-        for case_id, tenant, employee_id in rows:
-            self.add(case_id, (tenant, employee_id))
+        self._families = families
+        for home, family in families.items():
+            for case in family:
+                self.of[case.case_id] = home
+                self.members.setdefault(home, set()).add(case.case_id)
 
     def add(self, case_id: str, home: Home) -> None:
         self.of[case_id] = home
-        self.members.setdefault(home, set()).add(case_id)
+        if case_id not in self.members.setdefault(home, set()):
+            self.members[home].add(case_id)
+            self.changed(home)
+
+    def family(self, case_id: str) -> list[CaseHeader] | None:
+        """The stored case's family as ``repo.case_family`` reads it now, if still known."""
+        home = self.of.get(case_id)
+        family = None if home is None else self._families.get(home)
+        return None if family is None else list(family)
+
+    def changed(self, home: Home) -> None:
+        """The batch wrote a row of the family: read it from the table from now on."""
+        self._families.pop(home, None)
 
 
 class TimelineBatch:
@@ -109,7 +126,8 @@ class TimelineBatch:
         opened = [(e, CONTRACTS.payload(e)) for e in envelopes if e.type == CASE_OPENED]
         self._erased = await repo.erased_among(self._tx, [e.streamid for e, _ in opened])
         homes = {(e.tenant, p.employee_id) for e, p in opened if isinstance(p, CaseOpened)}
-        self._homes = _Homes(await repo.homes_of(self._tx, (e.streamid for e in envelopes), homes))
+        families = await repo.families_of(self._tx, (e.streamid for e in envelopes), homes)
+        self._homes = _Homes(families)
         for envelope in envelopes:
             await self._one(envelope)
         await self._flush(list(self._waiting))
@@ -135,14 +153,9 @@ class TimelineBatch:
     async def _handle(self, envelope: Envelope, event: object, keys: EventKeys) -> None:
         if self._opened_alone(envelope, event, keys):
             return
-        if self._homes is not None and (home := self._home(envelope, event)) is not None:
-            # this event reads its family: their rows must be stored and up to date
-            await self._flush([c for c in self._waiting if self._homes.of.get(c) == home])
-        family = await self._projection.family(self._tx, envelope, event, self._erased)
+        family = await self._family(envelope, event)
         if family is None:
             return
-        if self._homes is not None and (me := _me(family, envelope.streamid)) is not None:
-            self._homes.add(me.case_id, (me.tenant, me.employee_id))  # it may be new
         if blocking := [c.case_id for c in family if c.case_id in self._waiting]:
             await self._flush(blocking)  # this event reads their rows: bring them up to date
             family = await repo.case_family(self._tx, envelope.streamid)
@@ -151,7 +164,25 @@ class TimelineBatch:
             waiting = self._waiting[envelope.streamid] = _Waiting(family[0])
             waiting.add(envelope, event, keys)
             return
+        if self._homes is not None and (me := _me(family, envelope.streamid)) is not None:
+            self._homes.changed((me.tenant, me.employee_id))  # ``apply`` writes its rows
         await self._projection.apply(self._tx, self._events, envelope, event, family)
+
+    async def _family(self, envelope: Envelope, event: object) -> list[CaseHeader] | None:
+        """What ``TimelineProjection.family`` would read for the event, from the batch's
+        first read while the batch has written nothing of that family."""
+        homes = self._homes
+        if homes is None:
+            return await self._projection.family(self._tx, envelope, event, self._erased)
+        if (home := self._home(envelope, event)) is not None:
+            # this event reads its family: their rows must be stored and up to date
+            await self._flush([c for c in self._waiting if homes.of.get(c) == home])
+        if not isinstance(event, CaseOpened) and (known := homes.family(envelope.streamid)):
+            return known  # ``family`` reads only ``case_family`` for such an event
+        family = await self._projection.family(self._tx, envelope, event, self._erased)
+        if family and (me := _me(family, envelope.streamid)) is not None:
+            homes.add(me.case_id, (me.tenant, me.employee_id))  # it may be new
+        return family
 
     def _opened_alone(self, envelope: Envelope, event: object, keys: EventKeys) -> bool:
         """A case opened for an employee with no other case waits without a read: its
@@ -181,6 +212,9 @@ class TimelineBatch:
     async def _flush(self, case_ids: Sequence[str]) -> None:
         """Write the waiting cases' rows, all of them in the same few statements."""
         waiting = [self._waiting.pop(case_id) for case_id in case_ids]
+        if self._homes is not None:
+            for w in waiting:
+                self._homes.changed((w.case.tenant, w.case.employee_id))
         await repo.save_cases(self._tx, [w.new_row for w in waiting if w.new_row is not None])
         await write_cases(self._tx, [await self._write(w) for w in waiting])
 

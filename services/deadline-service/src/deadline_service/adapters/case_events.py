@@ -32,6 +32,10 @@ _Stored = tuple[dict[str, Any], RecordedEvent]  # the row to insert, the event i
 _Known = dict[int, Row[Any] | RecordedEvent]  # version → as stored (opened once asked for)
 # Case ids per prefetching SELECT: bound values well below the databases' limits.
 _PREFETCH_CHUNK = 1_000
+_PREFETCH = {  # built once per dialect: one is run per batch
+    dialect: select(case_events).where(repo.among(case_events.c.case_id, "case_ids", dialect))
+    for dialect in ("postgresql", "sqlite")
+}
 
 
 class CaseEvents:
@@ -57,8 +61,8 @@ class CaseEvents:
         for start in range(0, len(wanted), _PREFETCH_CHUNK):
             chunk = wanted[start : start + _PREFETCH_CHUNK]
             found: dict[str, _Known] = {case_id: {} for case_id in chunk}
-            statement = select(case_events).where(case_events.c.case_id.in_(chunk))
-            for row in await self._tx.execute(statement):
+            statement = _PREFETCH[self._tx.dialect.name]
+            for row in await self._tx.execute(statement, {"case_ids": chunk}):
                 found[row.case_id][row.stream_version] = row
             for case_id, known in found.items():
                 self._remember(case_id, known)

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, select
+from sqlalchemy import ColumnElement, Row, Select, and_, any_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnClause
 
 from deadline_service.adapters.tables import cases, erased_cases
 from deadline_service.domain.calendar import years_before
@@ -156,34 +157,79 @@ def _family_statement() -> Select[Any]:
 _FAMILY = _family_statement()  # built once: one is read per event
 
 
+def among(column: ColumnClause[Any], name: str, dialect: str) -> ColumnElement[bool]:
+    """``column IN (the list bound as name)``. On PostgreSQL ``= ANY(array)``: one statement
+    for every length of the list, compiled and prepared once (an expanding IN renders, and
+    asyncpg prepares, a new statement per length)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def _families_statement(dialect: str) -> Select[Any]:
+    """The families of the cases in ``family_case_ids``: ``_FAMILY`` for many at once."""
+    me = (
+        select(cases.c.tenant, cases.c.employee_id)
+        .where(among(cases.c.case_id, "family_case_ids", dialect))
+        .distinct()
+        .subquery("me")
+    )
+    same = and_(cases.c.tenant == me.c.tenant, cases.c.employee_id == me.c.employee_id)
+    return select(cases).join(me, same).order_by(*_ORDER)
+
+
+def _erased_statement(dialect: str) -> Select[Any]:
+    return select(erased_cases.c.case_id).where(among(erased_cases.c.case_id, "ids", dialect))
+
+
+# Within a family, the order ``case_family`` reads it in (the database sorts, with its own
+# collation and place for a case without a start).
+_ORDER = (cases.c.tenant, cases.c.employee_id, cases.c.case_start, cases.c.case_id)
+_FAMILIES = {dialect: _families_statement(dialect) for dialect in ("postgresql", "sqlite")}
+_ERASED = {dialect: _erased_statement(dialect) for dialect in ("postgresql", "sqlite")}
+
+
 async def erased_among(tx: AsyncConnection, case_ids: Sequence[str]) -> frozenset[str]:
     """Which of ``case_ids`` are erased (``erasure.is_erased`` for many cases at once)."""
     found: set[str] = set()
     unique = sorted(set(case_ids))
     for start in range(0, len(unique), 1_000):  # bound values well below the limits
         chunk = unique[start : start + 1_000]
-        statement = select(erased_cases.c.case_id).where(erased_cases.c.case_id.in_(chunk))
-        found.update((await tx.execute(statement)).scalars())
+        result = await tx.execute(_ERASED[tx.dialect.name], {"ids": chunk})
+        found.update(result.scalars())
     return frozenset(found)
 
 
-async def homes_of(
-    tx: AsyncConnection, case_ids: Iterable[str], employees: Iterable[tuple[str, str]]
-) -> list[tuple[str, str, str]]:
-    """(case, tenant, employee) of the stored cases among ``case_ids`` and of every stored
-    case of the (tenant, employee) pairs in ``employees``."""
+Home = tuple[str, str]  # tenant, employee id: whose cases form a family
+
+
+async def families_of(
+    tx: AsyncConnection, case_ids: Iterable[str], employees: Iterable[Home]
+) -> dict[Home, list[CaseHeader]]:
+    """The family of each stored case among ``case_ids`` and of each (tenant, employee) in
+    ``employees``: ``case_family`` for many cases at once, each family in its order."""
     ids, pairs = sorted(set(case_ids)), set(employees)
-    found: set[tuple[str, str, str]] = set()
-    columns = (cases.c.case_id, cases.c.tenant, cases.c.employee_id)
+    families: dict[Home, dict[str, CaseHeader]] = {}
     for start in range(0, len(ids), 1_000):  # bound values well below the limits
-        statement = select(*columns).where(cases.c.case_id.in_(ids[start : start + 1_000]))
-        found.update((a, b, c) for a, b, c in await tx.execute(statement))
+        chunk = ids[start : start + 1_000]
+        statement = _FAMILIES[tx.dialect.name]
+        _gather(families, await tx.execute(statement, {"family_case_ids": chunk}))
     people = sorted({employee for _, employee in pairs})
     for start in range(0, len(people), 1_000):
         chunk = people[start : start + 1_000]
-        result = await tx.execute(select(*columns).where(cases.c.employee_id.in_(chunk)))
-        found.update((a, b, c) for a, b, c in result if (b, c) in pairs)
-    return sorted(found)
+        statement = select(cases).where(cases.c.employee_id.in_(chunk)).order_by(*_ORDER)
+        rows = [
+            row for row in await tx.execute(statement) if (row.tenant, row.employee_id) in pairs
+        ]
+        _gather(families, rows)
+    return {home: list(members.values()) for home, members in families.items()}
+
+
+def _gather(families: dict[Home, dict[str, CaseHeader]], rows: Iterable[Row[Any]]) -> None:
+    """Add the rows, in the database's order, to their families (a case already in stays)."""
+    for row in rows:
+        members = families.setdefault((row.tenant, row.employee_id), {})
+        members.setdefault(row.case_id, _header(row))
 
 
 def sick_pay_history(others: Iterable[CaseHeader], start: date) -> SickPayHistory:

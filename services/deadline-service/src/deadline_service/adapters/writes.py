@@ -19,11 +19,15 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from deadline_service.adapters.repository import CaseHeader, TimerKey, dialect_insert
+from deadline_service.adapters.repository import CaseHeader, TimerKey, among, dialect_insert
 from deadline_service.adapters.tables import cases, obligations, timers
 
 # Bound values per statement, well below SQLite's (32 766) and asyncpg's (32 767) limits.
 _MAX_PARAMS = 8_000
+_DELETE_OBLIGATIONS = {  # built once per dialect (see ``among``)
+    dialect: delete(obligations).where(among(obligations.c.case_id, "ids", dialect))
+    for dialect in ("postgresql", "sqlite")
+}
 
 
 @dataclass
@@ -48,7 +52,7 @@ async def write_cases(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None:
 async def _replace_obligations(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None:
     for chunk in _chunks(writes, lambda w: 1):
         ids = [w.case.case_id for w in chunk]
-        await tx.execute(delete(obligations).where(obligations.c.case_id.in_(ids)))
+        await tx.execute(_DELETE_OBLIGATIONS[tx.dialect.name], {"ids": ids})
     rows = [row for w in writes for row in w.obligations or ()]
     if rows:
         await tx.execute(insert(obligations), rows)
