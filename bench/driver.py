@@ -12,12 +12,19 @@ from bench.stats import Latencies, rate
 
 @dataclass
 class Timed:
-    """What a timed run did: operations completed, their latencies, the conflicts they met."""
+    """What a timed run did: operations completed, their latencies, the conflicts they met.
+
+    ``started_s[i]`` is when the operation of ``latencies.samples[i]`` started, in seconds
+    after the measured window opened: whether slow operations cluster in time (a stall of
+    the whole server) or spread (queueing) shows only with both.
+    """
 
     operations: int = 0
     conflicts: int = 0
     elapsed_s: float = 0.0
     latencies: Latencies = field(default_factory=Latencies)
+    started_s: list[float] = field(default_factory=list)
+    opened_at: float = 0.0  # Unix time the measured window opened: to match servers' logs
 
     def per_second(self, multiplier: int = 1) -> float:
         return rate(self.operations * multiplier, self.elapsed_s)
@@ -28,6 +35,7 @@ class Timed:
         self.conflicts += other.conflicts
         self.elapsed_s += other.elapsed_s
         self.latencies.extend(other.latencies.samples)
+        self.started_s.extend(other.started_s)  # offsets stay relative to their own round
 
 
 def rounds_for(duration_s: float) -> int:
@@ -52,6 +60,7 @@ async def closed_loop(
     """
     timed = Timed()
     measure_from = time.perf_counter() + warmup_s
+    timed.opened_at = time.time() + warmup_s
     end = measure_from + duration_s
     finished = [end]
 
@@ -67,6 +76,7 @@ async def closed_loop(
                 timed.operations += 1
                 timed.conflicts += conflicts or 0
                 timed.latencies.add(done - started)
+                timed.started_s.append(started - measure_from)
                 finished.append(done)
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))

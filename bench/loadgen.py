@@ -1,11 +1,13 @@
 """W3's load generator: runs in its own process, so it does not share a core's GIL with the
-harness; closed loop over httpx (async), registering sick notes on many cases.
+harness; closed loop over httpx (async), registering sick notes on many cases, each request
+in flight on a client (and keep-alive connection) of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import time
 import uuid
 from dataclasses import dataclass
@@ -46,22 +48,26 @@ def run_plan(plan: LoadPlan) -> dict[str, Any]:
 
 
 async def _run(plan: LoadPlan) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=plan.clients, max_keepalive_connections=plan.clients)
-    headers = {"Authorization": f"Bearer {plan.token}"}
-    async with httpx.AsyncClient(
-        base_url=plan.base_url, headers=headers, limits=limits, timeout=60
-    ) as client:
+    async with contextlib.AsyncExitStack() as stack:
+        # One client (one keep-alive connection) per request in flight, as that many users
+        # would have: with one shared pool of exactly that many connections, httpcore hands
+        # an idle connection to several queued requests at once; the losers queue again and
+        # some waited up to a second before their request was even written (W3's p99 tail).
+        clients = [await stack.enter_async_context(_client(plan)) for _ in range(plan.clients)]
+        idle_clients = collections.deque(clients)
         began = time.perf_counter()
-        idle = collections.deque(await _open_cases(client, plan))
+        idle = collections.deque(await _open_cases(clients, plan))
         opened_s = time.perf_counter() - began
         statuses: collections.Counter[int] = collections.Counter()
 
         async def register_note() -> None:
-            cursor = idle.popleft()  # never two requests on one case: no 412 between clients
+            # Never two requests on one case (no 412 between clients), nor on one client.
+            cursor, client = idle.popleft(), idle_clients.popleft()
             try:
                 statuses[await _sick_note(client, cursor)] += 1
             finally:
                 idle.append(cursor)
+                idle_clients.append(client)
 
         timed = await closed_loop(
             plan.clients, register_note, warmup_s=plan.warmup_s, duration_s=plan.duration_s
@@ -69,28 +75,41 @@ async def _run(plan: LoadPlan) -> dict[str, Any]:
     return {"opened": len(idle), "opened_s": opened_s, "timed": timed, "statuses": statuses}
 
 
+def _client(plan: LoadPlan) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=plan.base_url,
+        headers={"Authorization": f"Bearer {plan.token}"},
+        limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        timeout=60,
+    )
+
+
 FIRST_ABSENCE_DAY = date.today() - timedelta(days=14)
 
 
-async def _open_cases(client: httpx.AsyncClient, plan: LoadPlan) -> list[CaseCursor]:
-    gate = asyncio.Semaphore(plan.clients)
+async def _open_cases(clients: list[httpx.AsyncClient], plan: LoadPlan) -> list[CaseCursor]:
+    """Open ``plan.cases`` cases, each client opening its share one after another."""
 
-    async def open_one(index: int) -> CaseCursor:
+    async def open_one(client: httpx.AsyncClient, index: int) -> CaseCursor:
         body = {
             "employee_id": f"emp-{index}",
             "manager_id": f"mgr-{index % 97}",
             "org_unit": f"unit-{index % 13}",
             "first_absence_day": FIRST_ABSENCE_DAY.isoformat(),
         }
-        async with gate:
-            response = await client.post(
-                "/v1/cases", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
-            )
+        response = await client.post(
+            "/v1/cases", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+        )
         response.raise_for_status()
         answer = response.json()
         return CaseCursor(answer["case_id"], answer["version"])
 
-    return list(await asyncio.gather(*(open_one(i) for i in range(plan.cases))))
+    async def open_share(slot: int) -> list[CaseCursor]:
+        client = clients[slot]
+        return [await open_one(client, i) for i in range(slot, plan.cases, len(clients))]
+
+    shares = await asyncio.gather(*(open_share(slot) for slot in range(len(clients))))
+    return [cursor for share in shares for cursor in share]
 
 
 async def _sick_note(client: httpx.AsyncClient, cursor: CaseCursor) -> int:

@@ -39,6 +39,22 @@ class Latencies:
         }
 
 
+def slowest(
+    started_s: list[float], latencies_s: list[float], fraction: float = 0.01
+) -> list[dict[str, float]]:
+    """The slowest ``fraction`` of operations (at least one), in the order they started:
+    ``start_s`` after the window opened and ``ms`` each, so a stall shows as a run of
+    neighbouring starts and queueing as starts spread over the whole window."""
+    if not latencies_s:
+        return []
+    count = max(1, math.ceil(len(latencies_s) * fraction))
+    ranked = sorted(zip(started_s, latencies_s, strict=True), key=lambda pair: -pair[1])
+    return [
+        {"start_s": round(start, 3), "ms": round(seconds * 1000, 1)}
+        for start, seconds in sorted(ranked[:count])
+    ]
+
+
 def rate(count: int, seconds: float) -> float:
     """Events (or commands) per second, rounded; 0 when nothing was timed."""
     return round(count / seconds, 1) if seconds > 0 else 0.0

@@ -16,6 +16,7 @@ from bench.context import BenchContext
 from bench.loadgen import LoadPlan, run_plan, summarise
 from bench.results import Check, WorkloadResult
 from bench.services import Deployment, migrate, start_services, stop_services
+from bench.stats import slowest
 from naervaer.auth.devkeys import mint_token
 
 TITLE = "W3 command through HTTP (case service)"
@@ -67,6 +68,8 @@ async def run(ctx: BenchContext) -> WorkloadResult:
             "duration_s": scale.duration_s,
             "opened_cases_per_s": round(result["opened"] / result["opened_s"], 1),
             "statuses": {str(status): n for status, n in statuses.items()},
+            # When the tail's requests started: clustered = a stall, spread = queueing.
+            "slowest_1pct": slowest(timed.started_s, timed.latencies.samples),
         },
         rows=[row],
         checks=[

@@ -208,13 +208,17 @@ FROM case_service.events AS e
 JOIN case_service.outbox AS o USING (global_position)
 JOIN deadline_service.inbox AS i ON i.event_id = e.event_id AND i.consumer = :consumer
 WHERE e.event_id IN :ids
+  AND o.published_at IS NOT NULL
 """
 
 
 async def _stages(log: CaseLog, committed: dict[str, float]) -> dict[str, float]:
     """Where the latency went, from the rows' own wall-clock stamps: append → acknowledged by
     Kafka (``outbox.published_at``), then → the deadline consumer starts the event
-    (``inbox.handled_at``); the rest of the total is the projection's own transaction."""
+    (``inbox.handled_at``); the rest of the total is the projection's own transaction.
+
+    The relay marks a row published after Kafka's acknowledgement, so a quick consumer can
+    have handled an event whose row is not marked yet: such events are left out here."""
     statement = text(STAGES).bindparams(bindparam("ids", expanding=True))
     ids = [uuid.UUID(event_id) for event_id in committed]
     async with log.engine.connect() as connection:
