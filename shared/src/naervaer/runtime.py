@@ -211,6 +211,7 @@ class ServiceRuntime:
                 source,
                 self._dead_letter_sink(publisher),
                 service=self.spec.name,
+                batch_size=self.platform.consumer_batch_size,
                 max_attempts=self.platform.consumer_max_attempts,
                 retry_base_s=self.platform.consumer_retry_base_s,
                 tracer=self.tracer_provider.get_tracer("naervaer.messaging"),

@@ -51,6 +51,13 @@ class PlatformSettings(BaseSettings):
     consumer_poll_interval_s: float = Field(
         default=0.2, gt=0, description="Embedded transport: how often consumers poll the log."
     )
+    consumer_batch_size: int = Field(
+        default=100,
+        ge=1,
+        description="Messages a consumer fetches and settles in one transaction (one offset "
+        "commit). Larger batches spread the fixed cost of a transaction over more events when "
+        "a backlog builds; each batch holds its service's event loop a little longer.",
+    )
     consumer_max_attempts: int = Field(
         default=5,
         ge=1,
