@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import ColumnElement, any_, bindparam, event
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.sql.expression import ColumnClause
 
 
 @dataclass(frozen=True)
@@ -79,3 +81,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin_immediate(connection: Any) -> None:
     # Take the write lock at BEGIN: appends then serialise instead of failing on upgrade.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def among(column: ColumnClause[Any], name: str, dialect: str) -> ColumnElement[bool]:
+    """``column IN (the list bound as name)``. On PostgreSQL ``= ANY(array)``: one statement
+    for every length of the list, compiled and prepared once (an expanding IN renders, and
+    asyncpg prepares, a new statement per length)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))

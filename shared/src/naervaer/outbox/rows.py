@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, any_, bindparam, func, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from naervaer.db import among
 from naervaer.eventstore import EventStoreTables, envelope_from_row
 from naervaer.outbox.messages import PendingRow
 
@@ -19,7 +19,6 @@ _TRY_LOCK = text(
     "SELECT pg_try_advisory_xact_lock(CAST(:namespace AS integer), "
     "hashtext(coalesce(current_schema(), '') || '.' || CAST(:table AS text)))"
 )
-_POSITIONS = ARRAY(BigInteger)
 
 
 @dataclass(frozen=True)
@@ -83,16 +82,11 @@ class OutboxRows:
     ) -> None:
         outbox = self._tables.outbox
         positions = [row.position for row in rows]
-        if self._postgres:
-            # One array parameter: the same statement text for every batch size, so the
-            # connection's prepared statement is reused instead of prepared anew (a round trip).
-            wanted = outbox.c.global_position == any_(bindparam("positions", type_=_POSITIONS))
-            await conn.execute(
-                update(outbox).where(wanted).values(published_at=at), {"positions": positions}
-            )
-            return
+        # ``among``: on PostgreSQL one array parameter, the same prepared statement for every
+        # batch size.
+        wanted = among(outbox.c.global_position, "positions", conn.dialect.name)
         await conn.execute(
-            update(outbox).where(outbox.c.global_position.in_(positions)).values(published_at=at)
+            update(outbox).where(wanted).values(published_at=at), {"positions": positions}
         )
 
     async def lag(self, conn: AsyncConnection, now: datetime) -> OutboxLag:

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from deadline_service.adapters import repository as repo
 from deadline_service.adapters.tables import case_events
 from deadline_service.domain.facts import RecordedEvent
+from naervaer.db import among
 from naervaer.envelope import Envelope
 from naervaer.privacy import KEYRING, KeySource
 
@@ -33,7 +34,7 @@ _Known = dict[int, Row[Any] | RecordedEvent]  # version → as stored (opened on
 # Case ids per prefetching SELECT: bound values well below the databases' limits.
 _PREFETCH_CHUNK = 1_000
 _PREFETCH = {  # built once per dialect: one is run per batch
-    dialect: select(case_events).where(repo.among(case_events.c.case_id, "case_ids", dialect))
+    dialect: select(case_events).where(among(case_events.c.case_id, "case_ids", dialect))
     for dialect in ("postgresql", "sqlite")
 }
 

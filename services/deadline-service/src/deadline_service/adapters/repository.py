@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, any_, bindparam, select
+from sqlalchemy import Row, Select, and_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import ColumnClause
 
 from deadline_service.adapters.tables import cases, erased_cases
 from deadline_service.domain.calendar import years_before
@@ -22,6 +21,7 @@ from deadline_service.domain.maxdate import COUNT_YEARS, SickPayHistory
 from deadline_service.domain.timeline import Obligation
 from naervaer.contracts import CONTRACTS
 from naervaer.contracts.case import CaseOpened
+from naervaer.db import among
 from naervaer.envelope import Envelope
 from naervaer.privacy import KEYRING, unseal_data
 
@@ -155,15 +155,6 @@ def _family_statement() -> Select[Any]:
 
 
 _FAMILY = _family_statement()  # built once: one is read per event
-
-
-def among(column: ColumnClause[Any], name: str, dialect: str) -> ColumnElement[bool]:
-    """``column IN (the list bound as name)``. On PostgreSQL ``= ANY(array)``: one statement
-    for every length of the list, compiled and prepared once (an expanding IN renders, and
-    asyncpg prepares, a new statement per length)."""
-    if dialect == "postgresql":
-        return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
-    return column.in_(bindparam(name, expanding=True))
 
 
 def _families_statement(dialect: str) -> Select[Any]:

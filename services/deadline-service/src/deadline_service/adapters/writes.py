@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from deadline_service.adapters.repository import CaseHeader, TimerKey, among, dialect_insert
+from deadline_service.adapters.repository import CaseHeader, TimerKey, dialect_insert
 from deadline_service.adapters.tables import cases, obligations, timers
+from naervaer.db import among
 
 # Bound values per statement, well below SQLite's (32 766) and asyncpg's (32 767) limits.
 _MAX_PARAMS = 8_000
