@@ -25,6 +25,7 @@ class Timed:
     latencies: Latencies = field(default_factory=Latencies)
     started_s: list[float] = field(default_factory=list)
     opened_at: float = 0.0  # Unix time the measured window opened: to match servers' logs
+    completed: int = 0  # every operation finished, the warm-up's too (CPU per operation)
 
     def per_second(self, multiplier: int = 1) -> float:
         return rate(self.operations * multiplier, self.elapsed_s)
@@ -32,6 +33,7 @@ class Timed:
     def add(self, other: Timed) -> None:
         """Pool another round of the same measurement into this one."""
         self.operations += other.operations
+        self.completed += other.completed
         self.conflicts += other.conflicts
         self.elapsed_s += other.elapsed_s
         self.latencies.extend(other.latencies.samples)
@@ -71,6 +73,7 @@ async def closed_loop(
         while (started := time.perf_counter()) < end or not counted:
             conflicts = await operation()
             done = time.perf_counter()
+            timed.completed += 1
             if started >= measure_from:
                 counted = True
                 timed.operations += 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from bench import cpu
 from bench.driver import Timed, closed_loop
 
 
@@ -27,6 +29,7 @@ class LoadPlan:
     cases: int  # cases opened first; each command goes to the next idle one
     warmup_s: float
     duration_s: float
+    service_pid: int | None = None  # its CPU per command is measured too
 
 
 @dataclass
@@ -69,10 +72,22 @@ async def _run(plan: LoadPlan) -> dict[str, Any]:
                 idle.append(cursor)
                 idle_clients.append(client)
 
+        # CPU over the whole loop (warm-up too), divided by every command it completed.
+        pids = {"loadgen": os.getpid()}
+        if plan.service_pid is not None:
+            pids["service"] = plan.service_pid
+        before = cpu.sample(pids)
         timed = await closed_loop(
             plan.clients, register_note, warmup_s=plan.warmup_s, duration_s=plan.duration_s
         )
-    return {"opened": len(idle), "opened_s": opened_s, "timed": timed, "statuses": statuses}
+        spent = cpu.per_operation(before, cpu.sample(pids), max(1, timed.completed))
+    return {
+        "opened": len(idle),
+        "opened_s": opened_s,
+        "timed": timed,
+        "statuses": statuses,
+        "cpu": spent,
+    }
 
 
 def _client(plan: LoadPlan) -> httpx.AsyncClient:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.cpu import process_cpu_s
 from naervaer.hosting import migrate_services, select_services
 from naervaer.settings import PlatformSettings
 from naervaer.testing.servers import free_port
@@ -126,14 +127,8 @@ class ServiceProcess:
 
     def cpu_seconds(self) -> float | None:
         """User + system CPU time the process has used so far."""
-        if self.process is None:
-            return None
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-        return round(ticks / os.sysconf("SC_CLK_TCK"), 2)
+        spent = None if self.process is None else process_cpu_s(self.process.pid)
+        return None if spent is None else round(spent, 2)
 
     def terminate(self) -> None:
         """Ask for a clean shutdown (SIGTERM); ``stop`` waits for it."""

@@ -40,6 +40,7 @@ async def run(ctx: BenchContext) -> WorkloadResult:
             cases=scale.http_cases,
             warmup_s=scale.warmup_s,
             duration_s=scale.duration_s,
+            service_pid=service.pid,
         )
         ctx.say(f"W3 opening {plan.cases} cases, then {plan.duration_s:g} s of sick notes …")
         result = await _in_worker(plan)
@@ -57,6 +58,7 @@ async def run(ctx: BenchContext) -> WorkloadResult:
         "non_200": sum(n for status, n in statuses.items() if status != 200),
         "service_peak_rss_mib": peak_rss,
         "service_cpu_s": cpu,
+        **_cpu_columns(result["cpu"]),
     }
     ctx.say(f"W3 {row['commands_per_s']} commands/s, p99 {latency['p99_ms']} ms")
     return WorkloadResult(
@@ -84,8 +86,21 @@ async def run(ctx: BenchContext) -> WorkloadResult:
                 latency["p99_ms"] < TARGET_P99_MS,
             ),
         ],
-        notes=["Closed loop: p99 includes queueing behind the requests in flight."],
+        notes=[
+            "Closed loop: p99 includes queueing behind the requests in flight.",
+            "cpu_*_ms: CPU per command (warm-up included) of the case service, the load "
+            "generator and the rest of the machine (PostgreSQL, kernel); cpu_ceiling_per_s: "
+            "commands/s at which that CPU would fill every core.",
+        ],
     )
+
+
+def _cpu_columns(spent: dict[str, Any]) -> dict[str, Any]:
+    per_command = spent["cpu_ms_per_op"]
+    return {f"cpu_{name}": value for name, value in per_command.items()} | {
+        "cores_busy": spent["cores_busy"],
+        "cpu_ceiling_per_s": spent["ceiling_per_s"],
+    }
 
 
 async def _in_worker(plan: LoadPlan) -> dict[str, Any]:

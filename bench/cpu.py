@@ -1,0 +1,81 @@
+"""Where a workload's CPU goes: the machine's busy time split by process, per operation.
+
+A target that asks for N operations a second on a 2-core box is bounded by what one operation
+costs in CPU across every process that serves it (the service, the load generator, PostgreSQL,
+the kernel). Sampling the machine's busy time (``/proc/stat``) and the known processes' CPU
+(``/proc/<pid>/stat``) before and after a run gives that cost; its *ceiling* is the rate at
+which the cores would be saturated: ``cores / CPU seconds per operation``. Whatever the
+known processes did not use (PostgreSQL, the broker, the kernel, a neighbour) is ``other``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_TICK = os.sysconf("SC_CLK_TCK")
+# /proc/stat's cpu line: user nice system idle iowait irq softirq steal guest guest_nice.
+# Busy is all but idle and iowait; guest time is already counted in user.
+_BUSY_FIELDS = (0, 1, 2, 5, 6, 7)
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    """The machine's busy CPU seconds and some processes' CPU seconds, at one moment."""
+
+    wall_s: float
+    machine_s: float
+    processes: dict[str, float]
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far; None once it has exited."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime (stat's 14th, 15th)
+
+
+def machine_busy_s() -> float:
+    """Busy CPU seconds of all cores since boot."""
+    with open("/proc/stat") as stat:
+        values = stat.readline().split()[1:]
+    return sum(int(values[i]) for i in _BUSY_FIELDS if i < len(values)) / _TICK
+
+
+def sample(pids: Mapping[str, int]) -> CpuSample:
+    """Now: the machine's busy time and each named process's CPU time."""
+    processes = {name: process_cpu_s(pid) for name, pid in pids.items()}
+    return CpuSample(
+        wall_s=time.monotonic(),
+        machine_s=machine_busy_s(),
+        processes={name: cpu for name, cpu in processes.items() if cpu is not None},
+    )
+
+
+def per_operation(before: CpuSample, after: CpuSample, operations: int) -> dict[str, Any]:
+    """CPU milliseconds per operation by process (``other``: the rest of the machine), the
+    machine's use of its cores meanwhile, and the ceiling: operations/s at full cores."""
+    cores = os.cpu_count() or 1
+    wall = after.wall_s - before.wall_s
+    machine = after.machine_s - before.machine_s
+    spent = {
+        name: after.processes[name] - before.processes[name]
+        for name in after.processes
+        if name in before.processes
+    }
+    spent["other"] = max(0.0, machine - sum(spent.values()))
+    total = sum(spent.values())
+    ms = {f"{name}_ms": round(1000 * s / operations, 3) for name, s in spent.items()}
+    return {
+        "operations": operations,
+        "cpu_ms_per_op": ms | {"total_ms": round(1000 * total / operations, 3)},
+        "cores_busy": round(machine / wall, 2) if wall > 0 else None,
+        "cores": cores,
+        "ceiling_per_s": round(cores * operations / total, 1) if total > 0 else None,
+    }
