@@ -65,8 +65,7 @@ class AuditLog:
         data: Mapping[str, Any],
     ) -> int | None:
         """Seal one entry at the end of ``tenant``'s chain; None when ``source_id`` is there."""
-        await self.keys.ensure(tx, self._now())
-        head = await _lock_head(tx, tenant, self._now())
+        head = await self.lock(tx, tenant)
         if await _recorded(tx, tenant, source_id):
             return None
         content = entry_content(kind=kind, source_id=source_id, case_id=case_id, data=data)
@@ -103,6 +102,12 @@ class AuditLog:
             .values(sequence=sequence, entry_hash=sealed.entry_hash, updated_at=recorded_at)
         )
         return sequence
+
+    async def lock(self, tx: AsyncConnection, tenant: str) -> Row[Any]:
+        """Take ``tenant``'s chain for the rest of ``tx`` (every append does): a decision made
+        after it sees whatever the transactions that appended before it committed."""
+        await self.keys.ensure(tx, self._now())
+        return await _lock_head(tx, tenant, self._now())
 
     async def verify(self, conn: AsyncConnection, tenant: str) -> ChainVerdict:
         """Check ``tenant``'s whole chain up to its recorded head."""

@@ -2,9 +2,9 @@
 
 Its own event store (document events, published on document-events through the outbox), the
 consumer bookkeeping, the case parties (with the id of the employee's key their case events are
-sealed with), the erased cases, documents with every version, signatures, attachments, the blobs
-they point to (content-addressed by SHA-256), and the audit trail with its per-tenant head row
-and the public keys that signed it.
+sealed with), the erased cases, the access records held until their case is known, documents
+with every version, signatures, attachments, the blobs they point to (content-addressed by
+SHA-256), and the audit trail with its per-tenant head row and the public keys that signed it.
 """
 
 from __future__ import annotations
@@ -62,6 +62,26 @@ erased_cases = Table(
     Column("key_id", String(32), nullable=False),
     Column("erased_on", Date, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
+)
+
+held_access_records = Table(
+    "held_access_records",
+    metadata,
+    # Access records (innsynslogg) of a case this service does not know yet: without the case
+    # there is no key to seal who read it with. Held (personal data in clear, like the case
+    # parties) until the case's first event releases them into the audit trail, sealed, in the
+    # order received; an erasure releases them nameless.
+    # SQLite autoincrements only an INTEGER primary key.
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("tenant", String(128), nullable=False),
+    Column("source_id", String(255), nullable=False, doc="The audit entry's source id"),
+    Column("kind", String(128), nullable=False),
+    Column("case_id", String(64), nullable=False, index=True),
+    Column("record", _JSON, nullable=False, doc="The access record as published"),
+    Column("held_at", UtcDateTime, nullable=False, index=True),
+    UniqueConstraint("tenant", "source_id", name="uq_held_access_records_source"),
 )
 
 blobs = Table(

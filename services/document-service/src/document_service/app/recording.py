@@ -1,6 +1,7 @@
 """Recording what happens to a case: every case event and access record enters the audit trail,
 and the events that make documents store a new version (with its signatures requested).
 
+An access record whose case is not known yet waits for the case's first event (``AccessFeed``).
 Each handler runs in the consumer's transaction together with its inbox row: a redelivered
 event is skipped by the inbox, and would find its audit entry and version there anyway. The audit
 trail keeps events as published, personal fields sealed; an erasure deletes what was derived
@@ -17,12 +18,12 @@ from document_service.adapters import documents as repo
 from document_service.adapters.audit_log import AuditLog, wall_clock
 from document_service.adapters.erasure import ERASURE_EVENT, apply_erasure, is_erased
 from document_service.adapters.parties import CaseRecord, apply_party_event, case_record
+from document_service.app.access_feed import AccessFeed
 from document_service.app.publishing import DocumentEvents
 from document_service.app.sealing import CaseKeys, chain_record
 from document_service.domain.documents import RenderedVersion, SourceEvent, render, target_of
 from document_service.domain.errors import Gone
 from document_service.domain.signing import missing_roles
-from naervaer.auth.access import AccessRecord
 from naervaer.contracts import CONTRACTS
 from naervaer.contracts.document import (
     DocumentSignaturesMissing,
@@ -45,6 +46,7 @@ class Recorder:
         self.audit = audit
         self.events = events
         self.keys = keys
+        self.access = AccessFeed(audit, keys)
 
     async def case_event(self, tx: AsyncConnection, envelope: Envelope) -> None:
         """Seal the case event, keep the parties, and store the document version it makes."""
@@ -59,11 +61,15 @@ class Recorder:
         )
         if envelope.type == ERASURE_EVENT:
             erasure = await apply_erasure(tx, envelope)
+            await self.access.release_erased(tx, erasure.case_ids)
             KEYRING.forget(erasure.key_id)  # this process reads its values as erased at once
             return
         if await is_erased(tx, envelope):
             return  # a redelivered or late event of an erased case: derive nothing again
         await apply_party_event(tx, envelope)
+        # Any event of a known case releases what waited for it: the first one, and a later
+        # one what another tenant's reader left held meanwhile (no chain lock orders those).
+        await self.access.release(tx, envelope.streamid)
         try:
             await self._store_document(tx, envelope)
             if envelope.type == "case.manager_reassigned":
@@ -72,20 +78,10 @@ class Recorder:
             return  # the key was destroyed meanwhile: the erasure follows
 
     async def access_record(self, tx: AsyncConnection, envelope: Envelope) -> None:
-        """Seal an access record (innsynslogg) another service published."""
+        """Seal an access record (innsynslogg) another service published (``AccessFeed``)."""
         if envelope.source == SERVICE_SOURCE:
             return  # this service seals its own access records as they happen
-        record = CONTRACTS.payload(envelope)
-        if not isinstance(record, AccessRecord):
-            raise TypeError(f"{envelope.type} on the access-events topic is not an access record")
-        await self.audit.append(
-            tx,
-            tenant=record.tenant,
-            kind=envelope.type,
-            source_id=layout.event_source_id(str(envelope.id)),
-            case_id=record.case_id,
-            data=await self.keys.access_entry(tx, record),
-        )
+        await self.access.record(tx, envelope)
 
     async def _store_document(self, tx: AsyncConnection, envelope: Envelope) -> None:
         source = _source_event(envelope)

@@ -85,14 +85,14 @@ class CaseKeys:
         A record about an erased case keeps no names at all: no key is left to seal them with.
         """
         if record.case_id is not None and await case_erased(tx, record.tenant, record.case_id):
-            return _nameless(record)
+            return nameless(record)
         key_id = await self._access_key(tx, record)
         if key_id is None:
             return record.model_dump(mode="json", exclude_none=True)
         try:
             (data,) = await self._sealer.with_key(key_id, [SealedAccess(**dict(record))])
         except SubjectErased:  # erased meanwhile
-            return _nameless(record)
+            return nameless(record)
         return {name: value for name, value in data.items() if value is not None}
 
     async def _access_key(self, tx: AsyncConnection, record: AccessRecord) -> str | None:
@@ -106,7 +106,8 @@ class CaseKeys:
         return live
 
 
-def _nameless(record: AccessRecord) -> dict[str, Any]:
+def nameless(record: AccessRecord) -> dict[str, Any]:
+    """The access record with who and what left out: no key is left to seal them with."""
     data = record.model_dump(mode="json", exclude_none=True)
     return {**data, "subject": ERASED, "resource_id": ERASED}
 
