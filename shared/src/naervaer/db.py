@@ -6,15 +6,16 @@ own schema (``search_path``); on SQLite each service has its own file in the dat
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_, bindparam, event
+from sqlalchemy import ColumnElement, any_, bindparam, column, event, func
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.sql.expression import ColumnClause
+from sqlalchemy.sql.expression import ColumnClause, TableValuedAlias
 
 
 @dataclass(frozen=True)
@@ -90,3 +91,24 @@ def among(column: ColumnClause[Any], name: str, dialect: str) -> ColumnElement[b
     if dialect == "postgresql":
         return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
     return column.in_(bindparam(name, expanding=True))
+
+
+def unnested(name: str, *columns: ColumnClause[Any]) -> TableValuedAlias:
+    """PostgreSQL only: rows bound as one array per column, as a table ``name`` with the
+    columns' names and types (``unnest(:name_a, :name_b, …) AS name(a, b, …)``).
+
+    The sibling of ``among`` for many rows: an ``INSERT … SELECT`` or a ``NOT IN (SELECT …)``
+    over it is one statement for any number of rows, compiled and prepared once, where a
+    multi-row VALUES or a tuple IN renders a new one per count. ``unnested_params`` binds it.
+    """
+    arrays = [bindparam(f"{name}_{c.name}", type_=postgresql.ARRAY(c.type)) for c in columns]
+    typed = [column(c.name, c.type) for c in columns]
+    return func.unnest(*arrays).table_valued(*typed).render_derived(name=name)
+
+
+def unnested_params(
+    name: str, columns: Sequence[ColumnClause[Any]], rows: Iterable[Sequence[Any]]
+) -> dict[str, list[Any]]:
+    """The parameters of ``unnested(name, *columns)`` for ``rows`` (values in column order)."""
+    rows = list(rows)
+    return {f"{name}_{c.name}": [row[i] for row in rows] for i, c in enumerate(columns)}

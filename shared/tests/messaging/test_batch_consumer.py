@@ -19,17 +19,14 @@ from naervaer.messaging import (
     Consumer,
     IncomingMessage,
     KafkaSource,
-    LocalDeadLetterSink,
     SimulatedCrash,
     Subscription,
 )
 
 if TYPE_CHECKING:
-    from shared.tests.messaging.conftest import Db, KafkaKit, Kit
+    from shared.tests.messaging.kits import Db, KafkaKit, Kit
 
 pytestmark = pytest.mark.integration
-
-SESSION_TIMEOUT_MS = 2000
 
 
 class CountingKafkaSource(KafkaSource):
@@ -63,22 +60,9 @@ def consumer_for(
     crash_before_ack: Callable[[IncomingMessage], bool] | None = None,
 ) -> tuple[Consumer, CountingKafkaSource]:
     source = CountingKafkaSource(
-        kafka.bootstrap, subscription, session_timeout_ms=SESSION_TIMEOUT_MS
+        kafka.bootstrap, subscription, session_timeout_ms=kafka.session_timeout_ms
     )
-    consumer = Consumer(
-        subscription,
-        db.engine,
-        db.tables,
-        source,
-        LocalDeadLetterSink(db.engine, db.tables),
-        service="test-service",
-        max_attempts=3,
-        retry_base_s=0.01,
-        crash_before_ack=crash_before_ack,
-        poll_timeout_s=0.2,
-        lag_interval_s=0.0,
-    )
-    return consumer, source
+    return kafka.consumer(db, subscription, source, crash_before_ack=crash_before_ack), source
 
 
 @contextmanager

@@ -18,17 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from naervaer.envelope import Envelope
 from naervaer.messaging import (
-    Consumer,
     EmbeddedLogSource,
     KafkaSource,
-    LocalDeadLetterSink,
     Subscription,
     inbox,
 )
 from naervaer.service import subscribe
 
 if TYPE_CHECKING:
-    from shared.tests.messaging.conftest import Db, KafkaKit, Kit, LogSetup
+    from shared.tests.messaging.conftest import LogSetup
+    from shared.tests.messaging.kits import Db, KafkaKit, Kit
 
 pytestmark = pytest.mark.integration
 
@@ -51,16 +50,7 @@ async def test_embedded_batch_is_one_transaction_ending_at_the_last_position(
     wanted = frozenset({"case.opened", "case.noted"})
     subscription = Subscription(name, (TOPIC,), handle, event_types=wanted)
     source = EmbeddedLogSource({TOPIC: log_setup.store}, subscription, db.engine, db.tables)
-    consumer = Consumer(
-        subscription,
-        db.engine,
-        db.tables,
-        source,
-        LocalDeadLetterSink(db.engine, db.tables),
-        service="test-service",
-        poll_timeout_s=0.1,
-        lag_interval_s=0.0,
-    )
+    consumer = db.consumer(subscription, source, poll_timeout_s=0.1, lag_interval_s=0.0)
     commits: list[object] = []
 
     def on_commit(connection: object) -> None:
@@ -119,16 +109,7 @@ async def test_each_message_keeps_its_span_in_its_own_trace(
 
     subscription = Subscription(name, (topic,), handle)
     source = KafkaSource(kafka.bootstrap, subscription, session_timeout_ms=2000)
-    consumer = Consumer(
-        subscription,
-        pg_db.engine,
-        pg_db.tables,
-        source,
-        LocalDeadLetterSink(pg_db.engine, pg_db.tables),
-        service="test-service",
-        tracer=tracer,
-        poll_timeout_s=0.2,
-    )
+    consumer = pg_db.consumer(subscription, source, tracer=tracer, poll_timeout_s=0.2)
     async with kit.running(consumer):
         await kit.eventually(lambda: kit.outcomes(name, "handled") == 2, what="both handled")
 

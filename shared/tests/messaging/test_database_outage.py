@@ -17,7 +17,7 @@ from naervaer.messaging import Consumer, IncomingMessage, Subscription, consumer
 from naervaer.testing.servers import free_port
 
 if TYPE_CHECKING:
-    from shared.tests.messaging.conftest import Kit
+    from shared.tests.messaging.kits import Kit
 
 
 class OneMessage:

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from naervaer.envelope import Envelope
-from naervaer.messaging import Consumer, KafkaDeadLetterSink, KafkaSource, Subscription
+from naervaer.messaging import KafkaDeadLetterSink, KafkaSource, Subscription
 from naervaer.outbox import KafkaPublisher
 
 if TYPE_CHECKING:
-    from shared.tests.messaging.conftest import Db, KafkaKit, Kit
+    from shared.tests.messaging.kits import Db, KafkaKit, Kit
 
 pytestmark = pytest.mark.integration
 
@@ -52,13 +52,10 @@ async def test_poison_and_failing_messages_go_to_the_dlq_and_the_consumer_moves_
     subscription = Subscription(name, (topic,), handle)
     sink = KafkaDeadLetterSink(publisher, PREFIX, pg_db.engine, pg_db.tables)
     source = KafkaSource(kafka.bootstrap, subscription, session_timeout_ms=2000)
-    consumer = Consumer(
+    consumer = pg_db.consumer(
         subscription,
-        pg_db.engine,
-        pg_db.tables,
         source,
-        sink,
-        service="test-service",
+        dead_letters=sink,
         max_attempts=3,
         retry_base_s=0.01,
         poll_timeout_s=0.2,

@@ -15,13 +15,13 @@ from naervaer.messaging import (
     Consumer,
     EmbeddedLogSource,
     IncomingMessage,
-    LocalDeadLetterSink,
     SimulatedCrash,
     Subscription,
 )
 
 if TYPE_CHECKING:
-    from shared.tests.messaging.conftest import Kit, LogSetup
+    from shared.tests.messaging.conftest import LogSetup
+    from shared.tests.messaging.kits import Kit
 
 pytestmark = pytest.mark.integration
 
@@ -38,13 +38,9 @@ def embedded_consumer(
     source = EmbeddedLogSource(
         {TOPIC: setup.store}, subscription, db.engine, db.tables, poll_interval_s=0.02
     )
-    return Consumer(
+    return db.consumer(
         subscription,
-        db.engine,
-        db.tables,
         source,
-        LocalDeadLetterSink(db.engine, db.tables),
-        service="test-service",
         max_attempts=2,
         retry_base_s=0.01,
         crash_before_ack=crash_before_ack,
@@ -169,17 +165,7 @@ async def test_run_restarts_the_source_after_an_infrastructure_failure(
     source = FailingOnce(
         EmbeddedLogSource({TOPIC: log_setup.store}, subscription, db.engine, db.tables)
     )
-    dead_letters = LocalDeadLetterSink(db.engine, db.tables)
-    consumer = Consumer(
-        subscription,
-        db.engine,
-        db.tables,
-        source,
-        dead_letters,
-        service="test-service",
-        retry_base_s=0.01,
-        poll_timeout_s=0.1,
-    )
+    consumer = db.consumer(subscription, source, retry_base_s=0.01, poll_timeout_s=0.1)
 
     async with kit.running(consumer):
         await kit.eventually(lambda: kit.outcomes(name, "handled") == 2, what="both handled")

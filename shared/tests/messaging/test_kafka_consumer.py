@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -12,45 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from naervaer.envelope import Envelope
 from naervaer.messaging import (
-    Consumer,
     Handler,
-    IncomingMessage,
-    KafkaSource,
-    LocalDeadLetterSink,
     SimulatedCrash,
     Subscription,
 )
 
 if TYPE_CHECKING:
-    from shared.tests.messaging.conftest import Db, KafkaKit, Kit
+    from shared.tests.messaging.kits import Db, KafkaKit, Kit
 
 pytestmark = pytest.mark.integration
-
-SERVICE = "test-service"
-SESSION_TIMEOUT_MS = 2000
-
-
-def kafka_consumer(
-    kafka: KafkaKit,
-    db: Db,
-    subscription: Subscription,
-    *,
-    crash_before_ack: Callable[[IncomingMessage], bool] | None = None,
-) -> Consumer:
-    source = KafkaSource(kafka.bootstrap, subscription, session_timeout_ms=SESSION_TIMEOUT_MS)
-    return Consumer(
-        subscription,
-        db.engine,
-        db.tables,
-        source,
-        LocalDeadLetterSink(db.engine, db.tables),
-        service=SERVICE,
-        max_attempts=3,
-        retry_base_s=0.01,
-        crash_before_ack=crash_before_ack,
-        poll_timeout_s=0.2,
-        lag_interval_s=0.0,
-    )
 
 
 def recording(db: Db, name: str) -> Handler:
@@ -69,7 +38,7 @@ async def test_redelivered_event_changes_nothing_the_second_time(
     await kafka.produce(topic, [kit.record(first), kit.record(first), kit.record(other)])
     subscription = Subscription(name, (topic,), recording(pg_db, name))
 
-    async with kit.running(kafka_consumer(kafka, pg_db, subscription)):
+    async with kit.running(kafka.consumer(pg_db, subscription)):
         await kit.eventually(lambda: kit.outcomes(name, "handled") == 2, what="two events handled")
 
     assert kit.outcomes(name, "duplicate") == 1
@@ -86,13 +55,13 @@ async def test_crash_after_commit_before_offset_commit_applies_the_event_once(
     envelope = kit.envelope("case-7", 1)
     await kafka.produce(topic, [kit.record(envelope)])
     subscription = Subscription(name, (topic,), recording(pg_db, name))
-    crashing = kafka_consumer(kafka, pg_db, subscription, crash_before_ack=lambda _: True)
+    crashing = kafka.consumer(pg_db, subscription, crash_before_ack=lambda _: True)
 
     with pytest.raises(SimulatedCrash):
         await asyncio.wait_for(crashing.run(asyncio.Event()), timeout=20)
     assert len(await pg_db.effect_rows(name)) == 1  # committed, offset not
 
-    async with kit.running(kafka_consumer(kafka, pg_db, subscription)):
+    async with kit.running(kafka.consumer(pg_db, subscription)):
         await kit.eventually(lambda: kit.outcomes(name, "duplicate") == 1, what="the redelivery")
 
     assert [row[0] for row in await pg_db.effect_rows(name)] == [envelope.id]
@@ -115,7 +84,7 @@ async def test_transient_failure_is_retried_and_handled_once(
             raise ConnectionResetError("downstream hiccup")
 
     subscription = Subscription(name, (topic,), flaky)
-    async with kit.running(kafka_consumer(kafka, pg_db, subscription)):
+    async with kit.running(kafka.consumer(pg_db, subscription)):
         await kit.eventually(lambda: kit.outcomes(name, "handled") == 1, what="handled")
 
     assert calls == 3
@@ -136,7 +105,7 @@ async def test_event_types_filter_skips_without_calling_the_handler(
         name, (topic,), recording(pg_db, name), event_types=frozenset({"case.opened"})
     )
 
-    async with kit.running(kafka_consumer(kafka, pg_db, subscription)):
+    async with kit.running(kafka.consumer(pg_db, subscription)):
         await kit.eventually(lambda: kit.outcomes(name, "handled") == 1, what="handled")
 
     assert kit.outcomes(name, "skipped") == 1
@@ -155,7 +124,7 @@ async def test_per_key_order_holds_across_partitions(
     await kafka.produce(topic, [kit.record(e) for e in envelopes])
     subscription = Subscription(name, (topic,), recording(pg_db, name))
 
-    async with kit.running(kafka_consumer(kafka, pg_db, subscription)):
+    async with kit.running(kafka.consumer(pg_db, subscription)):
         await kit.eventually(
             lambda: kit.outcomes(name, "handled") == len(envelopes), what="all handled"
         )

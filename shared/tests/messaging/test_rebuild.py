@@ -14,7 +14,6 @@ from naervaer.envelope import Envelope
 from naervaer.messaging import (
     Consumer,
     EmbeddedLogSource,
-    LocalDeadLetterSink,
     Projection,
     Subscription,
     rebuild,
@@ -22,7 +21,8 @@ from naervaer.messaging import (
 from naervaer.messaging.rebuild import BatchProjection
 
 if TYPE_CHECKING:
-    from shared.tests.messaging.conftest import Db, Kit, LogSetup
+    from shared.tests.messaging.conftest import LogSetup
+    from shared.tests.messaging.kits import Db, Kit
 
 pytestmark = pytest.mark.integration
 
@@ -52,16 +52,7 @@ def live_consumer(setup: LogSetup, projection: Projection) -> Consumer:
     source = EmbeddedLogSource(
         {TOPIC: setup.store}, subscription, db.engine, db.tables, poll_interval_s=0.02
     )
-    dead_letters = LocalDeadLetterSink(db.engine, db.tables)
-    return Consumer(
-        subscription,
-        db.engine,
-        db.tables,
-        source,
-        dead_letters,
-        service="test-service",
-        poll_timeout_s=0.1,
-    )
+    return db.consumer(subscription, source, poll_timeout_s=0.1)
 
 
 Rows = list[tuple[object, ...]]

@@ -17,7 +17,8 @@ from naervaer.observability.tracing import instrument_engine
 from .test_rebuild import TOPIC, CaseProjection
 
 if TYPE_CHECKING:
-    from shared.tests.messaging.conftest import Kit, LogSetup
+    from shared.tests.messaging.conftest import LogSetup
+    from shared.tests.messaging.kits import Kit
 
 pytestmark = pytest.mark.integration
 

@@ -13,10 +13,10 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from naervaer.envelope import Envelope
-from naervaer.messaging import Consumer, KafkaSource, LocalDeadLetterSink, Subscription
+from naervaer.messaging import KafkaSource, Subscription
 
 if TYPE_CHECKING:
-    from shared.tests.messaging.conftest import Db, KafkaKit, Kit
+    from shared.tests.messaging.kits import Db, KafkaKit, Kit
 
 pytestmark = pytest.mark.integration
 
@@ -43,16 +43,7 @@ async def test_consumer_span_continues_the_producers_trace(
 
     subscription = Subscription(name, (topic,), handle)
     source = KafkaSource(kafka.bootstrap, subscription, session_timeout_ms=2000)
-    consumer = Consumer(
-        subscription,
-        pg_db.engine,
-        pg_db.tables,
-        source,
-        LocalDeadLetterSink(pg_db.engine, pg_db.tables),
-        service="test-service",
-        tracer=tracer,
-        poll_timeout_s=0.2,
-    )
+    consumer = pg_db.consumer(subscription, source, tracer=tracer, poll_timeout_s=0.2)
     async with kit.running(consumer):
         await kit.eventually(lambda: len(handler_spans) == 1, what="the handler call")
 

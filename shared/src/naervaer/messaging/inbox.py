@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import ReturningInsert
 
+from naervaer.db import unnested, unnested_params
 from naervaer.messaging.tables import ConsumerTables
 
 
@@ -42,11 +45,31 @@ async def claim_many(
     if not event_ids:
         return set()
     now = datetime.now(UTC)
-    rows = [{"consumer": consumer, "event_id": id_, "handled_at": now} for id_ in event_ids]
     table = tables.inbox
+    if tx.dialect.name == "postgresql":
+        ids = unnested_params("claimed", [table.c.event_id], ((id_,) for id_ in event_ids))
+        params = {"claim_consumer": consumer, "claim_handled_at": now, **ids}
+        result = await tx.execute(_claim_unnested(table), params)
+        return set(result.scalars().all())
+    rows = [{"consumer": consumer, "event_id": id_, "handled_at": now} for id_ in event_ids]
     statement = _insert(tx, table).values(rows).on_conflict_do_nothing().returning(table.c.event_id)
     result = await tx.execute(statement)
     return set(result.scalars().all())
+
+
+@lru_cache(maxsize=64)
+def _claim_unnested(inbox: Table) -> ReturningInsert[UUID]:
+    """``claim_many``'s PostgreSQL INSERT: the ids as one array, so one statement (compiled
+    and prepared once) for every batch size; a multi-row VALUES is a new one per size."""
+    c = inbox.c
+    claimed = unnested("claimed", c.event_id)
+    rows = select(
+        bindparam("claim_consumer", type_=c.consumer.type),
+        claimed.c.event_id,
+        bindparam("claim_handled_at", type_=c.handled_at.type),
+    )
+    statement = postgresql.insert(inbox).from_select(["consumer", "event_id", "handled_at"], rows)
+    return statement.on_conflict_do_nothing().returning(c.event_id)
 
 
 async def claim_all(

@@ -9,6 +9,7 @@ from sqlalchemy import BindParameter, RowMapping, bindparam, delete, insert, sel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from case_service.adapters.read_tables import ReadTables
+from naervaer.db import among
 
 
 class SummaryRows:
@@ -23,9 +24,10 @@ class SummaryRows:
         # Not named "case_id": an update's SET clause takes that name from the parameters.
         key: BindParameter[str] = bindparam("summary_case_id")
         self._load = select(table).where(table.c.case_id == key)
-        self._load_many = select(table).where(
-            table.c.case_id.in_(bindparam("summary_case_ids", expanding=True))
-        )
+        self._load_many = {  # per dialect: one statement for any number of ids (``among``)
+            dialect: select(table).where(among(table.c.case_id, "summary_case_ids", dialect))
+            for dialect in ("postgresql", "sqlite")
+        }
         self._update = update(table).where(table.c.case_id == key)
         self._insert = insert(table)
 
@@ -46,7 +48,7 @@ class SummaryRows:
     ) -> dict[str, RowMapping]:
         """The rows of those of ``case_ids`` that have one, by case id (one statement)."""
         params = {"summary_case_ids": sorted(case_ids)}
-        result = await tx.execute(self._load_many, params)
+        result = await tx.execute(self._load_many[tx.dialect.name], params)
         return {row.case_id: row._mapping for row in result}
 
     async def save_many(

@@ -16,12 +16,12 @@ from datetime import date
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, tuple_, update
+from sqlalchemy import Delete, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from deadline_service.adapters.repository import CaseHeader, TimerKey, dialect_insert
 from deadline_service.adapters.tables import cases, obligations, timers
-from naervaer.db import among
+from naervaer.db import among, unnested, unnested_params
 
 # Bound values per statement, well below SQLite's (32 766) and asyncpg's (32 767) limits.
 _MAX_PARAMS = 8_000
@@ -29,6 +29,15 @@ _DELETE_OBLIGATIONS = {  # built once per dialect (see ``among``)
     dialect: delete(obligations).where(among(obligations.c.case_id, "ids", dialect))
     for dialect in ("postgresql", "sqlite")
 }
+_TIMER_KEY = (timers.c.case_id, timers.c.kind, timers.c.stage, timers.c.due_date)
+# PostgreSQL: the chunk's case ids and wanted keys as arrays, one statement for every chunk.
+# The key columns are NOT NULL, so NOT IN over the subquery means what the tuple NOT IN
+# means; an empty one (no timer wanted) keeps no unfired timer, as leaving it out does.
+_DELETE_STALE_TIMERS = delete(timers).where(
+    among(timers.c.case_id, "ids", "postgresql"),
+    timers.c.fired_at.is_(None),
+    tuple_(*_TIMER_KEY).not_in(select(unnested("wanted", *_TIMER_KEY))),
+)
 
 
 @dataclass
@@ -80,16 +89,26 @@ async def _sync_timers(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None
     sent twice) and a wanted unfired one is never deleted. The ``fired_at IS NULL`` test runs
     in the DELETE itself, so a timer the scheduler fires meanwhile is never deleted.
     """
-    t = timers.c
     for chunk in _chunks(writes, lambda w: 1 + 4 * len(w.timers or ())):
         ids = [w.case.case_id for w in chunk]
-        stale = delete(timers).where(t.case_id.in_(ids), t.fired_at.is_(None))
-        if keys := [(w.case.case_id, *key) for w in chunk for key in w.timers or ()]:
-            stale = stale.where(tuple_(t.case_id, t.kind, t.stage, t.due_date).not_in(keys))
-        await tx.execute(stale)
+        keys = [(w.case.case_id, *key) for w in chunk for key in w.timers or ()]
+        if tx.dialect.name == "postgresql":
+            wanted = unnested_params("wanted", _TIMER_KEY, keys)
+            await tx.execute(_DELETE_STALE_TIMERS, {"ids": ids, **wanted})
+        else:
+            await tx.execute(_stale_timers_inline(ids, keys))
     rows = [row for w in writes for row in _timer_rows(w.case, w.timers or {})]
     if rows:
         await tx.execute(dialect_insert(tx, timers).on_conflict_do_nothing(), rows)
+
+
+def _stale_timers_inline(ids: list[str], keys: list[tuple[str, str, str, date]]) -> Delete:
+    """SQLite's DELETE of the unfired unwanted timers: the values inline (expanding IN)."""
+    t = timers.c
+    stale = delete(timers).where(t.case_id.in_(ids), t.fired_at.is_(None))
+    if keys:
+        stale = stale.where(tuple_(*_TIMER_KEY).not_in(keys))
+    return stale
 
 
 async def _update_cases(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None:

@@ -1,0 +1,85 @@
+"""Claiming a batch's inbox rows (mottakslogg, issue 8): what was claimed is refused for any
+batch size on both databases, and on PostgreSQL the INSERT is one statement (one SQL text,
+compiled and prepared once) whatever the size of the batch."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from sqlalchemy import event
+
+from naervaer.messaging.inbox import claim_many
+
+if TYPE_CHECKING:
+    from shared.tests.messaging.kits import Db
+
+pytestmark = pytest.mark.integration
+
+SIZES = (1, 3, 8, 21)
+
+
+@pytest.fixture(params=["sqlite_db", "pg_db"])
+def db(request: pytest.FixtureRequest) -> Db:
+    found: Db = request.getfixturevalue(request.param)
+    return found
+
+
+@contextmanager
+def inserts(db: Db) -> Iterator[list[str]]:
+    """The INSERT statements ``db``'s engine sends meanwhile."""
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        if args[2].lstrip().upper().startswith("INSERT"):
+            sent.append(args[2])
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+
+
+async def _claim_batches(db: Db) -> list[str]:
+    """Claim batches of each size, each half new and half claimed before (by this consumer,
+    or by another, which does not count); check the new ones only are granted."""
+    mine, theirs = [uuid.uuid4() for _ in range(30)], [uuid.uuid4() for _ in range(30)]
+    async with db.engine.begin() as tx:
+        assert await claim_many(tx, db.tables, "mine", mine) == set(mine)
+        assert await claim_many(tx, db.tables, "theirs", theirs) == set(theirs)
+    with inserts(db) as sent:
+        for size in SIZES:
+            new = [uuid.uuid4() for _ in range(size - size // 2)]
+            batch = new + mine[: size // 2]
+            async with db.engine.begin() as tx:
+                assert await claim_many(tx, db.tables, "mine", batch) == set(new)
+            async with db.engine.begin() as tx:  # the same batch again: nothing is new
+                assert await claim_many(tx, db.tables, "mine", batch) == set()
+            async with db.engine.begin() as tx:
+                assert await claim_many(tx, db.tables, "theirs", new) == set(new)
+    expected = len(mine) + sum(size - size // 2 for size in SIZES)
+    assert await db.count(db.tables.inbox, "mine") == expected
+    return sent
+
+
+async def test_claimed_events_are_refused_for_any_batch_size(db: Db) -> None:
+    sent = await _claim_batches(db)
+    assert len(sent) == 3 * len(SIZES)
+
+
+async def test_an_empty_batch_claims_nothing_and_sends_nothing(db: Db) -> None:
+    with inserts(db) as sent:
+        async with db.engine.begin() as tx:
+            assert await claim_many(tx, db.tables, "mine", []) == set()
+    assert sent == []
+
+
+async def test_a_batch_is_one_statement_for_any_size_on_postgresql(pg_db: Db) -> None:
+    sent = await _claim_batches(pg_db)
+    assert len(sent) == 3 * len(SIZES)
+    assert len(set(sent)) == 1, sent
+    assert "unnest" in sent[0]
