@@ -28,8 +28,15 @@ def vault_target(platform: PlatformSettings) -> DatabaseTarget:
 
 
 def open_vault(platform: PlatformSettings) -> KeyVault:
+    """The vault on a pool as large as the service's own: commands that seal ask the vault
+    for a key each (by design, see ``Sealer``), so under load it needs as many connections as
+    the service has requests in flight — a smaller pool opens and closes its overflow
+    connections on nearly every request."""
     target = vault_target(platform)
-    return KeyVault(create_engine(target), master_key(platform), schema=target.schema)
+    engine = create_engine(
+        target, pool_size=platform.db_pool_size, max_overflow=platform.db_max_overflow
+    )
+    return KeyVault(engine, master_key(platform), schema=target.schema)
 
 
 async def install_vault(platform: PlatformSettings) -> None:
