@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_, bindparam, column, event, func
+from sqlalchemy import ColumnElement, any_, bindparam, column, event, func, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.expression import ColumnClause, TableValuedAlias
 
 
@@ -112,3 +112,19 @@ def unnested_params(
     """The parameters of ``unnested(name, *columns)`` for ``rows`` (values in column order)."""
     rows = list(rows)
     return {f"{name}_{c.name}": [row[i] for row in rows] for i, c in enumerate(columns)}
+
+
+async def refresh_statistics(conn: AsyncConnection) -> None:
+    """PostgreSQL: ``ANALYZE`` every table of the connection's schema (its ``search_path``).
+
+    For code that fills tables in bulk faster than autovacuum looks at them (a rebuild): the
+    planner would otherwise plan for the tables as they were, e.g. empty. SQLite: nothing.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    names = await conn.execute(
+        text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+    )
+    preparer = conn.dialect.identifier_preparer
+    for (name,) in names.all():
+        await conn.execute(text(f"ANALYZE {preparer.quote(name)}"))

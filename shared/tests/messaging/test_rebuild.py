@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from naervaer.envelope import Envelope
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.integration
 
 TOPIC = "naervaer.case-events"
+# The module, not the function ``naervaer.messaging.rebuild`` that the package exports.
+rebuild_module = importlib.import_module("naervaer.messaging.rebuild")
 
 
 @dataclass(frozen=True)
@@ -164,3 +167,33 @@ async def test_rebuild_hands_whole_batches_to_a_batch_projection(
     assert [w for batch in batched.batches for w in batch] == wanted
     assert [len(batch) for batch in batched.batches] == [3, 2, 1]  # of 4, 4 and 1 read
     assert await state(db, batched.name) == await state(db, plain.name)
+
+
+@pytest.mark.parametrize("log_setup", ["postgresql"], indirect=True)  # SQLite: no statistics
+@pytest.mark.parametrize("first_analysis_at", [2, 10_000])
+async def test_rebuild_refreshes_the_planners_statistics_as_its_tables_fill(
+    kit: type[Kit],
+    log_setup: LogSetup,
+    monkeypatch: pytest.MonkeyPatch,
+    first_analysis_at: int,
+) -> None:
+    """Filled faster than autovacuum looks, the tables would be planned for as they were
+    (empty): the rebuild analyses them once the events applied pass 1 000, 10 000, … (here
+    from 2). Below the first threshold nothing is analysed (never-analysed: reltuples -1)."""
+    monkeypatch.setattr(rebuild_module, "FIRST_ANALYSIS_AT", first_analysis_at)
+    for case in ("case-1", "case-2"):
+        await log_setup.append(case, "case.opened", "case.noted")
+    db = log_setup.db
+    projection = CaseProjection(kit.unique("analysed"), db)
+
+    assert await rebuild(projection, db.engine, db.tables, log_setup.store, batch_size=3) == 4
+
+    async with db.engine.connect() as connection:
+        reltuples = (
+            await connection.execute(
+                text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)"),
+                {"name": db.effects.name},
+            )
+        ).scalar_one()
+    # Analysed after the first batch (3 applied ≥ 2), not again before 20: it saw 3 rows.
+    assert reltuples == (3 if first_analysis_at == 2 else -1)
