@@ -7,9 +7,10 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+import naervaer.db
 from naervaer.envelope import Envelope
 from naervaer.messaging import (
     Consumer,
@@ -173,3 +174,29 @@ async def test_run_restarts_the_source_after_an_infrastructure_failure(
     assert source.failed
     assert source.starts == 2
     assert len(await db.effect_rows(name)) == 2
+
+
+@pytest.mark.parametrize("log_setup", ["postgresql"], indirect=True)  # SQLite: no statistics
+async def test_a_consumer_analyses_its_tables_as_a_backlog_fills_them(
+    kit: type[Kit], log_setup: LogSetup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Working through a backlog fills the tables faster than autovacuum analyses them: the
+    consumer analyses its schema once the messages it took pass the first threshold (here 3)
+    and not again before twice that."""
+    monkeypatch.setattr(naervaer.db, "ANALYSE_FIRST_AT", 3)
+    name = kit.unique("analysed")
+    await log_setup.append("case-1", "case.opened", "case.noted", "case.noted")
+    await log_setup.append("case-2", "case.opened", "case.noted")
+    subscription = subscription_for(log_setup, name)
+
+    async def effects_planned_for() -> float:
+        query = text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)")
+        async with log_setup.db.engine.connect() as connection:
+            found = await connection.execute(query, {"name": log_setup.db.effects.name})
+            return float(found.scalar_one())
+
+    assert await effects_planned_for() == -1  # never analysed
+    async with kit.running(embedded_consumer(log_setup, subscription)):
+        await kit.eventually(lambda: kit.outcomes(name, "handled") == 5, what="5 handled")
+    # The first fetch (4 messages) passed 3: analysed then, with its 4 rows; 5 < 6 since.
+    assert await effects_planned_for() == 4

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -11,6 +10,7 @@ import pytest
 from sqlalchemy import Table, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+import naervaer.db
 from naervaer.envelope import Envelope
 from naervaer.messaging import (
     Consumer,
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.integration
 
 TOPIC = "naervaer.case-events"
-# The module, not the function ``naervaer.messaging.rebuild`` that the package exports.
-rebuild_module = importlib.import_module("naervaer.messaging.rebuild")
 
 
 @dataclass(frozen=True)
@@ -170,7 +168,7 @@ async def test_rebuild_hands_whole_batches_to_a_batch_projection(
 
 
 @pytest.mark.parametrize("log_setup", ["postgresql"], indirect=True)  # SQLite: no statistics
-@pytest.mark.parametrize("first_analysis_at", [2, 10_000])
+@pytest.mark.parametrize("first_analysis_at", [3, 10_000])
 async def test_rebuild_refreshes_the_planners_statistics_as_its_tables_fill(
     kit: type[Kit],
     log_setup: LogSetup,
@@ -178,9 +176,9 @@ async def test_rebuild_refreshes_the_planners_statistics_as_its_tables_fill(
     first_analysis_at: int,
 ) -> None:
     """Filled faster than autovacuum looks, the tables would be planned for as they were
-    (empty): the rebuild analyses them once the events applied pass 1 000, 10 000, … (here
-    from 2). Below the first threshold nothing is analysed (never-analysed: reltuples -1)."""
-    monkeypatch.setattr(rebuild_module, "FIRST_ANALYSIS_AT", first_analysis_at)
+    (empty): the rebuild analyses them each time the events applied double from 1 000 (here
+    from 3). Below the first threshold nothing is analysed (never-analysed: reltuples -1)."""
+    monkeypatch.setattr(naervaer.db, "ANALYSE_FIRST_AT", first_analysis_at)
     for case in ("case-1", "case-2"):
         await log_setup.append(case, "case.opened", "case.noted")
     db = log_setup.db
@@ -195,5 +193,5 @@ async def test_rebuild_refreshes_the_planners_statistics_as_its_tables_fill(
                 {"name": db.effects.name},
             )
         ).scalar_one()
-    # Analysed after the first batch (3 applied ≥ 2), not again before 20: it saw 3 rows.
-    assert reltuples == (3 if first_analysis_at == 2 else -1)
+    # Analysed after the first batch (3 applied ≥ 3), not again before 6: it saw 3 rows.
+    assert reltuples == (3 if first_analysis_at == 3 else -1)

@@ -23,6 +23,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from naervaer.db import GrowingTables
 from naervaer.envelope import Envelope
 from naervaer.messaging import inbox
 from naervaer.messaging.batching import BatchSettler, Run, carrier, span_attributes, split_runs
@@ -82,6 +83,8 @@ class Consumer:
         self._batches = BatchSettler(
             subscription, engine, tables, source, tracer=self._tracer, keys=keys
         )
+        # A backlog fills the tables faster than autovacuum analyses them (``GrowingTables``).
+        self._growing = GrowingTables(engine)
 
     @property
     def name(self) -> str:
@@ -133,6 +136,7 @@ class Consumer:
                 await self._process_run(run, stop)
                 if stop.is_set():
                     return  # the rest is not acknowledged and will be delivered again
+            await self._growing.wrote(len(messages))
             await self._report_lag()
 
     async def _process_run(self, run: Run, stop: asyncio.Event) -> None:

@@ -9,10 +9,7 @@ each fetched batch's wanted events at once, in log order, so it can fold each ca
 batch instead of once per event.
 
 Statistics: a rebuild fills the projection's tables from empty far faster than autovacuum
-looks at them, so the planner would plan every batch for tables as small as they were at the
-start — the deadline timers' stale-timer DELETE then scanned every unfired timer for each batch
-(~10 ms a batch at 50 000 events, and growing with the table). The tables are analysed each
-time the events applied pass a power of ten from 1 000 (a handful of times in any rebuild).
+looks at them; they are analysed as they grow (``naervaer.db.GrowingTables``).
 
 Tracing: a rebuild replays the whole log, so a span per SQL statement (the SQLAlchemy
 instrumentation's) would be millions of spans and cost a tenth of the replay's time. Each
@@ -30,14 +27,12 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import Tracer
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from naervaer.db import refresh_statistics
+from naervaer.db import GrowingTables
 from naervaer.envelope import Envelope
 from naervaer.messaging import inbox
 from naervaer.messaging.embedded_source import EventLog
 from naervaer.messaging.tables import ConsumerTables
 from naervaer.privacy.keyring import KEYRING, KeySource
-
-FIRST_ANALYSIS_AT = 1_000  # events applied; then at every further power of ten
 
 Progress = Callable[[int, int], None]
 """Called after each batch with (position reached, head position at the start)."""
@@ -94,7 +89,8 @@ async def rebuild(
         async with engine.begin() as tx:
             await projection.reset(tx)
             await inbox.forget_consumer(tx, tables, projection.name)
-        position, applied, analyse_at = 0, 0, FIRST_ANALYSIS_AT
+        position, applied = 0, 0
+        growing = GrowingTables(engine)
         while batch := await source_store.read_all(position, batch_size):
             # The SDK's tracer ignores the suppression: this span is recorded, the statements'
             # spans (instrumentations check the flag) are not.
@@ -104,15 +100,12 @@ async def rebuild(
                 if keys is not None:
                     await KEYRING.load(batch, keys)
                 async with engine.begin() as tx:
-                    applied += await _apply(tx, projection, tables, batch)
+                    done = await _apply(tx, projection, tables, batch)
+                    applied += done
                     position = _position(batch[-1])
                     if topic is not None:
                         await inbox.save_checkpoint(tx, tables, projection.name, topic, position)
-                if applied >= analyse_at:
-                    async with engine.begin() as tx:
-                        await refresh_statistics(tx)
-                    while analyse_at <= applied:
-                        analyse_at *= 10
+                await growing.wrote(done)
             if progress is not None:
                 progress(position, max(total, position))
     return applied
