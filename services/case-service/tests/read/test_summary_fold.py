@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from case_service.app.summary_days import Segment, absence_days, employer_period_end, summary_facts
+from case_service.app.summary_days import (
+    AbsenceDay,
+    AbsenceRun,
+    Segment,
+    absence_days,
+    employer_period_end,
+    summary_facts,
+)
 from case_service.app.summary_fold import fold, folded_event_types
 
 from .builders import (
@@ -164,7 +171,8 @@ def test_employer_period_counts_used_days_across_a_short_gap() -> None:
 def test_employer_period_end_projected_from_the_latest_known_day(
     covered: list[str], expected: str
 ) -> None:
-    assert employer_period_end(d(S), [d(day) for day in covered]) == d(expected)
+    runs = [AbsenceRun(d(day), d(day), AbsenceDay("sick_note", 100)) for day in covered]
+    assert employer_period_end(d(S), runs) == d(expected)
 
 
 def test_pending_note_days_are_case_days_marked_pending() -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import Any, Literal
 
 from case_service.app.summary_state import SickNote, SummaryState
@@ -26,6 +27,7 @@ from case_service.app.summary_state import SickNote, SummaryState
 Source = Literal["self_certification", "sick_note"]
 EMPLOYER_PERIOD_DAYS = 16
 """The employer period (arbeidsgiverperioden): 16 calendar days, ftrl § 8-19."""
+_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -99,61 +101,108 @@ class _Claim:
 
 
 def summary_facts(state: SummaryState) -> SummaryFacts:
-    days = absence_days(state)
-    covered = sorted(days)
-    last = covered[-1] if covered else None
-    case_start = min(state.first_absence_day, covered[0]) if covered else state.first_absence_day
+    runs = absence_runs(state)
+    days_absent = sum(run.days for run in runs)
+    first = runs[0].start if runs else None
+    last = runs[-1] if runs else None
+    case_start = min(state.first_absence_day, first) if first else state.first_absence_day
     return SummaryFacts(
         case_start=case_start,
-        last_absence_day=last,
-        current_grade=days[last].grade if last is not None else None,
-        days_absent=len(covered),
-        employer_period_end=employer_period_end(case_start, covered),
-        segments=segments_of(days),
+        last_absence_day=last.end if last else None,
+        current_grade=last.day.grade if last else None,
+        days_absent=days_absent,
+        employer_period_end=employer_period_end(case_start, runs),
+        segments=_segments(runs),
     )
+
+
+@dataclass(frozen=True)
+class AbsenceRun:
+    """Consecutive days, ``start`` to ``end``, that are absent alike (``day``)."""
+
+    start: date
+    end: date
+    day: AbsenceDay
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def absence_runs(state: SummaryState) -> list[AbsenceRun]:
+    """The absent days of ``absence_days``, as runs in date order: the same answer, found
+    without visiting every day.
+
+    Every rule above reads a day only through comparisons with dates the facts state (where a
+    note, part or self-certification begins and ends, where a cut, grading change or partial
+    return takes effect). Between two such dates every day is therefore judged alike, so each
+    stretch is judged once, by its first day — a year's weekly notes cost their few dozen
+    boundaries instead of 365 days. Adjacent stretches judged alike stay separate runs.
+    """
+    spans = _spans(state)
+    if not spans:
+        return []
+    bounds = {start for start, _ in spans} | {end + _DAY for _, end in spans}
+    bounds |= {cut.from_day for cut in state.cuts}
+    bounds |= {r.from_day for r in state.partial_returns}
+    bounds |= {g.effective_from for n in state.notes.values() for g in n.gradings}
+    first, after = min(start for start, _ in spans), max(end for _, end in spans) + _DAY
+    edges = sorted(b for b in bounds if first <= b <= after)
+    runs: list[AbsenceRun] = []
+    for start, next_start in pairwise(edges):
+        judged = _judge(state, start)
+        if judged is not None:
+            runs.append(AbsenceRun(start, next_start - _DAY, judged))
+    return runs
 
 
 def absence_days(state: SummaryState) -> dict[date, AbsenceDay]:
     """Every absent day of the case with its source and grade, in date order."""
-    claims: dict[date, list[_Claim]] = {}
-    for claim_day, claim in _claims(state):
-        claims.setdefault(claim_day, []).append(claim)
-    result: dict[date, AbsenceDay] = {}
-    for day in sorted(claims):
-        alive = [c for c in claims[day] if not _is_cut(state, day, c.seq)]
-        if alive:
-            winner = max(alive, key=lambda c: (c.source == "sick_note", c.seq))
-            result[day] = AbsenceDay(winner.source, _grade(state, day, winner), winner.pending)
-    return result
+    return {day: run.day for run in absence_runs(state) for day in days_between(run.start, run.end)}
 
 
-def employer_period_end(case_start: date, covered: Sequence[date]) -> date:
+def _judge(state: SummaryState, day: date) -> AbsenceDay | None:
+    """``day`` as the rules judge it: absent (with source, grade, pending) or not."""
+    alive = [claim for claim in _claims_on(state, day) if not _is_cut(state, day, claim.seq)]
+    if not alive:
+        return None
+    winner = max(alive, key=lambda c: (c.source == "sick_note", c.seq))
+    return AbsenceDay(winner.source, _grade(state, day, winner), winner.pending)
+
+
+def employer_period_end(case_start: date, runs: Sequence[AbsenceRun]) -> date:
     """The 16th absence day of the case, or when it falls if the absence goes on unbroken.
 
     Gaps inside one case do not restart the period: days already used count (ftrl § 8-19).
     For one continuous absence this is S + 15.
     """
-    if len(covered) >= EMPLOYER_PERIOD_DAYS:
-        return covered[EMPLOYER_PERIOD_DAYS - 1]
-    if not covered:
-        return case_start + timedelta(days=EMPLOYER_PERIOD_DAYS - 1)
-    return covered[-1] + timedelta(days=EMPLOYER_PERIOD_DAYS - len(covered))
+    covered = sum(run.days for run in runs)
+    if covered < EMPLOYER_PERIOD_DAYS:
+        if not runs:
+            return case_start + timedelta(days=EMPLOYER_PERIOD_DAYS - 1)
+        return runs[-1].end + timedelta(days=EMPLOYER_PERIOD_DAYS - covered)
+    left = EMPLOYER_PERIOD_DAYS
+    for run in runs:
+        if run.days >= left:
+            return run.start + timedelta(days=left - 1)
+        left -= run.days
+    raise AssertionError("unreachable: the runs cover at least the period")  # pragma: no cover
 
 
-def segments_of(days: Mapping[date, AbsenceDay]) -> tuple[Segment, ...]:
+def _segments(runs: Sequence[AbsenceRun]) -> tuple[Segment, ...]:
     """Absence days merged into runs of consecutive days with equal source, grade and kind."""
     segments: list[Segment] = []
-    for day in sorted(days):
-        info = days[day]
+    for run in runs:
+        info = run.day
         last = segments[-1] if segments else None
         if (
             last is not None
-            and last.end + timedelta(days=1) == day
+            and last.end + _DAY == run.start
             and (last.source, last.grade, last.pending) == (info.source, info.grade, info.pending)
         ):
-            segments[-1] = Segment(last.start, day, last.source, last.grade, last.pending)
+            segments[-1] = Segment(last.start, run.end, last.source, last.grade, last.pending)
         else:
-            segments.append(Segment(day, day, info.source, info.grade, info.pending))
+            segments.append(Segment(run.start, run.end, info.source, info.grade, info.pending))
     return tuple(segments)
 
 
@@ -163,16 +212,23 @@ def days_between(start: date, end: date) -> Iterator[date]:
         yield start + timedelta(days=offset)
 
 
-def _claims(state: SummaryState) -> Iterator[tuple[date, _Claim]]:
+def _spans(state: SummaryState) -> list[tuple[date, date]]:
+    """Every stretch a fact says is absent (self-certifications and sick-note parts)."""
+    spans = [(cert.start, cert.end) for cert in state.self_certifications]
+    spans += [(part.start, part.end) for note in state.notes.values() for part in note.parts]
+    return [(start, end) for start, end in spans if start <= end]
+
+
+def _claims_on(state: SummaryState, day: date) -> Iterator[_Claim]:
+    """Every fact that says ``day`` is absent, stated when and at which grade."""
     for cert in state.self_certifications:
-        claim = _Claim("self_certification", cert.seq, 100, cert.seq, False)
-        for day in days_between(cert.start, cert.end):
-            yield day, claim
+        if cert.start <= day <= cert.end:
+            yield _Claim("self_certification", cert.seq, 100, cert.seq, False)
     for note in state.notes.values():
         for part in note.parts:
-            for day in days_between(part.start, part.end):
+            if part.start <= day <= part.end:
                 grade, grade_seq = _note_grade(note, day)
-                yield day, _Claim("sick_note", part.seq, grade, grade_seq, note.kind == "pending")
+                yield _Claim("sick_note", part.seq, grade, grade_seq, note.kind == "pending")
 
 
 def _note_grade(note: SickNote, day: date) -> tuple[int, int]:

@@ -51,14 +51,20 @@ from naervaer.contracts.measures import AdjustmentEvaluated, AdjustmentRecorded
 Step = Callable[[SummaryState, Any, int], None]
 
 
-def fold(state: SummaryState | None, event: BaseModel, seq: int) -> SummaryState | None:
-    """The summary after ``event`` (stream version ``seq``) on top of ``state``."""
+def fold(
+    state: SummaryState | None, event: BaseModel, seq: int, *, in_place: bool = False
+) -> SummaryState | None:
+    """The summary after ``event`` (stream version ``seq``) on top of ``state``.
+
+    ``state`` is left as it was unless ``in_place``: then it is changed and returned, for a
+    caller that owns it (a batch folding a case's events one after another; a deep copy per
+    event was a fifth of the summary consumer's time)."""
     if isinstance(event, CaseOpened):
         return state if state is not None else _opened(event)
     step = _STEPS.get(type(event))
     if state is None or step is None:
         return state
-    after = state.model_copy(deep=True)
+    after = state if in_place else state.model_copy(deep=True)
     step(after, event, seq)
     return after
 

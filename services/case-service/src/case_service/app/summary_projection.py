@@ -152,7 +152,9 @@ def _fold_into(cases: dict[str, _Folded], envelope: Envelope, payload: BaseModel
             return
     if current is None and _erased_opening(payload):
         return
-    state = fold(current.state if current is not None else None, payload, envelope.streamversion)
+    # The batch owns every state in ``cases`` (validated from its row, or folded here).
+    before = current.state if current is not None else None
+    state = fold(before, payload, envelope.streamversion, in_place=True)
     if state is None:
         log.warning("event of a case never opened", case_id=envelope.streamid)
         return
