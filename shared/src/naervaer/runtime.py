@@ -187,6 +187,7 @@ class ServiceRuntime:
                 self.platform.kafka_bootstrap,
                 self.topics(),
                 partitions=self.platform.kafka_partitions,
+                replication_factor=self.platform.kafka_replication_factor,
             )
             publisher = KafkaPublisher(self.platform.kafka_bootstrap, client_id=self.spec.name)
             await publisher.start()
@@ -248,13 +249,7 @@ class ServiceRuntime:
 
     async def _source_for(self, subscription: Subscription, stack: AsyncExitStack) -> MessageSource:
         if not self.platform.embedded:
-            assert self.platform.kafka_bootstrap is not None
-            return KafkaSource(
-                self.platform.kafka_bootstrap,
-                subscription,
-                session_timeout_ms=self.platform.kafka_session_timeout_ms,
-                fetch_max_wait_ms=self.platform.kafka_fetch_max_wait_ms,
-            )
+            return KafkaSource.from_settings(self.platform, subscription)
         logs: dict[str, list[EventLog]] = {}
         for topic in subscription.topics:
             name = topic.removeprefix(self.platform.topic_prefix)

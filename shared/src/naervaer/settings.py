@@ -93,6 +93,13 @@ class PlatformSettings(BaseSettings):
     kafka_partitions: int = Field(
         default=6, ge=1, description="Partitions for topics the services create themselves."
     )
+    kafka_replication_factor: int = Field(
+        default=1,
+        ge=1,
+        description="Replicas of each topic the services create themselves: 1 suits a "
+        "single-broker development cluster; set 3 on a production cluster, so a broker lost "
+        "loses no event.",
+    )
     rate_limit_writes_per_minute: int = Field(
         default=600,
         ge=0,

@@ -43,9 +43,10 @@ class KafkaSource:
         session_timeout_ms: int = 10_000,
         client_id: str | None = None,
         fetch_max_wait_ms: int = 500,
+        group_id: str | None = None,
     ) -> None:
         self._bootstrap = bootstrap
-        self._group = subscription.name
+        self._group = group_id or subscription.name
         self._topics = subscription.topics
         self._session_timeout_ms = session_timeout_ms
         self._client_id = client_id or subscription.name
@@ -62,7 +63,12 @@ class KafkaSource:
             subscription,
             session_timeout_ms=settings.kafka_session_timeout_ms,
             fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+            group_id=consumer_group(settings, subscription),
         )
+
+    @property
+    def group_id(self) -> str:
+        return self._group
 
     async def start(self) -> None:
         # A fresh client on every start: an AIOKafkaConsumer cannot be restarted after stop().
@@ -151,3 +157,10 @@ def _incoming(record: Any) -> IncomingMessage:
         value=record.value or b"",  # a tombstone (None) is poison: no envelope
         headers=tuple((name, bytes(value)) for name, value in record.headers or ()),
     )
+
+
+def consumer_group(settings: PlatformSettings, subscription: Subscription) -> str:
+    """The subscription's Kafka consumer group, under the deployment's topic prefix: two
+    deployments sharing a cluster (``staging.``, ``prod.``) must never share a group, or a
+    rebalance would hand one's partitions to the other's consumers."""
+    return f"{settings.topic_prefix}{subscription.name}"

@@ -23,11 +23,12 @@ It must leave exactly what ``Handler`` per event, in the same order, would have 
 class Subscription:
     """One consumer: its group name, the topics it reads and the handler of their events.
 
-    ``name`` is the Kafka consumer group and the inbox/checkpoint key, e.g.
-    ``deadline-service.case-projection``. ``event_types`` limits the handler to those types;
-    other events are acknowledged without calling it. ``batch_handler``, when given, takes
-    the new events of a fetched batch in one call (a projection that folds each case once per
-    batch); without it the consumer calls ``handler`` per event in the batch's transaction.
+    ``name`` is the inbox/checkpoint key and, under the topic prefix, the Kafka consumer group
+    (``consumer_group``), e.g. ``deadline-service.case-projection``. ``event_types`` limits
+    the handler to those types; other events are acknowledged without calling it.
+    ``batch_handler``, when given, takes the new events of a fetched batch in one call (a
+    projection that folds each case once per batch); without it the consumer calls ``handler``
+    per event in the batch's transaction.
     """
 
     name: str
