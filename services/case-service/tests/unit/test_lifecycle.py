@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from case_service.domain.errors import DomainError
 from naervaer.contracts.case import (
     OBLIGATION_KINDS,
     CaseReopened,
@@ -43,6 +44,9 @@ def test_the_manager_is_reassigned_and_the_case_follows() -> None:
     reassigned = given(*case.pending)
     with refused(reassigned, "manager_unchanged"):
         reassigned.reassign_manager(manager_id="mgr-2", today=TODAY)
+    with pytest.raises(DomainError) as error:
+        reassigned.reassign_manager(manager_id="mgr-2", today=TODAY)
+    assert "mgr-2" not in error.value.detail  # no person's id in a problem: it ends up in logs
 
 
 @pytest.mark.parametrize(

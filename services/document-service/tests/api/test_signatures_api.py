@@ -107,6 +107,7 @@ async def test_only_the_parties_named_on_the_document_sign(any_api: DocumentApi)
     hr = await any_api.post(_sign_path(document), digest, role="hr", sub="hr-1")
     assert hr.status_code == 403
     assert hr.json()["rule"] == "not_a_party"  # HR may write, but is not a party to sign
+    assert "hr-1" not in hr.text  # no caller's id in a problem: it ends up in logs
     stranger = await any_api.post(_sign_path(document), digest, role="employee", sub="emp-2")
     assert stranger.status_code == 403  # the policy: not the employee's own case
     nav = await any_api.post(_sign_path(document), digest, role="nav", sub="nav-1")

@@ -59,7 +59,8 @@ class LifecycleDecisions(CaseBase):
         previous = self.state.manager_id
         assert previous is not None
         if manager_id == previous:
-            raise RuleBroken("manager_unchanged", f"{manager_id} manages the case already")
+            # Not the id: problem details end up in logs, and an id is personal data.
+            raise RuleBroken("manager_unchanged", "the case has that manager already")
         self._record(
             ManagerReassigned(
                 case_id=self.case_id,

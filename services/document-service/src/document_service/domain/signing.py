@@ -92,7 +92,8 @@ def decide(
     role = parties.role_of(subject)
     if role is None or role not in target.required_roles:
         roles = ", ".join(target.required_roles)
-        raise NotAParty(f"{subject} holds none of the roles that sign this document ({roles})")
+        # Not the subject's id: problem details end up in logs, and an id is personal data.
+        raise NotAParty(f"the caller holds none of the roles that sign this document ({roles})")
     if offered_hash is not None and offered_hash != target.document_hash:
         raise Conflict(
             "document_hash_mismatch",
