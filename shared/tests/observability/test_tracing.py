@@ -95,6 +95,44 @@ def test_none_or_no_endpoint_means_no_exporter(monkeypatch: pytest.MonkeyPatch) 
     provider.shutdown()
 
 
+SAMPLED_PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+UNSAMPLED_PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+
+
+def _recording(provider_span_parent: str | None, provider: object) -> tuple[bool, bool]:
+    """Whether a span started under ``provider_span_parent`` records, and has valid ids."""
+    carrier = {} if provider_span_parent is None else {"traceparent": provider_span_parent}
+    context = propagate.extract(carrier)
+    tracer = provider.get_tracer("t")  # type: ignore[attr-defined]
+    with tracer.start_as_current_span("s", context=context) as span:
+        return span.is_recording(), span.get_span_context().is_valid
+
+
+def test_a_service_that_exports_nowhere_records_only_traces_its_callers_sampled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nobody could read its own traces: they are not recorded (ids still valid for the logs);
+    a sampled caller's trace is, so services after it that export see it whole."""
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
+    provider = build_tracer_provider("case-service")
+    assert _recording(None, provider) == (False, True)
+    assert _recording(UNSAMPLED_PARENT, provider) == (False, True)
+    assert _recording(SAMPLED_PARENT, provider) == (True, True)
+    provider.shutdown()
+
+
+def test_a_service_that_exports_or_names_a_sampler_records_its_own_traces(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    exporting = build_tracer_provider("case-service", exporter=InMemorySpanExporter())
+    assert _recording(None, exporting) == (True, True)
+    exporting.shutdown()
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_on")
+    sampled = build_tracer_provider("case-service")
+    assert _recording(None, sampled) == (True, True)
+    sampled.shutdown()
+
+
 def test_endpoint_selects_otlp_over_http_by_default() -> None:
     [exporter] = exporters_from_env({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://c:4318"})
     assert isinstance(exporter, HttpExporter)

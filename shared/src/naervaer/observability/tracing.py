@@ -12,6 +12,12 @@ Variables read (OpenTelemetry SDK specification):
 * ``OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`` / ``OTEL_EXPORTER_OTLP_PROTOCOL``: ``http/protobuf``
   (default) or ``grpc``; endpoint, headers and timeouts are read by the exporters themselves.
 * ``OTEL_TRACES_SAMPLER`` / ``OTEL_TRACES_SAMPLER_ARG``: read by the SDK's TracerProvider.
+
+A service that exports nowhere (no exporter, no sampler configured) starts no recorded trace of
+its own: its sampler is parent-based with the root off. Spans are still started — their ids
+are in the logs, and a caller's ``traceparent`` is carried on — but only a trace a caller
+started sampled is recorded (so the services after it, which may export, see it whole).
+Recording spans nobody will ever read cost 10-20 % of a busy service's CPU (bench W6).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from opentelemetry.sdk.trace.export import (
     SimpleSpanProcessor,
     SpanExporter,
 )
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -55,9 +62,15 @@ def build_tracer_provider(
     attributes: dict[str, str] = {"service.name": service, "service.namespace": SERVICE_NAMESPACE}
     if version is not None:
         attributes["service.version"] = version
+    exporters = exporters_from_env()
+    exports = bool(exporters) or exporter is not None
+    unsampled = not exports and "OTEL_TRACES_SAMPLER" not in os.environ
     # Resource.create also merges OTEL_RESOURCE_ATTRIBUTES; our explicit attributes win.
-    provider = TracerProvider(resource=Resource.create(attributes))
-    for configured in exporters_from_env():
+    provider = TracerProvider(
+        resource=Resource.create(attributes),
+        sampler=ParentBased(root=ALWAYS_OFF) if unsampled else None,
+    )
+    for configured in exporters:
         provider.add_span_processor(BatchSpanProcessor(configured))
     if exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
