@@ -54,8 +54,9 @@ async def test_every_write_and_refusal_leaves_an_access_record(api: CaseApi) -> 
     await api.post(f"/v1/cases/{case_id}/sick-notes", NOTE, role="manager", sub=MANAGER)
     await api.post(f"/v1/cases/{case_id}/sick-notes", NOTE, role="auditor", sub="aud-1")
     records = [(r.action, r.operation, r.subject, r.case_id) for r in api.access]
+    assert api.access[0].resource_id == case_id  # no case yet when an opening is checked
     assert records == [
-        ("write", "open_case", "hr-1", case_id),
+        ("write", "open_case", "hr-1", None),
         ("write", "register_sick_note", MANAGER, case_id),
         ("denied", "register_sick_note", "aud-1", case_id),
     ]

@@ -57,12 +57,14 @@ class Handlers:
 
     async def open_case(self, case_id: str, cmd: OpenCase, meta: CommandMeta) -> CaseVersion:
         tenant = meta.principal.tenant
+        # The record names the id as its resource, not as its case: no case exists when access
+        # is checked, and a refused, retried or interrupted opening never makes one, so the
+        # audit trail would wait in vain for that case to seal the record with its key.
         await meta.authorize(
             can_open_case(meta.principal, tenant),
             operation="open_case",
             resource="case",
             resource_id=case_id,
-            case_id=case_id,
         )
         write = meta.write(cmd)
         if earlier := await self.cases.earlier(write):
