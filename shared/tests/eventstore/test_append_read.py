@@ -7,15 +7,23 @@ from datetime import timedelta
 from uuid import uuid4
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 from prometheus_client import REGISTRY
 from pydantic import BaseModel
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from naervaer.eventstore import HEAD_SEED, EventStore, EventStoreTables, NewEvent
+from naervaer.eventstore import (
+    HEAD_SEED,
+    ConcurrencyConflict,
+    EventStore,
+    EventStoreTables,
+    NewEvent,
+)
 
 
 class SickNoteReceived(BaseModel):
@@ -151,16 +159,39 @@ async def test_append_is_traced_and_timed(make_store: Callable[..., EventStore])
     service = f"svc-{uuid4().hex[:8]}"
     store = make_store(tracer=provider.get_tracer("test"), service=service)
 
-    await store.append("traced", [opened("traced")], tenant="t", expected_version=0)
+    result = await store.append("traced", [opened("traced")], tenant="t", expected_version=0)
+    with pytest.raises(ConcurrencyConflict):
+        await store.append("traced", [opened("traced")], tenant="t", expected_version=0)
 
-    (span,) = exporter.get_finished_spans()
-    assert span.name == "eventstore.append"
+    span, failed = exporter.get_finished_spans()
+    assert span.name == failed.name == "eventstore.append"
     assert span.attributes is not None
     assert span.attributes["naervaer.stream_id"] == "traced"
+    assert (span.attributes["naervaer.stream_version"], span.attributes["naervaer.duplicate"]) == (
+        1,
+        False,
+    )
+    assert failed.status.status_code is StatusCode.ERROR
+    # The stored event continues the append's span (consumers and the outbox relay pick it up).
+    ids = span.get_span_context()
+    assert ids is not None
+    traceparent = result.envelopes[0].traceparent
+    assert traceparent is not None
+    assert traceparent.split("-")[1:3] == [f"{ids.trace_id:032x}", f"{ids.span_id:016x}"]
+    assert (await store.read_stream("traced"))[0].traceparent == result.envelopes[0].traceparent
     count = REGISTRY.get_sample_value(
         "naervaer_eventstore_append_seconds_count", {"service": service}
     )
-    assert count == 1
+    assert count == 2  # the conflict is timed too
+
+
+async def test_untraced_append_stores_no_traceparent(
+    make_store: Callable[..., EventStore],
+) -> None:
+    store = make_store(tracer=trace.NoOpTracer())
+    result = await store.append("plain", [opened("plain")], tenant="t", expected_version=0)
+    assert result.envelopes[0].traceparent is None
+    assert (await store.read_stream("plain"))[0].traceparent is None
 
 
 async def test_rejects_empty_appends_and_naive_clocks(

@@ -44,28 +44,37 @@ def test_pending_events_keep_given_ids_and_draw_the_rest() -> None:
 
 
 def test_make_way_lets_a_formed_group_go_out_first() -> None:
+    # A writer's lone append is answered while another append waits behind it: that one's
+    # group is formed, its flusher created but not yet run, when the writer prepares its next.
     order: list[str] = []
+    gates: list[asyncio.Event] = []
 
     class Recording(GroupCommit):
         async def _outcomes(self, batches: Sequence[Any]) -> list[Any]:
             order.append("sent")
+            await gates[-1].wait()
             return ["written"] * len(batches)
 
     group = Recording(None, None, None)  # type: ignore[arg-type]
     batch = SimpleNamespace(stream_id="s", expected_version=None, command_id=None)
 
-    async def preparing_writer(step_aside: bool) -> None:
+    async def writer(step_aside: bool) -> None:
+        assert await group.write(batch) == "written"  # type: ignore[arg-type]
         if step_aside:
             await group.make_way()
         order.append("prepared")
 
     async def scenario(step_aside: bool) -> list[str]:
         order.clear()
-        first = asyncio.create_task(group.write(batch))  # type: ignore[arg-type]
-        await asyncio.sleep(0)  # the first append is queued and its flusher created
-        await preparing_writer(step_aside)
-        assert await first == "written"
+        gates.append(asyncio.Event())
+        writing = asyncio.create_task(writer(step_aside))
+        await asyncio.sleep(0)  # the writer's append is in flight, alone
+        waiting = asyncio.create_task(group.write(batch))  # type: ignore[arg-type]
+        await asyncio.sleep(0)  # queued behind it
+        gates[-1].set()
+        await writing
+        assert await waiting == "written"
         return list(order)
 
-    assert asyncio.run(scenario(step_aside=False)) == ["prepared", "sent"]
-    assert asyncio.run(scenario(step_aside=True)) == ["sent", "prepared"]
+    assert asyncio.run(scenario(step_aside=False)) == ["sent", "prepared", "sent"]
+    assert asyncio.run(scenario(step_aside=True)) == ["sent", "sent", "prepared"]

@@ -11,6 +11,8 @@ import asyncio
 import random
 import uuid
 from collections import defaultdict
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 from sqlalchemy import insert
@@ -103,7 +105,7 @@ async def test_one_winner_per_version_and_each_loser_learns_the_winner(store: Ev
 async def test_retries_in_one_group_get_the_first_result(
     store: EventStore, engine: AsyncEngine, tables: EventStoreTables
 ) -> None:
-    def attempt(fingerprint: str, n: int) -> object:
+    def attempt(fingerprint: str, n: int) -> Coroutine[Any, Any, AppendResult]:
         return store.append(
             "case",
             [event(n), event(n)],
@@ -114,12 +116,16 @@ async def test_retries_in_one_group_get_the_first_result(
         )
 
     others = [store.append(f"other-{n}", [event()], tenant="t", expected_version=0) for n in (1, 2)]
-    first, *rest = await asyncio.gather(
-        attempt("f1", 1),
-        *others,
-        attempt("f1", 2),
-        attempt("f2", 3),  # the same key with another request
-        attempt("f1", 4),
+    # The first append goes alone: everything started behind it forms one group.
+    _, first, *rest = await asyncio.gather(
+        *[
+            store.append("lead-in", [event()], tenant="t", expected_version=0),
+            attempt("f1", 1),
+            *others,
+            attempt("f1", 2),
+            attempt("f2", 3),  # the same key with another request
+            attempt("f1", 4),
+        ],
         return_exceptions=True,
     )
 
@@ -133,7 +139,7 @@ async def test_retries_in_one_group_get_the_first_result(
         assert duplicate.duplicate
         assert (duplicate.version, duplicate.envelopes) == (first.version, first.envelopes)
     assert await store.stream_version("case") == 2
-    assert len(await store.read_all()) == 4
+    assert len(await store.read_all()) == 5
     assert grouped(store) > 0
 
 
@@ -200,8 +206,15 @@ async def test_group_commit_can_be_turned_off(
 
 async def test_later_appends_of_a_group_see_the_earlier_ones(store: EventStore) -> None:
     await store.append("s", [event()], tenant="t", expected_version=0)
-    outcomes = await append_many(store, [("s", 1, None), ("s", 2, "c-3"), ("s", 3, None)])
-    assert [o.version for o in outcomes if isinstance(o, AppendResult)] == [2, 3, 4]
+    # The first append goes alone; the three behind it queue up meanwhile: one group.
+    calls: list[tuple[str, int | None, str | None]] = [
+        ("other", 0, None),
+        ("s", 1, None),
+        ("s", 2, "c-3"),
+        ("s", 3, None),
+    ]
+    outcomes = await append_many(store, calls)
+    assert [o.version for o in outcomes if isinstance(o, AppendResult)] == [1, 2, 3, 4]
     assert grouped(store) == 3
 
 
@@ -220,8 +233,9 @@ async def test_a_group_lost_with_its_connection_is_never_written_twice(
     outcomes = await append_many(store, [(f"l{n}", 0, None) for n in range(4)])
 
     # The group may have committed before the connection went: every caller hears of the
-    # loss, and nothing is written again behind their backs.
-    assert sent == [4]
+    # loss, and nothing is written again behind their backs (the first append went alone,
+    # the other three as the group that formed behind it: each was sent once).
+    assert sent == [1, 3]
     assert all(isinstance(o, ConnectionResetError) for o in outcomes)
     assert await store.read_all() == []
 
@@ -230,8 +244,8 @@ async def test_an_append_behind_a_failed_one_still_runs(store: EventStore) -> No
     # Both expect version 5 of a stream at 4: the first fails, and the second, held back
     # behind it, must run after all, after the append that moves the stream to 5.
     await store.append("s", [event()] * 4, tenant="t", expected_version=0)
-    first, moving, second = await append_many(
-        store, [("s", 5, None), ("s", 4, None), ("s", 5, None)]
+    _, first, moving, second = await append_many(
+        store, [("lead-in", 0, None), ("s", 5, None), ("s", 4, None), ("s", 5, None)]
     )
 
     assert isinstance(first, ConcurrencyConflict)

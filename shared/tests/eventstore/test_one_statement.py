@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from naervaer.eventstore import ConcurrencyConflict, EventStore, NewEvent
-from naervaer.eventstore.driver import driver_connection
+from naervaer.eventstore.driver import on_driver_connection
 from naervaer.eventstore.model import AppendBatch, pending_events
 
 pytestmark = pytest.mark.parametrize("target", ["postgresql"], indirect=True)
@@ -74,8 +74,7 @@ async def test_every_kind_of_append_goes_in_one_pipelined_run(
         batch("old", 0),  # expects a new stream that exists: a conflict
         batch("anywhere", None),  # any version of a new stream
     ]
-    async with driver_connection(store._own) as raw:
-        rows = await appender.append_many(raw, batches)
+    rows = await on_driver_connection(store._own, lambda raw: appender.append_many(raw, batches))
     assert calls == [len(batches)]  # one fetchmany: one round trip, one transaction
     assert [row["version"] for row in rows] == [1, 2, 3, None, None, 1]
     assert await store.stream_version("missing") == 0  # the conflict created nothing
@@ -89,24 +88,35 @@ async def test_every_kind_of_append_goes_in_one_pipelined_run(
 
 async def test_a_driver_connection_goes_back_to_the_pool(engine: AsyncEngine) -> None:
     own = engine.execution_options(isolation_level="AUTOCOMMIT")
-    async with driver_connection(own) as raw:
-        assert await raw.fetchval("SELECT 1") == 1
+
+    async def select_one(raw: asyncpg.Connection) -> int:
         assert engine.sync_engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+        return int(await raw.fetchval("SELECT 1"))
+
+    assert await on_driver_connection(own, select_one) == 1
+    assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+    async def failing(raw: asyncpg.Connection) -> None:
+        await raw.fetchval("SELECT 1 / 0")
+
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await on_driver_connection(own, failing)
     assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
     entered = asyncio.Event()
 
-    async def held() -> None:
-        async with driver_connection(own):
-            entered.set()
-            await asyncio.Future()  # cancelled here
+    async def held(raw: asyncpg.Connection) -> None:
+        entered.set()
+        await raw.fetchval("SELECT pg_sleep(30)")  # cancelled here, mid-statement
 
-    task = asyncio.create_task(held())
+    task = asyncio.create_task(on_driver_connection(own, held))
     await entered.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     await until(lambda: _checked_in(engine))
+    # The connection went back usable: the server cancelled the statement.
+    assert await on_driver_connection(own, select_one) == 1
 
 
 async def _checked_in(engine: AsyncEngine) -> bool:

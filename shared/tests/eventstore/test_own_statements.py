@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -93,9 +93,15 @@ async def test_retry_racing_the_first_attempt_gets_the_first_result(
     stream = f"race-{expected_version}"
     if expected_version:
         await store.append(stream, [event()], tenant="t", expected_version=0)
-    append = lambda: store.append(  # noqa: E731 - the same command, twice
-        stream, [event(1), event(2)], tenant="t", expected_version=expected_version, command_id="c"
-    )
+
+    def append() -> Coroutine[Any, Any, AppendResult]:  # the same command, twice
+        return store.append(
+            stream,
+            [event(1), event(2)],
+            tenant="t",
+            expected_version=expected_version,
+            command_id="c",
+        )
 
     async with engine.begin() as first_tx:
         first = await store.append(
@@ -129,7 +135,7 @@ class SickNoteReceived(BaseModel):
 
 async def test_returned_envelopes_equal_a_later_read(store: EventStore) -> None:
     flat = {"case_id": "c-1", "grade": 100, "ratio": 0.5, "confirmed": True, "note": None}
-    nested = {"periods": (("2026-01-01", "2026-01-07"),), 1: "int key"}
+    nested: dict[Any, Any] = {"periods": (("2026-01-01", "2026-01-07"),), 1: "int key"}
     model = SickNoteReceived(grade=60, periods=(("2026-02-01", "2026-02-14"),))
     result = await store.append(
         "s",

@@ -28,13 +28,14 @@ import asyncio
 import contextvars
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from naervaer.eventstore.backend import Duplicate
-from naervaer.eventstore.driver import driver_connection
+from naervaer.eventstore.driver import on_driver_connection
 from naervaer.eventstore.errors import ConcurrencyConflict
 from naervaer.eventstore.model import AppendBatch, AppendResult
 from naervaer.eventstore.postgres import PostgresAppender
@@ -60,11 +61,11 @@ class _Pending:
 class GroupCommit:
     """Writes the appends of one process in groups, one group at a time (PostgreSQL only).
 
-    No timer: an append that finds no group in flight is written at once, alone, in one
-    round trip (as without grouping). Appends that arrive
-    while a group is being written wait for it and then go together, up to ``max_group`` in
-    one transaction. So a lone writer pays nothing, and the busier the store the bigger the
-    groups.
+    No timer: an append that finds nothing in flight is written at once, alone, in one round
+    trip, in its caller's own task (no flusher task, no future: as without grouping). Appends
+    that arrive while anything is being written queue up and then go together, up to
+    ``max_group`` in one transaction, in a flusher task of their own. So a lone writer pays
+    nothing, and the busier the store the bigger the groups.
     """
 
     def __init__(
@@ -81,6 +82,7 @@ class GroupCommit:
         self._max_group = max_group
         self._queue: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._lone: object | None = None  # marks an append written in its caller's task
         self._loop: asyncio.AbstractEventLoop | None = None
         self._unsent = False  # a flusher was created and has not taken its first group yet
         self.appends_grouped = 0  # appends written in a group of two or more, for tests/bench
@@ -92,16 +94,40 @@ class GroupCommit:
             # A store outlived its event loop (a test client's, say): whatever was queued
             # there can never be answered, and its flusher never finish. Start afresh.
             self._loop, self._queue, self._flusher, self._unsent = loop, [], None, False
+            self._lone = None
+        flushing = self._flusher is not None and not self._flusher.done()
+        if self._lone is None and not flushing:  # then the queue is empty too
+            return await self._write_lone(batch)
         pending = _Pending(batch, loop.create_future())
-        self._queue.append(pending)
-        if self._flusher is None or self._flusher.done():
-            # Its own task, so a caller cancelled while waiting cannot abort the others' group,
-            # and in an empty context, so the group's work joins no single caller's trace.
-            self._flusher = asyncio.create_task(
-                self._flush_all(), name="eventstore-group", context=contextvars.Context()
-            )
-            self._unsent = True
+        self._queue.append(pending)  # whoever is in flight starts or is the next flusher
         return await pending.future
+
+    async def _write_lone(self, batch: AppendBatch) -> AppendResult:
+        """Write ``batch`` alone in the caller's task; appends arriving meanwhile queue up.
+
+        A cancelled caller stops only its own append (one statement: written whole or not at
+        all), and the connection goes back to the pool (``on_driver_connection``); whatever
+        queued up behind it is flushed all the same.
+        """
+        self._lone = lone = object()
+        try:
+            [outcome] = await self._outcomes([batch])
+        finally:
+            if self._lone is lone:  # not if the store has moved to another event loop since
+                self._lone = None
+                if self._queue:
+                    self._start_flusher()
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def _start_flusher(self) -> None:
+        # Its own task, so a caller cancelled while waiting cannot abort the others' group,
+        # and in an empty context, so the group's work joins no single caller's trace.
+        self._flusher = asyncio.create_task(
+            self._flush_all(), name="eventstore-group", context=contextvars.Context()
+        )
+        self._unsent = True
 
     async def make_way(self) -> None:
         """Let a group that has just formed go out before the caller's own CPU-heavy work.
@@ -137,16 +163,11 @@ class GroupCommit:
             pending.settle(outcome)
         again: list[_Pending] = []
         for pending, leader in doomed:
-            lead = outcomes[leader]
-            if isinstance(lead, AppendResult) and not lead.duplicate:
-                # Serially right after its leader, it finds the stream moved: a conflict.
-                batch = pending.batch
-                conflict = ConcurrencyConflict(
-                    batch.stream_id, batch.expected_version, lead.version
-                )
-                pending.settle(conflict)
-            else:
+            conflict = _behind(outcomes[leader], pending.batch)
+            if conflict is None:
                 again.append(pending)  # its leader wrote nothing: it must run after all
+            else:
+                pending.settle(conflict)
         return again
 
     async def _outcomes(self, batches: Sequence[AppendBatch]) -> list[AppendResult | Exception]:
@@ -172,13 +193,12 @@ class GroupCommit:
         self, batches: Sequence[AppendBatch]
     ) -> Sequence[AppendResult | Exception] | None:
         """Each batch's answer, all committed together; None when nothing was written."""
-        async with driver_connection(self._own) as raw:  # autocommit: asyncpg's rules
-            try:
-                rows = await self._appender.append_many(raw, batches)
-            except asyncpg.PostgresError:
-                return None  # the server refused a statement and rolled the group back
-            except Exception as error:  # e.g. the connection was lost: maybe committed
-                return [error] * len(batches)
+        try:  # autocommit: asyncpg's rules
+            rows = await on_driver_connection(self._own, partial(self._rows, batches))
+        except Exception as error:  # no connection to be had, or it was lost: maybe committed
+            return [error] * len(batches)
+        if rows is None:
+            return None
         pairs = list(zip(batches, rows, strict=True))
         written = [self._appender.written(batch, row) for batch, row in pairs]
         if None not in written:  # the usual case: every answer is in the rows, no read needed
@@ -192,6 +212,14 @@ class GroupCommit:
         async with self._own.connect() as conn:
             return [await self._answer(conn, batch, row) for batch, row in pairs]
 
+    async def _rows(
+        self, batches: Sequence[AppendBatch], raw: asyncpg.Connection
+    ) -> list[Mapping[str, Any]] | None:
+        try:
+            return await self._appender.append_many(raw, batches)
+        except asyncpg.PostgresError:
+            return None  # the server refused a statement and rolled the group back
+
     async def _answer(
         self, conn: AsyncConnection, batch: AppendBatch, row: Mapping[str, Any]
     ) -> AppendResult | Exception:
@@ -204,13 +232,31 @@ class GroupCommit:
             return answer
 
 
+def _behind(lead: AppendResult | Exception, batch: AppendBatch) -> ConcurrencyConflict | None:
+    """The conflict that ``batch``, run serially right after its leader's ``lead``, would
+    meet; None when only running it can tell."""
+    if isinstance(lead, AppendResult) and not lead.duplicate:
+        return ConcurrencyConflict(batch.stream_id, batch.expected_version, lead.version)
+    # Versions only grow: a stream already past the version expected stays past it (one
+    # still short of it may yet reach it, so that append must run).
+    expected = batch.expected_version
+    if (
+        isinstance(lead, ConcurrencyConflict)
+        and expected is not None
+        and lead.actual_version > expected
+    ):
+        return ConcurrencyConflict(batch.stream_id, expected, lead.actual_version)
+    return None
+
+
 def _split(group: Sequence[_Pending]) -> tuple[list[_Pending], list[tuple[_Pending, int]]]:
     """The appends to run, and those bound to conflict if an earlier one succeeds.
 
     Under contention many writers read the same version of a hot stream and append expecting
     it: in one group only the first can win. The others (no command id, whose retry could
     make them duplicates instead) are not run: each waits for the first with the same stream
-    and expected version (its leader, an index into the run) and conflicts if that wrote.
+    and expected version (its leader, an index into the run) and conflicts if that wrote, or
+    if that found the stream past the version (as when the winner went just before, alone).
     """
     run: list[_Pending] = []
     doomed: list[tuple[_Pending, int]] = []
