@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Sequence
 from types import SimpleNamespace
@@ -13,11 +14,18 @@ from naervaer.eventstore.ids import new_event_ids
 from naervaer.eventstore.model import NewEvent, pending_events
 
 
-def test_bulk_ids_are_random_version_4_uuids_like_uuid4s() -> None:
+def test_bulk_ids_are_time_ordered_version_7_uuids() -> None:
+    before_ms = time.time_ns() // 1_000_000
     ids = new_event_ids(2000)
+    after_ms = time.time_ns() // 1_000_000
     assert len(set(ids)) == 2000
     assert all(isinstance(i, uuid.UUID) for i in ids)
-    assert {(i.version, i.variant) for i in ids} == {(4, uuid.RFC_4122)}
+    assert {(i.version, i.variant) for i in ids} == {(7, uuid.RFC_4122)}
+    stamps = {i.int >> 80 for i in ids}  # the 48-bit Unix milliseconds
+    assert len(stamps) == 1
+    assert before_ms <= stamps.pop() <= after_ms
+    # 74 random bits each: the 12 below the version and the 62 below the variant
+    assert len({i.int & ((0xFFF << 64) | ((1 << 62) - 1)) for i in ids}) == 2000
     for made in ids[:50]:  # the same value, hash and text as a UUID built the usual way
         usual = uuid.UUID(str(made))
         assert (made, hash(made), made.hex, made.bytes) == (
@@ -27,6 +35,14 @@ def test_bulk_ids_are_random_version_4_uuids_like_uuid4s() -> None:
             usual.bytes,
         )
     assert new_event_ids(0) == []
+
+
+def test_ids_drawn_later_sort_after_earlier_ones() -> None:
+    """What keeps the ``event_id`` index's inserts at its right edge."""
+    first = new_event_ids(100)
+    time.sleep(0.002)
+    later = new_event_ids(100)
+    assert max(first) < min(later)
 
 
 def test_pending_events_keep_given_ids_and_draw_the_rest() -> None:
