@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from deadline_service.adapters.opened import OpenedEvents
 from deadline_service.adapters.projection import TimelineProjection
 from deadline_service.adapters.scheduler import DeadlineScheduler
 from deadline_service.adapters.tables import consumers, event_store, metadata
@@ -22,7 +23,9 @@ def wire(context: ServiceContext) -> Wiring:
     assert isinstance(settings, DeadlineServiceSettings)
     assert context.store is not None
     policies = Policies(settings.tenant_policies)
-    timeline = TimelineProjection(policies, context.vault)
+    timeline = TimelineProjection(
+        policies, context.vault, OpenedEvents(settings.opened_events_capacity)
+    )
     scheduler = DeadlineScheduler(
         context.engine,
         context.store,

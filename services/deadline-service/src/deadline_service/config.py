@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import SettingsConfigDict
 
+from deadline_service.adapters.opened import DEFAULT_CAPACITY
 from deadline_service.domain.policy import DEFAULT_POLICY, Policy
 from naervaer.settings import ServiceSettings
 
@@ -41,6 +42,12 @@ class DeadlineServiceSettings(ServiceSettings):
     )
     scheduler_poll_interval_s: float = Field(
         default=1.0, gt=0, description="How often the deadline scheduler looks at the clock."
+    )
+    opened_events_capacity: int = Field(
+        default=DEFAULT_CAPACITY,
+        ge=0,
+        description="Case events the timeline keeps opened between batches (about 2 KiB each; "
+        "0: open every stored event at every fold).",
     )
     timezone: str = Field(
         default="Europe/Oslo", description="Deadlines are dates in this zone (today's date)."

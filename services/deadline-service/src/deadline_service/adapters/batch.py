@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from deadline_service.adapters import repository as repo
+from deadline_service.adapters.digest import without_obligations
 from deadline_service.adapters.keys import EventKeys
 from deadline_service.adapters.repository import CaseHeader, Home
 from deadline_service.adapters.writes import CaseWrite, write_cases
@@ -223,7 +224,7 @@ class TimelineBatch:
         case = waiting.case
         manager = str(waiting.changes.get("manager_id", case.manager_id))
         if not waiting.refold:  # reassignments only, as ``handle`` applies them
-            row = {"timeline_digest": repo.without_obligations(case.timeline_digest)}
+            row = {"timeline_digest": without_obligations(case.timeline_digest)}
             return CaseWrite(case, row | waiting.changes, manager=manager)
         # Its last fold saw no other case of the employee, so neither history nor cascade;
         # the rows carry the last manager (a later reassignment would have set it on them).
@@ -232,7 +233,7 @@ class TimelineBatch:
             await self._projection.recomputed(self._events, case_now, [], waiting.changes)
         ).write
         if waiting.reassigned_last:
-            write.row["timeline_digest"] = repo.without_obligations(write.row["timeline_digest"])
+            write.row["timeline_digest"] = without_obligations(write.row["timeline_digest"])
         return write
 
 

@@ -2,16 +2,21 @@
 
 A timeline is folded from all of its case's events, so handling an event used to mean one
 INSERT for it and one SELECT of every event of its case — per event, even in a batch where
-the events just stored are still in hand. Here the INSERTs wait for one multi-row statement
-at ``flush``, and a case's events are read once per transaction and then kept, the events
+the events just stored are still in hand. Here the INSERTs wait for one statement at
+``flush``, and a case's events are read once per transaction and then kept, the events
 stored since added in memory: the same list the SELECT would return. A batch reads the events
-of all of its cases in one SELECT first (``prefetch``); their payloads are opened only when a
-fold asks for them (a case whose key is destroyed meanwhile is never folded).
+of all of its cases at once first (``prefetch``); their payloads are opened only when a fold
+asks for them (a case whose key is destroyed meanwhile is never folded).
 
 What the SELECT would return is kept exact: the stored row wins over a later one of the same
 stream version (the INSERT does nothing on conflict), and payloads are opened and upcast as
 the read opens them (``CONTRACTS.payload`` unseals with the same key ring). An erasure deletes
 stored events behind this cache: flush before it and ``forget`` after.
+
+Across transactions the projection keeps the payloads opened (``adapters.opened``): for a case
+it keeps events of, only which events are stored is read (case, version, event id), and the
+rows themselves (their JSON) only of the cases with an event not kept; a case it keeps none of
+is read whole at once. A kept payload is used once its keys are loaded and alive.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from deadline_service.adapters import repository as repo
+from deadline_service.adapters.bulk import insert_rows
+from deadline_service.adapters.opened import Opened, OpenedEvents
 from deadline_service.adapters.tables import case_events
 from deadline_service.domain.facts import RecordedEvent
 from naervaer.db import among
@@ -30,11 +37,20 @@ from naervaer.envelope import Envelope
 from naervaer.privacy import KEYRING, KeySource
 
 _Stored = tuple[dict[str, Any], RecordedEvent]  # the row to insert, the event it holds
-_Known = dict[int, Row[Any] | RecordedEvent]  # version → as stored (opened once asked for)
-# Case ids per prefetching SELECT: bound values well below the databases' limits.
-_PREFETCH_CHUNK = 1_000
-_PREFETCH = {  # built once per dialect: one is run per batch
-    dialect: select(case_events).where(among(case_events.c.case_id, "case_ids", dialect))
+# version → as stored: a row not opened yet, an event kept opened (its keys not checked yet),
+# or the event as the fold takes it
+_Known = dict[int, Row[Any] | Opened | RecordedEvent]
+# Case ids per SELECT: bound values well below the databases' limits.
+_CHUNK = 1_000
+_c = case_events.c
+_ROWS = {  # built once per dialect: at most two are run per batch
+    dialect: select(case_events).where(among(_c.case_id, "case_ids", dialect))
+    for dialect in ("postgresql", "sqlite")
+}
+_HEADS = {
+    dialect: select(_c.case_id, _c.stream_version, _c.event_id).where(
+        among(_c.case_id, "case_ids", dialect)
+    )
     for dialect in ("postgresql", "sqlite")
 }
 
@@ -42,9 +58,10 @@ _PREFETCH = {  # built once per dialect: one is run per batch
 class CaseEvents:
     """Case events stored and read in one transaction: writes batched, reads kept."""
 
-    def __init__(self, tx: AsyncConnection, keys: KeySource) -> None:
+    def __init__(self, tx: AsyncConnection, keys: KeySource, opened: OpenedEvents) -> None:
         self._tx = tx
         self._keys = keys
+        self._opened = opened
         self._pending: dict[str, dict[int, _Stored]] = {}  # case → version → not yet written
         self._known: dict[str, _Known] = {}  # case → version → as stored
 
@@ -52,59 +69,117 @@ class CaseEvents:
         """Store the event with its case (written at ``flush``; a stored version stays)."""
         case_id, version = envelope.streamid, envelope.streamversion
         recorded = RecordedEvent(str(envelope.id), payload)
-        self._pending.setdefault(case_id, {}).setdefault(version, (_row(envelope), recorded))
+        pending = self._pending.setdefault(case_id, {})
+        if version not in pending:
+            pending[version] = (_row(envelope), recorded)
+            # the payload opening its row will give (``CONTRACTS.payload``), if it is stored
+            self._opened.keep((case_id, version), envelope.id, recorded, envelope.data)
         if (known := self._known.get(case_id)) is not None:
             known.setdefault(version, recorded)
 
     async def prefetch(self, case_ids: Iterable[str]) -> None:
         """Read the stored events of many cases at once (a batch's), not one case a fold."""
         wanted = sorted(set(case_ids) - self._known.keys())
-        for start in range(0, len(wanted), _PREFETCH_CHUNK):
-            chunk = wanted[start : start + _PREFETCH_CHUNK]
-            found: dict[str, _Known] = {case_id: {} for case_id in chunk}
-            statement = _PREFETCH[self._tx.dialect.name]
-            for row in await self._tx.execute(statement, {"case_ids": chunk}):
-                found[row.case_id][row.stream_version] = row
-            for case_id, known in found.items():
-                self._remember(case_id, known)
+        for start in range(0, len(wanted), _CHUNK):
+            await self._read(wanted[start : start + _CHUNK])
 
     async def load(self, case_id: str) -> list[RecordedEvent]:
         """The case's events in stream order, as current contract payloads."""
-        known = self._known.get(case_id)
-        if known is None:
-            statement = select(case_events).where(case_events.c.case_id == case_id)
-            rows = (await self._tx.execute(statement)).all()
-            known = self._remember(case_id, {row.stream_version: row for row in rows})
-        unopened = [item for item in known.values() if isinstance(item, Row)]
-        if unopened:
-            await KEYRING.load_data((row.data for row in unopened), self._keys)
-            for version, item in known.items():
-                if isinstance(item, Row):
-                    known[version] = repo.recorded(item)
+        if case_id not in self._known:
+            await self._read([case_id])
+        known = self._known[case_id]
+        if not all(isinstance(item, RecordedEvent) for item in known.values()):
+            await self._open(case_id, known)
         return [_opened(known[version]) for version in sorted(known)]
 
     async def flush(self) -> None:
-        """Write the stored events: one multi-row INSERT, nothing if none."""
+        """Write the stored events: one INSERT, nothing if none."""
         rows = [row for stored in self._pending.values() for row, _ in stored.values()]
         self._pending.clear()
-        if rows:
-            statement = repo.dialect_insert(self._tx, case_events).on_conflict_do_nothing()
-            await self._tx.execute(statement, rows)
+        await insert_rows(self._tx, case_events, rows, skip_conflicts=True)
 
     def forget(self) -> None:
         """Read the cases' events again from the table (after something deleted some)."""
         self._known.clear()
 
-    def _remember(self, case_id: str, known: _Known) -> _Known:
+    async def _read(self, case_ids: list[str]) -> None:
+        """What the cases have stored: the events kept opened where the projection keeps all
+        of a case's, else its rows (one SELECT of which events, one of rows, at most)."""
+        kept: dict[str, dict[int, Opened]] = {}
+        whole = {case_id for case_id in case_ids if not self._kept_before(case_id)}
+        if heads := [case_id for case_id in case_ids if case_id not in whole]:
+            result = await self._tx.execute(_HEADS[self._tx.dialect.name], {"case_ids": heads})
+            for case_id, version, event_id in result:
+                opened = self._opened.get((case_id, version), event_id)
+                if opened is None:
+                    whole.add(case_id)  # an event not kept: read the case's rows
+                else:
+                    kept.setdefault(case_id, {})[version] = opened
+        found: dict[str, _Known] = {case_id: {} for case_id in case_ids}
+        for case_id in found.keys() - whole:
+            found[case_id].update(kept.get(case_id, {}))
+        if whole:
+            rows = await self._tx.execute(_ROWS[self._tx.dialect.name], {"case_ids": [*whole]})
+            row: Row[Any]
+            for row in rows:
+                opened = kept.get(row.case_id, {}).get(row.stream_version)
+                if opened is not None and opened.event_id == row.event_id:
+                    found[row.case_id][row.stream_version] = opened
+                else:
+                    found[row.case_id][row.stream_version] = row
+        for case_id, known in found.items():
+            self._remember(case_id, known)
+
+    def _kept_before(self, case_id: str) -> bool:
+        """Events of the case stored before this transaction are kept (else reading its rows
+        at once is the cheaper way: they would all be read)."""
+        return self._opened.count(case_id) > len(self._pending.get(case_id, ()))
+
+    async def _open(self, case_id: str, known: _Known) -> None:
+        """Open the events not opened yet: a kept one where its keys live, else its row.
+
+        The keys are loaded as for opening every row: a kept event's tokens stand for its
+        row's data (``KEYRING.load_data`` asks only for the keys the tokens name)."""
+        kept = {v: item for v, item in known.items() if isinstance(item, Opened)}
+        rows = {v: item for v, item in known.items() if isinstance(item, Row)}
+        tokens = [token for opened in kept.values() for token in opened.tokens]
+        await KEYRING.load_data([*tokens, *(row.data for row in rows.values())], self._keys)
+        for version, opened in kept.items():
+            if opened.alive():
+                known[version] = opened.recorded
+            else:  # a key destroyed since: the row reads as erased now
+                self._opened.drop(opened)
+                rows[version] = known[version] = await self._row(case_id, version)
+        for version, row in rows.items():
+            known[version] = self._open_row(row)
+
+    def _open_row(self, row: Row[Any]) -> RecordedEvent:
+        recorded = repo.recorded(row)
+        opened = self._opened.keep(
+            (row.case_id, row.stream_version), row.event_id, recorded, row.data
+        )
+        if not opened.alive():  # it reads as erased: keep no payload of an erased employee
+            self._opened.drop(opened)
+        return recorded
+
+    async def _row(self, case_id: str, version: int) -> Row[Any]:
+        """One stored row (of an event kept opened whose key is destroyed since: rare)."""
+        statement = select(case_events).where(
+            case_events.c.case_id == case_id, case_events.c.stream_version == version
+        )
+        row = (await self._tx.execute(statement)).one()
+        await KEYRING.load_data([row.data], self._keys)
+        return row
+
+    def _remember(self, case_id: str, known: _Known) -> None:
         """Keep the case's stored events, with those stored since (a stored version stays)."""
         for version, (_, recorded) in self._pending.get(case_id, {}).items():
             known.setdefault(version, recorded)
         self._known[case_id] = known
-        return known
 
 
-def _opened(item: Row[Any] | RecordedEvent) -> RecordedEvent:
-    assert isinstance(item, RecordedEvent)  # ``load`` opened every stored row first
+def _opened(item: Row[Any] | Opened | RecordedEvent) -> RecordedEvent:
+    assert isinstance(item, RecordedEvent)  # ``load`` opened every stored event first
     return item
 
 

@@ -7,12 +7,14 @@ manager in the case row and the timeline rows.
 
 Cost (issue 8): a handled event is four to eight statements whatever the number of
 obligations and timers: the case with its employee's other cases, the case's events, the
-case row, the event, and — only if their digest changed — the obligations and the timers as
-one delete and one insert each (``adapters.writes``). A case whose sick-pay days change also
+case row, the event, and — only those its digest says differ (``adapters.digest``) — the
+obligation rows and the timers, one delete and one insert each (``adapters.writes``), each
+one array per column on PostgreSQL (``adapters.bulk``). A case whose sick-pay days change also
 recomputes the employee's later cases. ``handle_batch`` takes a whole batch in one
 transaction and folds a case once per batch where nothing else reads it meanwhile
 (``adapters.batch``); the events are stored, and a case's stored events read, once per
-transaction (``adapters.case_events``).
+transaction (``adapters.case_events``), and each stored event is opened once, not once per
+fold (``adapters.opened``).
 
 Erasure: ``employee.personal_data_erased`` deletes everything about its cases. Events of an
 erased case are ignored from then on, and so is every event whose key is destroyed: in a
@@ -31,8 +33,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from deadline_service.adapters import repository as repo
 from deadline_service.adapters.batch import TimelineBatch
 from deadline_service.adapters.case_events import CaseEvents
+from deadline_service.adapters.digest import compare, without_obligations
 from deadline_service.adapters.erasure import erase_cases, is_erased
 from deadline_service.adapters.keys import key_destroyed
+from deadline_service.adapters.opened import OpenedEvents
 from deadline_service.adapters.repository import CaseHeader
 from deadline_service.adapters.tables import case_events, cases, erased_cases, obligations, timers
 from deadline_service.adapters.writes import CaseWrite, write_cases
@@ -57,9 +61,12 @@ class TimelineProjection:
     name = "deadline-service.timeline"
     event_types: frozenset[str] | None = RELEVANT_TYPES
 
-    def __init__(self, policies: Policies, keys: KeySource) -> None:
+    def __init__(
+        self, policies: Policies, keys: KeySource, opened: OpenedEvents | None = None
+    ) -> None:
         self._policies = policies
         self._keys = keys
+        self._opened = opened if opened is not None else OpenedEvents()
 
     async def reset(self, tx: AsyncConnection) -> None:
         """Forget everything but the fired timers: they record what was already sent.
@@ -87,7 +94,7 @@ class TimelineProjection:
 
     def case_events(self, tx: AsyncConnection) -> CaseEvents:
         """The stored case events as ``tx`` writes and folds them (flush before it commits)."""
-        return CaseEvents(tx, self._keys)
+        return CaseEvents(tx, self._keys, self._opened)
 
     async def family(
         self,
@@ -130,7 +137,7 @@ class TimelineProjection:
             # The folded facts ignore who manages the case: only the copies change, and the
             # rows no longer match their digest: the next recomputation rewrites them.
             changes["manager_id"] = event.manager_id
-            changes["timeline_digest"] = repo.without_obligations(case.timeline_digest)
+            changes["timeline_digest"] = without_obligations(case.timeline_digest)
             await write_cases(tx, [CaseWrite(case, changes, manager=event.manager_id)])
             return
         others = [c for c in family if c.case_id != case_id]
@@ -148,6 +155,7 @@ class TimelineProjection:
             for other in await repo.cases_of(tx, tenant, employee_id):
                 await self.recompute(tx, events, other.case_id, cascade=False)
         KEYRING.forget(event.key_id)
+        self._opened.forget_key(event.key_id)  # nor a payload opened with it
 
     async def recompute(
         self, tx: AsyncConnection, events: CaseEvents, case_id: str, *, cascade: bool = True
@@ -189,7 +197,7 @@ class TimelineProjection:
         changes: dict[str, object],
     ) -> Recomputed:
         """The case folded again from its events and its timeline planned: what to write
-        (the obligations and the timers only where their digest changed)."""
+        (the obligation rows and the timers only where they differ from its digest)."""
         facts = fold(case.case_id, await events.load(case.case_id))
         absence = lay_days(facts)
         start = absence.start if absence else None
@@ -202,23 +210,15 @@ class TimelineProjection:
             if o.due_date is not None
             for stage, fire_on in reminder_stages(o, policy.reminder_lead_days)
         }
-        rows = repo.obligation_rows(case, found)
-        digest = repo.timeline_digest(rows, wanted)
-        now, was = _parts(digest), _parts(case.timeline_digest)
+        change = compare(case.timeline_digest, repo.obligation_rows(case, found), wanted)
         days = known_sick_pay_days(absence) if absence else frozenset()
         row = {
             "case_start": start,
             "sick_pay_days": sorted(day.isoformat() for day in days),
             "last_sick_day": absence.last_known_day if absence else None,
-            "timeline_digest": digest,
+            "timeline_digest": change.digest,
         } | changes
-        write = CaseWrite(
-            case,
-            row,
-            obligations=rows if now[0] != was[0] else None,
-            timers=wanted if now[1] != was[1] else None,
-        )
-        return Recomputed(write, days, start)
+        return Recomputed(CaseWrite.of(case, row, change), days, start)
 
 
 @dataclass(frozen=True)
@@ -228,11 +228,6 @@ class Recomputed:
     write: CaseWrite
     days: frozenset[date]  # its known sick-pay days
     start: date | None  # its first absence day
-
-
-def _parts(digest: str | None) -> tuple[str, str]:
-    obligations_part, _, timers_part = (digest or "").partition(":")
-    return obligations_part, timers_part
 
 
 def _find(family: list[CaseHeader], case_id: str) -> CaseHeader | None:

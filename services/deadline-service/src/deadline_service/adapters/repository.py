@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Row, Select, and_, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from deadline_service.adapters.bulk import insert_rows
+from deadline_service.adapters.digest import TimerKey as TimerKey
 from deadline_service.adapters.tables import cases, erased_cases
 from deadline_service.domain.calendar import years_before
 from deadline_service.domain.facts import RecordedEvent
@@ -24,8 +23,6 @@ from naervaer.contracts.case import CaseOpened
 from naervaer.db import among
 from naervaer.envelope import Envelope
 from naervaer.privacy import KEYRING, unseal_data
-
-TimerKey = tuple[str, str, date]  # kind, stage, due date
 
 
 @dataclass(frozen=True)
@@ -41,12 +38,7 @@ class CaseHeader:
     sick_pay_days: frozenset[date]
     last_sick_day: date | None = None
     key_id: str | None = None  # the employee key its events (and its notices) are sealed with
-    timeline_digest: str | None = None  # see ``timeline_digest``
-
-
-def dialect_insert(tx: AsyncConnection, table: Any) -> Any:
-    """An INSERT that can take ``on_conflict_do_nothing`` on either database."""
-    return (postgresql if tx.dialect.name == "postgresql" else sqlite).insert(table)
+    timeline_digest: str | None = None  # see ``adapters.digest``
 
 
 def recorded(row: Row[Any]) -> RecordedEvent:
@@ -68,13 +60,8 @@ async def save_case(tx: AsyncConnection, values: dict[str, Any]) -> None:
 
 async def save_cases(tx: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     """Store newly opened cases' rows, no sick-pay days yet (an existing row stays)."""
-    if not rows:
-        return
-    statement = _SAVE_CASE.get(tx.dialect.name)
-    if statement is None:  # built once: building an INSERT costs more than running it
-        statement = dialect_insert(tx, cases).on_conflict_do_nothing(index_elements=["case_id"])
-        _SAVE_CASE[tx.dialect.name] = statement
-    await tx.execute(statement, [{"sick_pay_days": [], **row} for row in rows])
+    fresh = [{"sick_pay_days": [], **row} for row in rows]
+    await insert_rows(tx, cases, fresh, skip_conflicts=True)
 
 
 def opened_row(envelope: Envelope, event: CaseOpened) -> dict[str, Any]:
@@ -102,9 +89,6 @@ def new_header(values: dict[str, Any]) -> CaseHeader:
         case_start=values["case_start"],
         sick_pay_days=frozenset(),
     )
-
-
-_SAVE_CASE: dict[str, Any] = {}  # dialect name → statement
 
 
 def _header(row: Row[Any]) -> CaseHeader:
@@ -235,25 +219,6 @@ def sick_pay_history(others: Iterable[CaseHeader], start: date) -> SickPayHistor
 
 def obligation_rows(case: CaseHeader, found: Sequence[Obligation]) -> list[dict[str, Any]]:
     return [_obligation_row(case, o) for o in found]
-
-
-def timeline_digest(rows: Sequence[dict[str, Any]], wanted: dict[TimerKey, date]) -> str:
-    """'<obligations>:<timers>': equal digests mean equal rows to write (nothing but this
-    projection writes them, and the scheduler only marks timers fired, which the timer sync
-    leaves alone; a reassignment clears the obligations part)."""
-    timer_rows = sorted((*key, fire_on) for key, fire_on in wanted.items())
-    return f"{_digest(rows)}:{_digest(timer_rows)}"
-
-
-def without_obligations(digest: str | None) -> str:
-    """The digest once the obligation rows changed behind it (a reassignment): the next
-    recomputation then rewrites them, whatever it finds."""
-    return ":" + (digest or "").partition(":")[2]
-
-
-def _digest(value: Any) -> str:
-    text = json.dumps(value, default=str, sort_keys=True, separators=(",", ":"))
-    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 def _obligation_row(case: CaseHeader, o: Obligation) -> dict[str, Any]:

@@ -1,11 +1,13 @@
 """Writing recomputed timelines: one case or a whole batch of cases in the same few statements.
 
-A recomputation ends in a ``CaseWrite``: the case row's new values and — only where the digest
-says they changed — its obligation rows and its wanted timers. ``write_cases`` writes any
-number of them set-based: the obligations as one DELETE and one multi-row INSERT, the timers
-as one DELETE of the unfired unwanted ones and one INSERT of the wanted ones, the case rows as
-one UPDATE per set of columns. One case costs what it always cost; a rebuild batch of a
-hundred cases costs the same handful of statements.
+A recomputation ends in a ``CaseWrite``: the case row's new values and — only what its digest
+says differs (``adapters.digest``) — obligation rows and wanted timers. ``write_cases`` writes
+any number of them set-based: the obligations as a DELETE (of whole cases, and of the changed
+kinds of the others) and one INSERT, the timers as one DELETE of the unfired unwanted ones
+(only where some may be there) and one INSERT of the new ones, the case rows as one UPDATE per
+set of columns, each of them one array per column on PostgreSQL (``adapters.bulk``). One case
+costs what it always cost; a rebuild batch of a hundred cases costs the same handful of
+statements.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from datetime import date
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Delete, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import Delete, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from deadline_service.adapters.repository import CaseHeader, TimerKey, dialect_insert
+from deadline_service.adapters.bulk import insert_rows, update_rows
+from deadline_service.adapters.digest import TimelineChange
+from deadline_service.adapters.repository import CaseHeader, TimerKey
 from deadline_service.adapters.tables import cases, obligations, timers
 from naervaer.db import among, unnested, unnested_params
 
@@ -29,6 +33,10 @@ _DELETE_OBLIGATIONS = {  # built once per dialect (see ``among``)
     dialect: delete(obligations).where(among(obligations.c.case_id, "ids", dialect))
     for dialect in ("postgresql", "sqlite")
 }
+_OBLIGATION_KEY = (obligations.c.case_id, obligations.c.kind)
+_DELETE_KINDS = delete(obligations).where(  # PostgreSQL: one statement for any number
+    tuple_(*_OBLIGATION_KEY).in_(select(unnested("gone", *_OBLIGATION_KEY)))
+)
 _TIMER_KEY = (timers.c.case_id, timers.c.kind, timers.c.stage, timers.c.due_date)
 # PostgreSQL: the chunk's case ids and wanted keys as arrays, one statement for every chunk.
 # The key columns are NOT NULL, so NOT IN over the subquery means what the tuple NOT IN
@@ -49,6 +57,25 @@ class CaseWrite:
     obligations: list[dict[str, Any]] | None = None  # replace the timeline rows with these
     timers: dict[TimerKey, date] | None = None  # make the unfired timers exactly these
     manager: str | None = None  # set on the timeline rows' copies (a reassignment)
+    # What the digest tells (``adapters.digest``): only the rows of the kinds in
+    # ``obligations`` are replaced, only ``new_timers`` are inserted (None: all of
+    # ``timers``), and the unfired unwanted timers are deleted only if some may be there.
+    all_obligations: bool = True
+    new_timers: dict[TimerKey, date] | None = None
+    stale_timers: bool = True
+
+    @classmethod
+    def of(cls, case: CaseHeader, row: dict[str, Any], change: TimelineChange) -> CaseWrite:
+        """The write of a recomputation whose timeline ``change`` found against its digest."""
+        return cls(
+            case,
+            row,
+            obligations=change.obligations,
+            timers=change.timers,
+            all_obligations=change.all_obligations,
+            new_timers=change.new_timers,
+            stale_timers=change.stale_timers,
+        )
 
 
 async def write_cases(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None:
@@ -60,25 +87,29 @@ async def write_cases(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None:
 
 
 async def _replace_obligations(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None:
-    for chunk in _chunks(writes, lambda w: 1):
+    """Every row of a case written whole, the rows of the written kinds of the others."""
+    for chunk in _chunks([w for w in writes if w.all_obligations], lambda w: 1):
         ids = [w.case.case_id for w in chunk]
         await tx.execute(_DELETE_OBLIGATIONS[tx.dialect.name], {"ids": ids})
-    rows = [row for w in writes for row in w.obligations or ()]
-    if rows:
-        await tx.execute(insert(obligations), rows)
+    kinds = [
+        (w.case.case_id, row["kind"])
+        for w in writes
+        if not w.all_obligations
+        for row in w.obligations or ()
+    ]
+    for start in range(0, len(kinds), _MAX_PARAMS // 2):
+        gone = kinds[start : start + _MAX_PARAMS // 2]
+        if tx.dialect.name == "postgresql":
+            await tx.execute(_DELETE_KINDS, unnested_params("gone", _OBLIGATION_KEY, gone))
+        else:
+            await tx.execute(delete(obligations).where(tuple_(*_OBLIGATION_KEY).in_(gone)))
+    await insert_rows(tx, obligations, [row for w in writes for row in w.obligations or ()])
 
 
 async def _reassign(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None:
     """The timeline rows carry the case's manager (the worklist filters on it)."""
-    if not writes:
-        return
-    statement = (
-        update(obligations)
-        .where(obligations.c.case_id == bindparam("b_case_id"))
-        .values(manager_id=bindparam("b_manager_id"))
-    )
-    params = [{"b_case_id": w.case.case_id, "b_manager_id": w.manager} for w in writes]
-    await tx.execute(statement, params)
+    rows = [{"case_id": w.case.case_id, "manager_id": w.manager} for w in writes]
+    await update_rows(tx, obligations, "case_id", rows)
 
 
 async def _sync_timers(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None:
@@ -87,9 +118,11 @@ async def _sync_timers(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None
     The DELETE removes the unfired ones not wanted and the INSERT adds the wanted ones not
     there yet, so a fired timer with a wanted key stays as it is (a deadline event is never
     sent twice) and a wanted unfired one is never deleted. The ``fired_at IS NULL`` test runs
-    in the DELETE itself, so a timer the scheduler fires meanwhile is never deleted.
+    in the DELETE itself, so a timer the scheduler fires meanwhile is never deleted. Where the
+    digest tells, only the new ones are inserted and the DELETE is left out if none can go.
     """
-    for chunk in _chunks(writes, lambda w: 1 + 4 * len(w.timers or ())):
+    stale = [w for w in writes if w.stale_timers]
+    for chunk in _chunks(stale, lambda w: 1 + 4 * len(w.timers or ())):
         ids = [w.case.case_id for w in chunk]
         keys = [(w.case.case_id, *key) for w in chunk for key in w.timers or ()]
         if tx.dialect.name == "postgresql":
@@ -97,9 +130,12 @@ async def _sync_timers(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None
             await tx.execute(_DELETE_STALE_TIMERS, {"ids": ids, **wanted})
         else:
             await tx.execute(_stale_timers_inline(ids, keys))
-    rows = [row for w in writes for row in _timer_rows(w.case, w.timers or {})]
-    if rows:
-        await tx.execute(dialect_insert(tx, timers).on_conflict_do_nothing(), rows)
+    rows = [row for w in writes for row in _timer_rows(w.case, _new_timers(w))]
+    await insert_rows(tx, timers, rows, skip_conflicts=True)
+
+
+def _new_timers(write: CaseWrite) -> dict[TimerKey, date]:
+    return write.new_timers if write.new_timers is not None else write.timers or {}
 
 
 def _stale_timers_inline(ids: list[str], keys: list[tuple[str, str, str, date]]) -> Delete:
@@ -112,21 +148,14 @@ def _stale_timers_inline(ids: list[str], keys: list[tuple[str, str, str, date]])
 
 
 async def _update_cases(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None:
-    """One UPDATE per set of columns changed (an executemany: one statement sent)."""
+    """One UPDATE per set of columns changed (one statement sent for all of its rows)."""
 
     def columns(w: CaseWrite) -> tuple[str, ...]:
         return tuple(sorted(w.row))
 
     for names, group in groupby(sorted(writes, key=columns), key=columns):
-        statement = (
-            update(cases)
-            .where(cases.c.case_id == bindparam("b_case_id"))
-            .values({name: bindparam(f"b_{name}") for name in names})
-        )
-        params = [
-            {"b_case_id": w.case.case_id} | {f"b_{k}": v for k, v in w.row.items()} for w in group
-        ]
-        await tx.execute(statement, params)
+        rows = [{"case_id": w.case.case_id} | {n: w.row[n] for n in names} for w in group]
+        await update_rows(tx, cases, "case_id", rows)
 
 
 def _timer_rows(case: CaseHeader, wanted: dict[TimerKey, date]) -> Iterator[dict[str, Any]]:

@@ -1,0 +1,126 @@
+"""Stored case events already opened, kept across transactions (issue 8).
+
+A timeline is folded from every event of its case, and a live case is folded again in each
+batch that brings one of its events: every stored event of the case was read and opened —
+JSON decoded, unsealed, upcast, validated — once per fold, a quarter of the live consumer's
+CPU in W6. A stored event never changes (its row, found by case and stream version, holds one
+event id, and an event id names one payload), so the payload opened once is what opening the
+row gives again, as long as the keys it is sealed with live: a token whose key is destroyed
+opens as ``ERASED``. So an entry keeps the event's sealed tokens, and is used only once the
+key ring has loaded their keys again (the tokens go to ``KEYRING.load_data`` as the row's
+data would) and none of them is destroyed; otherwise the row is opened as before.
+
+Bounded: the ``capacity`` events used last, none kept longer than ``ttl_s`` (the key ring's
+own time to trust a key, so a plaintext outlives no key by more than that ring does), and an
+erasure drops every payload opened with the erased key (``forget_key``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from deadline_service.domain.facts import RecordedEvent
+from naervaer.privacy import KEYRING, sealed_key_ids
+from naervaer.privacy.sealing import is_sealed
+
+DEFAULT_CAPACITY = 20_000
+"""Events kept (about 2 KiB each): more than a batch's live cases hold."""
+DEFAULT_TTL_S = 300.0
+"""The key ring's time to trust a key (``naervaer.privacy.keyring.KeyRing``)."""
+
+Where = tuple[str, int]  # case id, stream version: a stored event's primary key
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """One stored event as the fold takes it, with the sealed tokens it was opened from."""
+
+    where: Where
+    event_id: UUID
+    recorded: RecordedEvent
+    tokens: tuple[str, ...]
+    key_ids: frozenset[str]
+    kept_at: float
+
+    def alive(self) -> bool:
+        """None of its keys destroyed (ask after ``KEYRING.load_data(self.tokens, …)``)."""
+        return not any(KEYRING.is_destroyed(key_id) for key_id in self.key_ids)
+
+
+class OpenedEvents:
+    """The opened payloads of the stored events used last, by case and stream version."""
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY, ttl_s: float = DEFAULT_TTL_S) -> None:
+        if capacity < 0:
+            raise ValueError("capacity must not be negative")
+        self._capacity = capacity
+        self._ttl_s = ttl_s
+        self._entries: OrderedDict[Where, Opened] = OrderedDict()
+        self._per_case: dict[str, int] = {}  # entries per case id
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def keep(self, where: Where, event_id: UUID, recorded: RecordedEvent, data: Any) -> Opened:
+        """Keep ``recorded``, the payload of event ``event_id`` opened from the sealed
+        ``data``; ``drop`` it again unless it is ``alive`` (then it holds ``ERASED``)."""
+        tokens = tuple(_sealed_tokens(data))
+        key_ids = frozenset(sealed_key_ids(list(tokens)))
+        opened = Opened(where, event_id, recorded, tokens, key_ids, time.monotonic())
+        if self._capacity > 0:
+            self._remove(where)
+            self._entries[where] = opened
+            self._per_case[where[0]] = self._per_case.get(where[0], 0) + 1
+            while len(self._entries) > self._capacity:
+                self._remove(next(iter(self._entries)))
+        return opened
+
+    def get(self, where: Where, event_id: UUID) -> Opened | None:
+        """The kept event stored at ``where``, unless another event is stored there or it
+        was kept longer than ``ttl_s`` ago (then it is dropped)."""
+        opened = self._entries.get(where)
+        if opened is None:
+            return None
+        if opened.event_id != event_id or time.monotonic() - opened.kept_at > self._ttl_s:
+            self._remove(where)
+            return None
+        self._entries.move_to_end(where)
+        return opened
+
+    def count(self, case_id: str) -> int:
+        """How many events of the case are kept."""
+        return self._per_case.get(case_id, 0)
+
+    def drop(self, opened: Opened) -> None:
+        if self._entries.get(opened.where) is opened:
+            self._remove(opened.where)
+
+    def forget_key(self, key_id: str) -> None:
+        """The key was destroyed (an erasure): no payload opened with it stays in memory."""
+        for where in [w for w, o in self._entries.items() if key_id in o.key_ids]:
+            self._remove(where)
+
+    def _remove(self, where: Where) -> None:
+        if self._entries.pop(where, None) is None:
+            return
+        left = self._per_case[where[0]] - 1
+        if left:
+            self._per_case[where[0]] = left
+        else:
+            del self._per_case[where[0]]
+
+
+def _sealed_tokens(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _sealed_tokens(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _sealed_tokens(item)
+    elif is_sealed(value):
+        yield value
