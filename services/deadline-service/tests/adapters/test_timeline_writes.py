@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from deadline_service.adapters.bulk import insert_rows, update_rows
 from deadline_service.adapters.digest import TimerKey, compare
 from deadline_service.adapters.repository import CaseHeader
 from deadline_service.adapters.tables import cases, obligations, timers
 from deadline_service.adapters.writes import CaseWrite, write_cases
+from naervaer.bulk import insert_rows, update_rows
 
 START = date(2024, 1, 8)
 KINDS = ("employer_period_end", "follow_up_plan", "dialogue_meeting_1", "max_date")
@@ -130,7 +130,7 @@ async def test_writing_the_differences_leaves_the_rows_of_writing_everything(
 
 
 async def test_rows_go_as_arrays_and_come_back_as_they_went(deadline_engine: AsyncEngine) -> None:
-    """``adapters.bulk``: JSON lists and null, dates, a conflict left out, an update by key."""
+    """``naervaer.bulk``: JSON lists and null, dates, a conflict left out, an update by key."""
     row = {
         "case_id": "b1", "tenant": "acme", "employee_id": "e", "manager_id": "m",
         "org_unit": "u", "case_start": None, "version": 1, "updated_at": FIRED_AT,

@@ -28,10 +28,10 @@ from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from deadline_service.adapters import repository as repo
-from deadline_service.adapters.bulk import insert_rows
 from deadline_service.adapters.opened import Opened, OpenedEvents
 from deadline_service.adapters.tables import case_events
 from deadline_service.domain.facts import RecordedEvent
+from naervaer.bulk import insert_rows
 from naervaer.db import among
 from naervaer.envelope import Envelope
 from naervaer.privacy import KEYRING, KeySource

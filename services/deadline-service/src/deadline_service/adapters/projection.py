@@ -9,7 +9,7 @@ Cost (issue 8): a handled event is four to eight statements whatever the number 
 obligations and timers: the case with its employee's other cases, the case's events, the
 case row, the event, and — only those its digest says differ (``adapters.digest``) — the
 obligation rows and the timers, one delete and one insert each (``adapters.writes``), each
-one array per column on PostgreSQL (``adapters.bulk``). A case whose sick-pay days change also
+one array per column on PostgreSQL (``naervaer.bulk``). A case whose sick-pay days change also
 recomputes the employee's later cases. ``handle_batch`` takes a whole batch in one
 transaction and folds a case once per batch where nothing else reads it meanwhile
 (``adapters.batch``); the events are stored, and a case's stored events read, once per

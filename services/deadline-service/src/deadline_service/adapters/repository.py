@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import Row, Select, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from deadline_service.adapters.bulk import insert_rows
 from deadline_service.adapters.digest import TimerKey as TimerKey
 from deadline_service.adapters.tables import cases, erased_cases
 from deadline_service.domain.calendar import years_before
@@ -18,6 +17,7 @@ from deadline_service.domain.facts import RecordedEvent
 from deadline_service.domain.kinds import ObligationKind, Responsible, State
 from deadline_service.domain.maxdate import COUNT_YEARS, SickPayHistory
 from deadline_service.domain.timeline import Obligation
+from naervaer.bulk import insert_rows
 from naervaer.contracts import CONTRACTS
 from naervaer.contracts.case import CaseOpened
 from naervaer.db import among

@@ -5,7 +5,7 @@ says differs (``adapters.digest``) — obligation rows and wanted timers. ``writ
 any number of them set-based: the obligations as a DELETE (of whole cases, and of the changed
 kinds of the others) and one INSERT, the timers as one DELETE of the unfired unwanted ones
 (only where some may be there) and one INSERT of the new ones, the case rows as one UPDATE per
-set of columns, each of them one array per column on PostgreSQL (``adapters.bulk``). One case
+set of columns, each of them one array per column on PostgreSQL (``naervaer.bulk``). One case
 costs what it always cost; a rebuild batch of a hundred cases costs the same handful of
 statements.
 """
@@ -21,10 +21,10 @@ from typing import Any
 from sqlalchemy import Delete, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from deadline_service.adapters.bulk import insert_rows, update_rows
 from deadline_service.adapters.digest import TimelineChange
 from deadline_service.adapters.repository import CaseHeader, TimerKey
 from deadline_service.adapters.tables import cases, obligations, timers
+from naervaer.bulk import insert_rows, update_rows
 from naervaer.db import among, unnested, unnested_params
 
 # Bound values per statement, well below SQLite's (32 766) and asyncpg's (32 767) limits.

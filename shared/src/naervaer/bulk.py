@@ -2,10 +2,12 @@
 
 An executemany of a hundred rows costs SQLAlchemy a parameter dict built and processed per
 row and asyncpg a Bind and Execute per row: in the live deadline consumer that was a tenth
-of its CPU (W6). On PostgreSQL the rows go as one array per column instead, into one
-``INSERT … SELECT FROM unnest(…)`` or ``UPDATE … FROM unnest(…)``: one parameter set, encoded
-by asyncpg, and one statement per shape, prepared once. SQLite keeps the executemany (it
-has no arrays; its statements cost no round trip).
+of its CPU (W6); a rebuild claims an inbox row per event the same way. On PostgreSQL the
+rows go as one array per column instead, into one ``INSERT … SELECT FROM unnest(…)`` or
+``UPDATE … FROM unnest(…)``: one parameter set, encoded by asyncpg, and one statement per
+shape, prepared once. SQLite keeps the executemany (it has no arrays; its statements cost no
+round trip). ``naervaer.db.unnested`` is the same idea for a subquery (a claim's RETURNING,
+a NOT IN).
 """
 
 from __future__ import annotations

@@ -1,0 +1,90 @@
+"""``naervaer.bulk``: many rows in one statement (per-column arrays on PostgreSQL), with the
+same rows as an executemany would leave, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import JSON, Column, Date, Integer, MetaData, Table, Text, event, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from naervaer.bulk import insert_rows, update_rows
+from naervaer.db import DatabaseTarget, create_engine
+from naervaer.testing.pytest_plugin import temporary_database
+
+metadata = MetaData()
+things = Table(
+    "things",
+    metadata,
+    Column("thing_id", Text, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("day", Date, nullable=True),
+    Column("tags", JSON().with_variant(JSONB(), "postgresql"), nullable=True),
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    async with contextlib.AsyncExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp_path / 'bulk.db'}"
+        else:  # a sync fixture may be requested from here; fresh_database (async) may not
+            server = request.getfixturevalue("postgres_url")
+            url = await stack.enter_async_context(temporary_database(server))
+        made = create_engine(DatabaseTarget(url, None))
+        stack.push_async_callback(made.dispose)
+        async with made.begin() as tx:
+            await tx.run_sync(metadata.create_all)
+        yield made
+
+
+async def _rows(engine: AsyncEngine) -> list[tuple[Any, ...]]:
+    async with engine.connect() as conn:
+        found = await conn.execute(select(things).order_by(things.c.thing_id))
+        return [tuple(row) for row in found]
+
+
+async def test_rows_go_in_and_change_as_an_executemany_would_leave_them(
+    engine: AsyncEngine,
+) -> None:
+    first = {"thing_id": "a", "count": 1, "day": date(2026, 1, 5), "tags": ["x", {"y": 1}]}
+    second = {"thing_id": "b", "count": 2, "day": None, "tags": []}
+    async with engine.begin() as tx:
+        await insert_rows(tx, things, [first, second])
+        await insert_rows(tx, things, [first | {"count": 9}], skip_conflicts=True)  # left out
+        await insert_rows(tx, things, [])
+        await update_rows(tx, things, "thing_id", [{"thing_id": "b", "count": 5, "tags": None}])
+        await update_rows(tx, things, "thing_id", [{"thing_id": "a"}])  # nothing to set
+    assert await _rows(engine) == [
+        ("a", 1, date(2026, 1, 5), ["x", {"y": 1}]),
+        ("b", 5, None, None),
+    ]
+
+
+async def test_on_postgresql_any_number_of_rows_is_one_statement_of_one_shape(
+    fresh_database: str,
+) -> None:
+    made = create_engine(DatabaseTarget(fresh_database, None))
+    async with made.begin() as tx:
+        await tx.run_sync(metadata.create_all)
+    sent: list[str] = []
+    event.listen(made.sync_engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    try:
+        for size in (1, 3, 40):
+            rows = [{"thing_id": f"{size}-{i}", "count": i} for i in range(size)]
+            async with made.begin() as tx:
+                await insert_rows(tx, things, rows)
+                await update_rows(tx, things, "thing_id", [r | {"count": -1} for r in rows])
+    finally:
+        await made.dispose()
+    inserts = [s for s in sent if s.lstrip().startswith("INSERT")]
+    updates = [s for s in sent if s.lstrip().startswith("UPDATE")]
+    assert len(inserts) == len(updates) == 3  # one statement each, whatever the size
+    assert len(set(inserts)) == len(set(updates)) == 1
+    assert "unnest" in inserts[0]
