@@ -173,6 +173,11 @@ class EventStore:
         self, stream_id: str, *, to_version: int | None = None, as_of: datetime | None = None
     ) -> list[Envelope]:
         """The stream's events in version order, up to ``to_version`` / recorded by ``as_of``."""
+        if to_version is None and as_of is None and self._reader.reads_streams_on_driver:
+            # A command loading its aggregate: the cheapest checkout (see ``EventReader``).
+            return await on_driver_connection(
+                self._own, partial(self._reader.driver_stream, stream_id=stream_id)
+            )
         async with self._own.connect() as conn:
             return await self._reader.stream(conn, stream_id, to_version=to_version, as_of=as_of)
 
