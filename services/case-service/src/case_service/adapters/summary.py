@@ -9,6 +9,7 @@ from sqlalchemy import BindParameter, RowMapping, bindparam, delete, insert, sel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from case_service.adapters.read_tables import ReadTables
+from naervaer.bulk import insert_rows, update_rows
 from naervaer.db import among
 
 
@@ -54,13 +55,12 @@ class SummaryRows:
     async def save_many(
         self, tx: AsyncConnection, rows: Sequence[tuple[str, Mapping[str, Any], bool]]
     ) -> None:
-        """``save`` of each (case id, values, exists): updates and inserts one batch each."""
-        updates = [{"summary_case_id": c, **values} for c, values, exists in rows if exists]
+        """``save`` of each (case id, values, exists): the updates in one statement and the
+        inserts in another (per-column arrays on PostgreSQL, ``naervaer.bulk``)."""
+        updates = [{"case_id": c, **values} for c, values, exists in rows if exists]
         inserts = [{"case_id": c, **values} for c, values, exists in rows if not exists]
-        if updates:
-            await tx.execute(self._update, updates)
-        if inserts:
-            await tx.execute(self._insert, inserts)
+        await update_rows(tx, self._table, "case_id", updates)
+        await insert_rows(tx, self._table, inserts)
 
     async def delete(self, tx: AsyncConnection, tenant: str, case_ids: Sequence[str]) -> int:
         """Delete the rows of ``case_ids`` (of ``tenant`` only); returns how many there were."""
