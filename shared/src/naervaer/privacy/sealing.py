@@ -50,6 +50,11 @@ def unseal_data(data: dict[str, Any], lookup: KeyLookup) -> dict[str, Any]:
     return _open(data, lookup, "")  # type: ignore[no-any-return]
 
 
+def sealed_tokens(data: Any) -> Iterator[str]:
+    """The sealed tokens anywhere in ``data``, in document order."""
+    return (match.group(0) for match in _tokens(data))
+
+
 def sealed_key_ids(data: Any) -> set[str]:
     """The key ids of the sealed tokens anywhere in ``data``."""
     return {match.group(1) for match in _tokens(data)}

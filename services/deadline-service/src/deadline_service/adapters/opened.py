@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from deadline_service.domain.facts import RecordedEvent
 from naervaer.privacy import KEYRING, sealed_key_ids
-from naervaer.privacy.sealing import is_sealed
+from naervaer.privacy.sealing import sealed_tokens
 
 DEFAULT_CAPACITY = 20_000
 """Events kept (about 2 KiB each): more than a batch's live cases hold."""
@@ -69,7 +68,7 @@ class OpenedEvents:
     def keep(self, where: Where, event_id: UUID, recorded: RecordedEvent, data: Any) -> Opened:
         """Keep ``recorded``, the payload of event ``event_id`` opened from the sealed
         ``data``; ``drop`` it again unless it is ``alive`` (then it holds ``ERASED``)."""
-        tokens = tuple(_sealed_tokens(data))
+        tokens = tuple(sealed_tokens(data))
         key_ids = frozenset(sealed_key_ids(list(tokens)))
         opened = Opened(where, event_id, recorded, tokens, key_ids, time.monotonic())
         if self._capacity > 0:
@@ -113,14 +112,3 @@ class OpenedEvents:
             self._per_case[where[0]] = left
         else:
             del self._per_case[where[0]]
-
-
-def _sealed_tokens(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _sealed_tokens(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _sealed_tokens(item)
-    elif is_sealed(value):
-        yield value
