@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from document_service.adapters.audit_log import AuditLog
 from document_service.adapters.signing_keys import (
@@ -19,7 +20,7 @@ from document_service.adapters.signing_keys import (
     SigningKeyError,
     load_signer,
 )
-from document_service.adapters.tables import audit_entries
+from document_service.adapters.tables import audit_entries, signing_keys
 from document_service.app.recording import Recorder
 from document_service.app.sealing import open_sealed
 from document_service.bootstrap import SERVICE, records_access_events
@@ -199,3 +200,35 @@ def test_production_refuses_to_start_without_a_signing_key(tmp_path: Path) -> No
     with pytest.raises(SigningKeyError, match="NAERVAER_DOCUMENT_SIGNING_KEY_FILE"):
         ServiceRuntime(SERVICE, production, {SERVICE.key: SERVICE})
     assert not (tmp_path / DEFAULT_KEY_FILE).exists()
+
+
+async def test_a_key_registered_in_a_transaction_that_rolls_back_is_registered_again(
+    tmp_path: Path,
+) -> None:
+    """A consumer's batch appends several entries in one transaction: the second append sees
+    the key row the first inserted. If the batch then rolls back, the row is gone, and the next
+    transaction must insert it again (before the entries it signs), not trust the first."""
+    async with hosted_document_service(tmp_path) as fresh:  # no entry, no key row yet
+        signer = fresh.services.signer
+        log = AuditLog(signer, KeyRegistry(signer))
+
+        async def append(tx: AsyncConnection, source_id: str) -> None:
+            await log.append(
+                tx, tenant="acme", kind="test.entry", source_id=source_id, case_id=None, data={}
+            )
+
+        async def failed_batch() -> None:
+            async with fresh.runtime.engine.begin() as tx:
+                await append(tx, "first")
+                await append(tx, "second")  # sees the key row its own transaction inserted
+                raise RuntimeError("the batch failed")
+
+        with pytest.raises(RuntimeError, match="the batch failed"):
+            await failed_batch()
+        async with fresh.runtime.engine.begin() as tx:
+            await append(tx, "again")
+        async with fresh.runtime.engine.connect() as conn:
+            keys = (await conn.execute(select(signing_keys.c.key_id))).scalars().all()
+            verdict = await log.verify(conn, "acme")
+    assert keys == [signer.key_id]
+    assert verdict.ok, verdict

@@ -94,6 +94,12 @@ class KeyRegistry:
     def __init__(self, signer: AuditSigner) -> None:
         self._signer = signer
         self._registered = False
+        # The transaction that inserted the key row, until another one finds the row: only
+        # then is it known to be committed. A transaction sees its own insert, and one that
+        # appends twice (a consumer's batch) and then rolls back would otherwise leave this
+        # process sure of a row that is gone; the next process would register the key anew,
+        # later than the entries it had signed, and the chain would fail to verify.
+        self._inserted_by: object | None = None
 
     async def ensure(self, tx: AsyncConnection, now: datetime) -> None:
         """Register the signer's key (in ``tx``) before it signs; a new key retires the old."""
@@ -104,7 +110,8 @@ class KeyRegistry:
             select(signing_keys.c.key_id).where(signing_keys.c.key_id == key_id)
         )
         if found.first() is not None:
-            self._registered = True  # committed by an earlier transaction: no need to look again
+            if tx.get_transaction() is not self._inserted_by:
+                self._registered = True  # committed by an earlier transaction: look no more
             return
         inserted = await tx.execute(
             insert_or_ignore(
@@ -118,6 +125,7 @@ class KeyRegistry:
             )
         )
         if inserted.rowcount == 1:
+            self._inserted_by = tx.get_transaction()
             await tx.execute(
                 update(signing_keys)
                 .where(signing_keys.c.key_id != key_id, signing_keys.c.not_after.is_(None))
