@@ -81,8 +81,8 @@ async def bench_context(options: Options, console: Console) -> AsyncIterator[Ben
     work_dir = Path(tempfile.mkdtemp(prefix="naervaer-bench-"))
     server: LocalPostgres | None = None
     if options.database_url is None:
-        server = LocalPostgres(fsync=True)
-        console.log("starting PostgreSQL (fsync on) …")
+        server = LocalPostgres(fsync=True, commit_timestamps=True)
+        console.log("starting PostgreSQL (fsync on, commit timestamps on) …")
         server.start()
         url = server.url
     else:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -23,7 +24,7 @@ ROW_FIELDS = {
     "w1": {"system", "writers", "events", "events_per_s", "p50_ms", "p99_ms", "conflicts"},
     "w2": {"system", "per_append", "appends", "events_per_s", "p50_ms", "p99_ms"},
     "w3": {"clients", "cases", "commands", "commands_per_s", "p50_ms", "p99_ms", "non_200"},
-    "w4": {"rate", "appended_per_s", "events", "p50_ms", "p95_ms", "p99_ms", "missing"},
+    "w4": {"rate", "appended_per_s", "events", "p50_ms", "p95_ms", "p99_ms", "missing", "clock"},
     "w5": {"events", "applied", "rebuild_s", "minutes", "events_per_s"},
     "w6": {"cases", "events", "wall_min", "missing", "case_peak_rss_mib", "deadline_peak_rss_mib"},
 }
@@ -99,3 +100,17 @@ def test_every_command_and_event_went_all_the_way(report: dict[str, Any]) -> Non
     assert year["missing"] == 0
     assert year["case_peak_rss_mib"] > 0
     assert year["deadline_peak_rss_mib"] > 0
+
+
+async def test_latency_is_measured_between_commits_where_the_server_stamps_them(
+    report: dict[str, Any], postgres_url: str
+) -> None:
+    connection = await asyncpg.connect(postgres_url.replace("+asyncpg", "", 1))
+    try:
+        stamps = await connection.fetchval("SHOW track_commit_timestamp")
+    finally:
+        await connection.close()
+    clock = "server" if stamps == "on" else "harness"
+    rows = report["workloads"]["w4"]["rows"]
+    assert {row["clock"] for row in rows} == {clock}
+    assert all(row["p50_ms"] <= row["p99_ms"] for row in rows)

@@ -67,6 +67,9 @@ class LocalPostgres:
     """A throwaway PostgreSQL cluster in a temporary folder; ``kill()`` is a SIGKILL crash."""
 
     fsync: bool = False
+    # Commit timestamps (``pg_xact_commit_timestamp``): the bench measures latency between
+    # two commits on the server's own clock.
+    commit_timestamps: bool = False
     port: int = field(default_factory=free_port)
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="naervaer-pg-")))
 
@@ -104,7 +107,8 @@ class LocalPostgres:
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
             f"-c fsync={'on' if self.fsync else 'off'} -c max_connections=300 "
-            "-c synchronous_commit=on -c full_page_writes=off"
+            "-c synchronous_commit=on -c full_page_writes=off "
+            f"-c track_commit_timestamp={'on' if self.commit_timestamps else 'off'}"
         )
         subprocess.run(
             _as_postgres(
@@ -198,7 +202,7 @@ def postgres_server() -> Iterator[str]:
         with PostgresContainer("postgres:16-alpine", driver="asyncpg") as container:
             yield container.get_connection_url()
         return
-    server = LocalPostgres()
+    server = LocalPostgres(commit_timestamps=True)  # the bench smoke test measures with them
     server.start()
     try:
         yield server.url
