@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from naervaer.db import DatabaseTarget, create_engine
 from naervaer.envelope import Envelope
@@ -125,3 +127,33 @@ def test_a_configured_master_key_file_is_read_raw_or_base64(tmp_path: Path) -> N
     bad.write_text("too short")
     with pytest.raises(ValueError, match="32 bytes"):
         master_key(PlatformSettings(master_key_file=bad))
+
+
+async def test_each_vault_call_is_one_statement_without_a_transaction_round_trip(
+    fresh_database: str,
+) -> None:
+    """On PostgreSQL the vault sends no BEGIN, COMMIT or ROLLBACK: each call is one statement
+    in autocommit (three round trips would be two too many, twice per case opened)."""
+    engine = create_engine(DatabaseTarget(fresh_database, "keyvault"))
+    sent: list[str] = []
+
+    def log_queries(dbapi_connection: Any, _record: Any) -> None:
+        # asyncpg logs the statements it runs unprepared: BEGIN, COMMIT, ROLLBACK among them
+        dbapi_connection.driver_connection.add_query_logger(lambda q: sent.append(q.query))
+
+    event.listen(engine.sync_engine, "connect", log_queries)
+    vault = KeyVault(engine, MASTER, schema="keyvault")
+    try:
+        await vault.install()  # in a transaction: the logger sees its BEGIN
+        await asyncio.sleep(0)  # the logger is called soon after, not at once
+        assert any(query.upper().startswith("BEGIN") for query in sent), sent
+        sent.clear()
+        key = await vault.key_for("acme", "e-1")
+        assert await KeyVault(engine, MASTER, schema="keyvault").key_for("acme", "e-1") == key
+        assert await vault.keys([key.key_id]) == {key.key_id: key.key}
+        await vault.shred(key.key_id)
+        assert await vault.live_key_id("acme", "e-1") is None
+        await asyncio.sleep(0)
+    finally:
+        await vault.dispose()
+    assert not [q for q in sent if re.match(r"\s*(BEGIN|COMMIT|ROLLBACK)\b", q, re.IGNORECASE)]
