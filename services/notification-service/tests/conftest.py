@@ -28,10 +28,10 @@ from notification_service.adapters.rendering import Renderer
 from notification_service.adapters.tables import consumers, deliveries, delivery_attempts, metadata
 from notification_service.app.planner import Planner
 from notification_service.app.worker import DeliveryWorker
-from notification_service.bootstrap import delivery_worker
 from notification_service.config import NotificationServiceSettings
 from notification_service.domain.policy import TenantPolicy
 from notification_service.domain.recipients import Recipient
+from notification_service.wiring import delivery_worker
 
 from .support import MovableClock, SmtpServer
 

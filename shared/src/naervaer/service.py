@@ -2,11 +2,17 @@
 
 Each service package exposes a ``SERVICE: ServiceSpec`` under the ``naervaer.services`` entry
 point group; the CLI finds them there (the shared library never imports a service).
+
+Every process lists every installed service (to know who publishes which topic, and where
+its log is), so a spec is light: names, tables, settings. A service's application — routes,
+projections, a PDF renderer — is imported by its ``wire`` (``wired_by``) only in the process
+that runs it: a deadline service process does not load the document service's stack.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import importlib.metadata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -79,6 +85,17 @@ class ServiceSpec:
     publishes: tuple[str, ...] = field(default=())
     # for rebuilds and the embedded transport: topic (without prefix) this service consumes
     consumes: tuple[str, ...] = field(default=())
+
+
+def wired_by(module: str) -> Callable[[ServiceContext], Wiring]:
+    """The ``wire`` function of ``module``, imported when the service is wired, not when the
+    service is listed (``discover_services``)."""
+
+    def wire(context: ServiceContext) -> Wiring:
+        wiring: Callable[[ServiceContext], Wiring] = importlib.import_module(module).wire
+        return wiring(context)
+
+    return wire
 
 
 def subscribe(projection: Projection, *topics: str) -> Subscription:

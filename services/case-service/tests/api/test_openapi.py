@@ -9,7 +9,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from case_service.api.examples import EXAMPLES
-from case_service.bootstrap import WRITE_ROUTERS
+from case_service.wiring import WRITE_ROUTERS
 
 from .hosting import CaseApi
 

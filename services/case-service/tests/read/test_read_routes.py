@@ -1,6 +1,6 @@
 """The read routes in a hosted case service: role filters, cross-tenant rule, access records.
 
-The service runs with only its read side wired (the write side is wired by bootstrap); state is
+The service runs with only its read side wired (the write side is wired by `wiring`); state is
 set up by appending events to its event store, and its own consumer projects them.
 """
 

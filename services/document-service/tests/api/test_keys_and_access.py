@@ -23,8 +23,9 @@ from document_service.adapters.signing_keys import (
 from document_service.adapters.tables import audit_entries, signing_keys
 from document_service.app.recording import Recorder
 from document_service.app.sealing import open_sealed
-from document_service.bootstrap import SERVICE, records_access_events
+from document_service.bootstrap import SERVICE
 from document_service.config import DocumentServiceSettings
+from document_service.wiring import records_access_events
 from naervaer.auth.access import AccessRecord
 from naervaer.dossier.keys import load_key_ring
 from naervaer.dossier.verify import verify_dossier

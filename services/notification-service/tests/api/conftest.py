@@ -21,8 +21,9 @@ from naervaer.testing.pytest_plugin import temporary_database
 from notification_service.adapters.projections import CaseProjection
 from notification_service.adapters.rendering import Renderer
 from notification_service.app.planner import Planner
-from notification_service.bootstrap import SERVICE, delivery_worker
+from notification_service.bootstrap import SERVICE
 from notification_service.config import NotificationServiceSettings
+from notification_service.wiring import delivery_worker
 
 from ..conftest import Harness
 from ..support import MovableClock, SmtpServer
