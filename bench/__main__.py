@@ -37,6 +37,12 @@ def parse(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--rates", help="W4 fixed rates in events/s, comma-separated")
     parser.add_argument("--database-url", help="Use this PostgreSQL server (default: start one)")
     parser.add_argument("--kafka", help="Use this Kafka bootstrap (default: start Tansu)")
+    parser.add_argument(
+        "--traces",
+        action="store_true",
+        help="Services export every span over OTLP (to a sink the harness runs), as they "
+        "would to a collector: what tracing costs (W3, W4, W6)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="Results folder")
     args = parser.parse_args(argv)
     return Options(
@@ -45,6 +51,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         out_dir=args.out,
         database_url=args.database_url,
         kafka=args.kafka,
+        traces=args.traces,
     )
 
 

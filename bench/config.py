@@ -95,3 +95,4 @@ class Options:
     out_dir: Path
     database_url: str | None = None  # an existing server instead of one started with fsync on
     kafka: str | None = None  # an existing broker instead of a Tansu started here
+    traces: bool = False  # services export every span (OTLP, to a sink), as to a collector

@@ -2,7 +2,7 @@
 
 By default the harness starts its own PostgreSQL with fsync on (as production runs it) and,
 when a workload needs one, a Tansu Kafka-protocol broker; ``--database-url`` / ``--kafka``
-point it at running ones instead.
+point it at running ones instead. ``--traces`` adds a sink for the services' spans.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import asyncpg  # type: ignore[import-untyped]
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
+from bench.collector import SpanSink
 from bench.config import Options, Scale
 from bench.machine import plain_url
 from bench.services import ServiceProcess
@@ -36,8 +37,14 @@ class BenchContext:
     fsync: bool
     work_dir: Path
     kafka_bootstrap: str | None = None
+    spans: SpanSink | None = None  # ``--traces``: where the services export every span
     _broker: LocalKafka | None = None
     _databases: list[str] = field(default_factory=list)
+
+    @property
+    def otlp_endpoint(self) -> str | None:
+        """Where services export their spans (``--traces``); None: they export nowhere."""
+        return None if self.spans is None else self.spans.endpoint
 
     def kafka(self) -> str:
         """The broker's bootstrap address, starting the local broker on first use."""
@@ -91,7 +98,9 @@ async def bench_context(options: Options, console: Console) -> AsyncIterator[Ben
         options.scale, console, url, await _fsync_on(url), work_dir, options.kafka
     )
     try:
-        yield context
+        with SpanSink() if options.traces else contextlib.nullcontext() as spans:
+            context.spans = spans
+            yield context
     finally:
         with contextlib.suppress(Exception):
             await context._drop_databases()

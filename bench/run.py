@@ -53,6 +53,10 @@ async def run(options: Options, console: Console) -> tuple[Path, dict[str, Any]]
             result = await _timed(chosen[number], ctx)
             report["workloads"][result.key] = result.to_json()
             print_workload(console, result)
+        report["traces"] = {
+            "exported": ctx.spans is not None,
+            "export_requests": 0 if ctx.spans is None else ctx.spans.exports,
+        }
     report["finished_at"] = datetime.now(UTC).isoformat()
     report["machine"]["load_average_at_end"] = load_average()
     path = write_results(options.out_dir, report, started)

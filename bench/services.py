@@ -35,6 +35,7 @@ class Deployment:
     kafka: str | None = None
     topic_prefix: str = "naervaer."
     kafka_session_timeout_ms: int = 10_000
+    otlp_endpoint: str | None = None  # export every span there (``--traces``)
 
     def platform(self) -> PlatformSettings:
         return PlatformSettings(
@@ -64,6 +65,19 @@ class Deployment:
         )
         if self.kafka is not None:
             env["NAERVAER_KAFKA_BOOTSTRAP"] = self.kafka
+        if self.otlp_endpoint is not None:
+            env.update(
+                OTEL_EXPORTER_OTLP_ENDPOINT=self.otlp_endpoint,
+                OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+                OTEL_TRACES_SAMPLER="parentbased_always_on",
+            )
+        else:  # the default: a service that exports nowhere records no trace of its own
+            for name in (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "OTEL_TRACES_EXPORTER",
+                "OTEL_TRACES_SAMPLER",
+            ):
+                env.pop(name, None)
         return env
 
 

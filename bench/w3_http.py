@@ -26,7 +26,9 @@ TARGET_P99_MS = 50.0
 
 async def run(ctx: BenchContext) -> WorkloadResult:
     scale = ctx.scale
-    deployment = Deployment(await ctx.fresh_database("w3"), ctx.work_dir / "w3")
+    deployment = Deployment(
+        await ctx.fresh_database("w3"), ctx.work_dir / "w3", otlp_endpoint=ctx.otlp_endpoint
+    )
     await migrate(deployment, ["case"])
     token = mint_token(deployment.data_dir, tenant="bench", roles=["hr"], sub="hr-bench")
     ctx.say("W3 starting the case service …")

@@ -51,6 +51,7 @@ async def run(ctx: BenchContext) -> WorkloadResult:
         kafka=ctx.kafka(),
         topic_prefix="bench-w6.",
         kafka_session_timeout_ms=scale.kafka_session_timeout_ms,
+        otlp_endpoint=ctx.otlp_endpoint,
     )
     await migrate(deployment, ["case", "deadline"])
     await install_trigger(deployment.database_url)

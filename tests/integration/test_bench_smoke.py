@@ -31,12 +31,8 @@ ROW_FIELDS = {
 MACHINE_FIELDS = {"cpu_model", "cores", "memory_gib", "python", "load_average"}
 
 
-@pytest.fixture(scope="module")
-def report(
-    postgres_url: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Any]:
-    """One tiny run of every workload through ``naervaer bench``, on the session's servers."""
-    out = tmp_path_factory.mktemp("bench-results")
+def _bench(out: Path, postgres_url: str, kafka_bootstrap: str, *options: str) -> dict[str, Any]:
+    """A tiny run of ``naervaer bench`` on the session's servers; the results it wrote."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NAERVAER_")}
     done = subprocess.run(
         [
@@ -50,6 +46,7 @@ def report(
             kafka_bootstrap,
             "--out",
             str(out),
+            *options,
         ],
         cwd=REPO_ROOT,
         env=env,
@@ -60,6 +57,14 @@ def report(
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     (path,) = out.glob("*.json")
     return json.loads(path.read_text())  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def report(
+    postgres_url: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """One tiny run of every workload through ``naervaer bench``, on the session's servers."""
+    return _bench(tmp_path_factory.mktemp("bench-results"), postgres_url, kafka_bootstrap)
 
 
 def test_the_results_file_names_the_machine_and_postgres(report: dict[str, Any]) -> None:
@@ -114,3 +119,18 @@ async def test_latency_is_measured_between_commits_where_the_server_stamps_them(
     rows = report["workloads"]["w4"]["rows"]
     assert {row["clock"] for row in rows} == {clock}
     assert all(row["p50_ms"] <= row["p99_ms"] for row in rows)
+
+
+def test_by_default_the_services_export_no_spans(report: dict[str, Any]) -> None:
+    assert report["traces"] == {"exported": False, "export_requests": 0}
+
+
+def test_with_traces_the_services_export_their_spans(
+    postgres_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    traced = _bench(tmp_path, postgres_url, kafka_bootstrap, "--traces", "-w", "3")
+    assert traced["traces"]["exported"] is True
+    assert traced["traces"]["export_requests"] > 0
+    (http,) = traced["workloads"]["w3"]["rows"]
+    assert http["commands"] > 0
+    assert http["non_200"] == 0
