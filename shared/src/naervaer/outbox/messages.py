@@ -10,6 +10,8 @@ from opentelemetry import propagate, trace
 
 from naervaer.envelope import CLOUDEVENTS_CONTENT_TYPE, Envelope
 
+_CONTENT_TYPE_HEADER = ("content-type", CLOUDEVENTS_CONTENT_TYPE.encode())
+
 
 @dataclass(frozen=True)
 class OutgoingMessage:
@@ -62,7 +64,7 @@ def to_message(row: PendingRow, span: trace.Span) -> OutgoingMessage:
     propagate.inject(carrier, context=trace.set_span_in_context(span))
     envelope = row.envelope
     headers = (
-        ("content-type", CLOUDEVENTS_CONTENT_TYPE.encode()),
+        _CONTENT_TYPE_HEADER,
         ("ce_id", str(envelope.id).encode()),
         ("ce_type", envelope.type.encode()),
         ("ce_tenant", envelope.tenant.encode()),
