@@ -19,7 +19,7 @@ from naervaer.messaging import (
     Subscription,
     rebuild,
 )
-from naervaer.messaging.rebuild import BatchProjection
+from naervaer.messaging.rebuild import BatchProjection, RebuildVariant
 
 if TYPE_CHECKING:
     from shared.tests.messaging.conftest import LogSetup
@@ -195,3 +195,53 @@ async def test_rebuild_refreshes_the_planners_statistics_as_its_tables_fill(
         ).scalar_one()
     # Analysed after the first batch (3 applied ≥ 3), not again before 6: it saw 3 rows.
     assert reltuples == (3 if first_analysis_at == 3 else -1)
+
+
+@dataclass(frozen=True)
+class LiveCaseProjection(CaseProjection):
+    """A projection with a variant of itself for rebuilds (``RebuildVariant``)."""
+
+    variant_name: str | None = None
+    variants: list[BatchedCaseProjection] = field(default_factory=list)
+
+    async def handle(self, tx: AsyncConnection, envelope: Envelope) -> None:
+        raise AssertionError("a rebuild must replay into the projection's rebuild variant")
+
+    def for_rebuild(self) -> BatchedCaseProjection:
+        variant = BatchedCaseProjection(self.variant_name or self.name, self.db)
+        self.variants.append(variant)
+        return variant
+
+
+async def test_rebuild_replays_into_the_projections_rebuild_variant(
+    kit: type[Kit], log_setup: LogSetup
+) -> None:
+    """A ``RebuildVariant`` (e.g. without the caches of live consumption) is rebuilt through
+    ``for_rebuild()``: the same rows, inbox and checkpoint as the plain projection's."""
+    for case in ("case-1", "case-2"):
+        await log_setup.append(case, "case.opened", "case.noted")
+    db, store = log_setup.db, log_setup.store
+    plain = CaseProjection(kit.unique(f"plain-{log_setup.backend}"), db)
+    live = LiveCaseProjection(kit.unique(f"variant-{log_setup.backend}"), db)
+    assert isinstance(live, RebuildVariant)
+    assert not isinstance(plain, RebuildVariant)
+
+    assert await rebuild(live, db.engine, db.tables, store, batch_size=3, topic=TOPIC) == 4
+    assert await rebuild(plain, db.engine, db.tables, store, batch_size=3, topic=TOPIC) == 4
+
+    (variant,) = live.variants
+    assert [len(batch) for batch in variant.batches] == [3, 1]
+    assert await state(db, live.name) == await state(db, plain.name)
+
+
+async def test_a_rebuild_variant_of_another_name_is_refused(
+    kit: type[Kit], log_setup: LogSetup
+) -> None:
+    """The inbox rows and checkpoint a rebuild writes are the consumer's, found by its name."""
+    await log_setup.append("case-1", "case.opened")
+    db = log_setup.db
+    live = LiveCaseProjection(kit.unique("named"), db, variant_name=kit.unique("other"))
+
+    with pytest.raises(ValueError, match="the names differ"):
+        await rebuild(live, db.engine, db.tables, log_setup.store)
+    assert await state(db, live.name) == ([], [], [])

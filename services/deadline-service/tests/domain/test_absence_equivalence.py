@@ -97,6 +97,8 @@ def test_laid_absence_and_max_date_agree_with_the_day_by_day_walk(
     assert new is not None
     assert list(new.days.items()) == list(old.days.items())
     assert (new.end, new.start, new.last_known_day) == (old.end, old.start, old.last_known_day)
+    assert set(new.laid()) == set(old.days.values())
+    assert all(new.day(_day(k)) == old.days.get(_day(k)) for k in range(-5, 270))
     end = old.employer_period_end()
     assert new.employer_period_end() == end
     assert known_sick_pay_days(new) == slow_known_sick_pay_days(old)
@@ -115,9 +117,9 @@ def test_counting_agrees_on_any_days_and_end(
     offsets: set[int], end: int | None, first: int, after: int
 ) -> None:
     """Absences built directly too: days beyond the end, counting from before or after."""
-    days = {_day(k): Day(100, "sick_note", f"e-{k}") for k in offsets}
+    days = {_day(k): Day(100 - k % 3 * 30, "sick_note", f"e-{k % 4}") for k in offsets}
     ends = None if end is None else _day(end)
-    new, old = Absence(days, ends), SlowAbsence(days, ends)
+    new, old = Absence.of_days(days, ends), SlowAbsence(days, ends)
     assert new.employer_period_end() == old.employer_period_end()
     assert _take(new.days_from(_day(first)), 400) == _take(old.days_from(_day(first)), 400)
     weekdays = _take(old.sick_pay_weekdays(_day(after)), 300)
@@ -126,6 +128,9 @@ def test_counting_agrees_on_any_days_and_end(
         expected = weekdays[number - 1] if number <= len(weekdays) else None
         assert new.sick_pay_weekday(_day(after), number) == expected
     assert all(new.sick_on(_day(k)) == old.sick_on(_day(k)) for k in range(-5, 140))
+    assert all(new.day(_day(k)) == days.get(_day(k)) for k in range(-5, 140))
+    assert list(new.days.items()) == list(old.days.items())
+    assert known_sick_pay_days(new) == slow_known_sick_pay_days(old)
 
 
 @pytest.mark.parametrize("gap", [0, 1, 14, 15, 16, 17, 18])

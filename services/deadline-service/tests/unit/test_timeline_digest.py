@@ -109,3 +109,33 @@ def test_every_value_of_a_row_counts() -> None:
         changed = _rows()
         changed[0] = changed[0] | {"due_date": value}
         assert compare(_first().digest, changed, WANTED).obligations == [changed[0]], value
+
+
+def test_the_digest_format_is_the_one_stored() -> None:
+    """Case rows keep their digest (``timeline_digest``): a change of its form would make
+    every case rewrite its whole timeline once, so the form is pinned here."""
+    due = date(2024, 3, 1)
+    rows: list[dict[str, Any]] = [
+        {"case_id": "c1", "kind": "max_date", "tenant": "t", "due_date": due, "state": "open",
+         "milestone": True, "responsible": "nav", "legal_basis": "ftrl § 8-12",
+         "fulfilled_by": None, "rule_version": "2025"},
+        {"case_id": "c1", "kind": "follow_up_plan", "tenant": "t", "due_date": None,
+         "state": "fulfilled", "milestone": False, "responsible": "employer",
+         "legal_basis": "aml § 4-6 (3)", "fulfilled_by": "ev-3", "rule_version": "2025"},
+    ]  # fmt: skip
+    wanted: dict[TimerKey, date] = {
+        ("max_date", "approaching", due): date(2024, 2, 23),
+        ("max_date", "due", due): due,
+    }
+    expected = "WKEoGCR0V7w.GcfW_ai0J-E.7fQBGwEeh10:SkAFC-VOKi4.c27lHsBd2So"
+    assert compare(None, rows, wanted).digest == expected
+
+
+def test_an_unchanged_timeline_reports_what_the_full_comparison_would() -> None:
+    """The shortcut for a digest equal to the case's gives the same answer as comparing
+    item by item (no rows, no timers, nothing stale)."""
+    for wanted in (WANTED, {}):
+        digest = compare(None, _rows(), wanted).digest
+        again = compare(digest, _rows(), dict(wanted))
+        assert again == TimelineChange(digest, None, False, None, {}, False)
+        assert again.digest == digest

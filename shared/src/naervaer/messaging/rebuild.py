@@ -6,7 +6,9 @@ checkpoint at the last replayed position.
 
 A projection may also offer ``handle_batch`` (``BatchProjection``): the rebuild then hands it
 each fetched batch's wanted events at once, in log order, so it can fold each case once per
-batch instead of once per event.
+batch instead of once per event. It may also offer ``for_rebuild`` (``RebuildVariant``): the
+rebuild then replays into the projection that returns, the same read model without what only
+live consumption gains from (a cache of what later batches read again, say).
 
 Statistics: a rebuild fills the projection's tables from empty far faster than autovacuum
 looks at them; they are analysed as they grow (``naervaer.db.GrowingTables``).
@@ -64,6 +66,29 @@ class BatchProjection(Projection, Protocol):
     async def handle_batch(self, tx: AsyncConnection, envelopes: Sequence[Envelope]) -> None: ...
 
 
+@runtime_checkable
+class RebuildVariant(Projection, Protocol):
+    """A projection that replays into another instance of itself (optional; used by
+    ``rebuild``).
+
+    ``for_rebuild`` returns a projection of the same ``name``, tables and rows, configured for
+    a replay: e.g. without a cache kept across batches, which a rebuild (each case folded about
+    once) would only fill."""
+
+    def for_rebuild(self) -> Projection: ...
+
+
+def for_rebuild(projection: Projection) -> Projection:
+    """The projection a rebuild replays ``projection``'s log into (itself unless it offers a
+    ``RebuildVariant``)."""
+    if not isinstance(projection, RebuildVariant):
+        return projection
+    variant = projection.for_rebuild()
+    if variant.name != projection.name:  # its inbox rows and checkpoint are the consumer's
+        raise ValueError(f"{projection.name!r} rebuilds as {variant.name!r}: the names differ")
+    return variant
+
+
 async def rebuild(
     projection: Projection,
     engine: AsyncEngine,
@@ -81,9 +106,11 @@ async def rebuild(
     ``topic`` names the embedded checkpoint to set (the topic the store's events travel on);
     without it the consumer's checkpoints are only cleared, which is still correct since the
     inbox turns the re-read into duplicates. Stop the projection's consumer while this runs.
+    A ``RebuildVariant`` replays into ``projection.for_rebuild()``.
     ``tracer`` (default: the global provider's) records one span per batch.
     """
     spans = tracer or trace.get_tracer(__name__)
+    projection = for_rebuild(projection)
     with suppress_instrumentation():  # the reads of the source store too
         total = await source_store.head_position()
         async with engine.begin() as tx:
@@ -97,10 +124,11 @@ async def rebuild(
             with spans.start_as_current_span("rebuild batch") as span:
                 span.set_attribute("messaging.consumer.group.name", projection.name)
                 span.set_attribute("messaging.batch.message_count", len(batch))
-                if keys is not None:
-                    await KEYRING.load(batch, keys)
+                wanted = _wanted(projection, batch)
+                if keys is not None:  # for the events it is given: it decodes no others
+                    await KEYRING.load(wanted, keys)
                 async with engine.begin() as tx:
-                    done = await _apply(tx, projection, tables, batch)
+                    done = await _apply(tx, projection, tables, wanted)
                     applied += done
                     position = _position(batch[-1])
                     if topic is not None:
@@ -111,11 +139,14 @@ async def rebuild(
     return applied
 
 
-async def _apply(
-    tx: AsyncConnection, projection: Projection, tables: ConsumerTables, batch: list[Envelope]
-) -> int:
+def _wanted(projection: Projection, batch: list[Envelope]) -> list[Envelope]:
     types = projection.event_types
-    wanted = [envelope for envelope in batch if types is None or envelope.type in types]
+    return [envelope for envelope in batch if types is None or envelope.type in types]
+
+
+async def _apply(
+    tx: AsyncConnection, projection: Projection, tables: ConsumerTables, wanted: list[Envelope]
+) -> int:
     if isinstance(projection, BatchProjection):
         await projection.handle_batch(tx, wanted)
     else:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from naervaer.envelope import Envelope
-from naervaer.privacy.sealing import sealed_key_ids
+from naervaer.privacy.sealing import sealed_key_ids_in
 
 
 class KeyNotLoaded(LookupError):
@@ -69,12 +69,8 @@ class KeyRing:
     async def load_data(self, payloads: Iterable[Any], source: KeySource) -> None:
         """``load`` for sealed payloads themselves (e.g. read back from a service's tables)."""
         now = time.monotonic()
-        wanted = {
-            key_id
-            for payload in payloads
-            for key_id in sealed_key_ids(payload)
-            if not self._fresh(key_id, now)
-        }
+        # each key asked about once, however many of the payloads name it
+        wanted = {key_id for key_id in sealed_key_ids_in(payloads) if not self._fresh(key_id, now)}
         if wanted:
             for key_id, key in (await source.keys(wanted)).items():
                 self.remember(key_id, key)

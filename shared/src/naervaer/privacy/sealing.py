@@ -28,6 +28,7 @@ ERASED = "[erased]"
 
 _TOKEN = re.compile(r"^pd1\.([0-9a-f]{32})\.([A-Za-z0-9_-]{38,})$")
 _NONCE_BYTES = 12
+_KEY_ID = slice(len(PREFIX), len(PREFIX) + 32)  # where a token holds its key id
 
 KeyLookup = Callable[[str], bytes | None]
 """key id → the key, or None when it was destroyed (shredded)."""
@@ -47,17 +48,29 @@ def seal_data(data: dict[str, Any], plan: SealPlan, *, key_id: str, key: bytes) 
 
 def unseal_data(data: dict[str, Any], lookup: KeyLookup) -> dict[str, Any]:
     """A copy of ``data`` with every sealed token opened (``ERASED`` where the key is gone)."""
-    return _open(data, lookup, "")  # type: ignore[no-any-return]
+    return _open_object(data, lookup, "")
 
 
 def sealed_tokens(data: Any) -> Iterator[str]:
     """The sealed tokens anywhere in ``data``, in document order."""
-    return (match.group(0) for match in _tokens(data))
+    return iter(_found(data))
 
 
 def sealed_key_ids(data: Any) -> set[str]:
     """The key ids of the sealed tokens anywhere in ``data``."""
-    return {match.group(1) for match in _tokens(data)}
+    return key_ids_of(_found(data))
+
+
+def sealed_key_ids_in(payloads: Iterable[Any]) -> set[str]:
+    """``sealed_key_ids`` of every payload together (one walk of each, one set)."""
+    found: list[str] = []
+    _collect(payloads, found)
+    return key_ids_of(found)
+
+
+def key_ids_of(tokens: Iterable[str]) -> set[str]:
+    """The key ids of sealed tokens already found (``sealed_tokens``): no second walk."""
+    return {token[_KEY_ID] for token in tokens}
 
 
 def sealing_key_id(data: Any) -> str | None:
@@ -94,14 +107,39 @@ def _seal_field(value: Any, rule: Any, key_id: str, key: bytes, path: str) -> An
     return value
 
 
+# Every event a consumer or a rebuild decodes is opened, most of its values plain: a value is
+# looked at further (its path built, the pattern tried) only if it is a container or a string
+# that starts like a token.
+
+
 def _open(value: Any, lookup: KeyLookup, path: str) -> Any:
+    if isinstance(value, str):
+        if match := _TOKEN.match(value):
+            return _open_token(match, lookup, path)
+        return value
     if isinstance(value, dict):
-        return {name: _open(item, lookup, f"{path}/{name}") for name, item in value.items()}
+        return _open_object(value, lookup, path)
     if isinstance(value, list):
-        return [_open(item, lookup, f"{path}/{i}") for i, item in enumerate(value)]
-    if isinstance(value, str) and (match := _TOKEN.match(value)):
-        return _open_token(match, lookup, path)
+        opened = list(value)
+        for i, item in enumerate(value):
+            if _may_hold_token(item):
+                opened[i] = _open(item, lookup, f"{path}/{i}")
+        return opened
     return value
+
+
+def _open_object(data: dict[str, Any], lookup: KeyLookup, path: str) -> dict[str, Any]:
+    opened = dict(data)
+    for name, item in data.items():
+        if _may_hold_token(item):
+            opened[name] = _open(item, lookup, f"{path}/{name}")
+    return opened
+
+
+def _may_hold_token(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.startswith(PREFIX)
+    return isinstance(value, dict | list)
 
 
 def _open_token(match: re.Match[str], lookup: KeyLookup, path: str) -> str:
@@ -116,15 +154,26 @@ def _open_token(match: re.Match[str], lookup: KeyLookup, path: str) -> str:
     return plain.decode()
 
 
-def _tokens(value: Any) -> Iterator[re.Match[str]]:
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _tokens(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _tokens(item)
-    elif isinstance(value, str) and (match := _TOKEN.match(value)):
-        yield match
+def _found(data: Any) -> list[str]:
+    found: list[str] = []
+    _collect((data,), found)
+    return found
+
+
+def _collect(values: Iterable[Any], found: list[str]) -> None:
+    """Append the sealed tokens among ``values`` and in their dicts and lists to ``found``.
+
+    Every event a consumer or a rebuild handles is walked, so this is a plain loop (no
+    generator per level) and a string is matched against the pattern only if it starts
+    like a token."""
+    for value in values:
+        if isinstance(value, str):
+            if value.startswith(PREFIX) and (match := _TOKEN.match(value)):
+                found.append(match.group(0))
+        elif isinstance(value, dict):
+            _collect(value.values(), found)
+        elif isinstance(value, list):
+            _collect(value, found)
 
 
 def _b64(raw: bytes) -> str:

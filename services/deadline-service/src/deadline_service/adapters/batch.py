@@ -146,7 +146,7 @@ class TimelineBatch:
             return  # as ``handle``: nothing is stored about an erased employee's case
         waiting = self._waiting.get(envelope.streamid)
         if waiting is not None:
-            self._events.store(envelope, event)
+            self._events.store(envelope, event, keys)
             waiting.add(envelope, event, keys)
             return
         await self._handle(envelope, event, keys)
@@ -161,13 +161,13 @@ class TimelineBatch:
             await self._flush(blocking)  # this event reads their rows: bring them up to date
             family = await repo.case_family(self._tx, envelope.streamid)
         if len(family) == 1 and family[0].case_id == envelope.streamid:
-            self._events.store(envelope, event)
+            self._events.store(envelope, event, keys)
             waiting = self._waiting[envelope.streamid] = _Waiting(family[0])
             waiting.add(envelope, event, keys)
             return
         if self._homes is not None and (me := _me(family, envelope.streamid)) is not None:
             self._homes.changed((me.tenant, me.employee_id))  # ``apply`` writes its rows
-        await self._projection.apply(self._tx, self._events, envelope, event, family)
+        await self._projection.apply(self._tx, self._events, envelope, event, family, keys)
 
     async def _family(self, envelope: Envelope, event: object) -> list[CaseHeader] | None:
         """What ``TimelineProjection.family`` would read for the event, from the batch's
@@ -196,7 +196,7 @@ class TimelineBatch:
             return False  # stored already (a redelivery), erased, or not alone
         homes.add(case_id, home)
         row = repo.opened_row(envelope, event)
-        self._events.store(envelope, event)
+        self._events.store(envelope, event, keys)
         waiting = self._waiting[case_id] = _Waiting(repo.new_header(row), new_row=row)
         waiting.add(envelope, event, keys)
         return True

@@ -28,6 +28,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from deadline_service.adapters import repository as repo
+from deadline_service.adapters.keys import EventKeys
 from deadline_service.adapters.opened import Opened, OpenedEvents
 from deadline_service.adapters.tables import case_events
 from deadline_service.domain.facts import RecordedEvent
@@ -35,6 +36,7 @@ from naervaer.bulk import insert_rows
 from naervaer.db import among
 from naervaer.envelope import Envelope
 from naervaer.privacy import KEYRING, KeySource
+from naervaer.privacy.sealing import sealed_tokens
 
 _Stored = tuple[dict[str, Any], RecordedEvent]  # the row to insert, the event it holds
 # version → as stored: a row not opened yet, an event kept opened (its keys not checked yet),
@@ -65,15 +67,18 @@ class CaseEvents:
         self._pending: dict[str, dict[int, _Stored]] = {}  # case → version → not yet written
         self._known: dict[str, _Known] = {}  # case → version → as stored
 
-    def store(self, envelope: Envelope, payload: object) -> None:
-        """Store the event with its case (written at ``flush``; a stored version stays)."""
+    def store(self, envelope: Envelope, payload: object, keys: EventKeys) -> None:
+        """Store the event with its case (written at ``flush``; a stored version stays);
+        ``keys``: its sealed tokens, as found once for every question about them."""
         case_id, version = envelope.streamid, envelope.streamversion
         recorded = RecordedEvent(str(envelope.id), payload)
         pending = self._pending.setdefault(case_id, {})
         if version not in pending:
             pending[version] = (_row(envelope), recorded)
-            # the payload opening its row will give (``CONTRACTS.payload``), if it is stored
-            self._opened.keep((case_id, version), envelope.id, recorded, envelope.data)
+            if self._opened.keeps:
+                # the payload opening its row will give (``CONTRACTS.payload``), if stored
+                where = (case_id, version)
+                self._opened.keep_sealed(where, envelope.id, recorded, keys.tokens)
         if (known := self._known.get(case_id)) is not None:
             known.setdefault(version, recorded)
 
@@ -139,25 +144,31 @@ class CaseEvents:
         """Open the events not opened yet: a kept one where its keys live, else its row.
 
         The keys are loaded as for opening every row: a kept event's tokens stand for its
-        row's data (``KEYRING.load_data`` asks only for the keys the tokens name)."""
+        row's data (``KEYRING.load_data`` asks only for the keys the tokens name). A row's
+        data is walked for its tokens once, for loading its keys and for keeping it."""
         kept = {v: item for v, item in known.items() if isinstance(item, Opened)}
         rows = {v: item for v, item in known.items() if isinstance(item, Row)}
-        tokens = [token for opened in kept.values() for token in opened.tokens]
-        await KEYRING.load_data([*tokens, *(row.data for row in rows.values())], self._keys)
+        sealed = {v: tuple(sealed_tokens(row.data)) for v, row in rows.items()}
+        tokens = [t for opened in kept.values() for t in opened.tokens]
+        tokens.extend(t for row_tokens in sealed.values() for t in row_tokens)
+        await KEYRING.load_data(tokens, self._keys)
         for version, opened in kept.items():
             if opened.alive():
                 known[version] = opened.recorded
             else:  # a key destroyed since: the row reads as erased now
                 self._opened.drop(opened)
-                rows[version] = known[version] = await self._row(case_id, version)
+                rows[version] = known[version] = row = await self._row(case_id, version)
+                sealed[version] = tuple(sealed_tokens(row.data))
         for version, row in rows.items():
-            known[version] = self._open_row(row)
+            known[version] = self._open_row(row, sealed[version])
 
-    def _open_row(self, row: Row[Any]) -> RecordedEvent:
+    def _open_row(self, row: Row[Any], tokens: tuple[str, ...]) -> RecordedEvent:
+        """The row's event, kept opened if the projection keeps any (``tokens``: its data's)."""
         recorded = repo.recorded(row)
-        opened = self._opened.keep(
-            (row.case_id, row.stream_version), row.event_id, recorded, row.data
-        )
+        if not self._opened.keeps:
+            return recorded
+        where = (row.case_id, row.stream_version)
+        opened = self._opened.keep_sealed(where, row.event_id, recorded, tokens)
         if not opened.alive():  # it reads as erased: keep no payload of an erased employee
             self._opened.drop(opened)
         return recorded

@@ -49,16 +49,17 @@ class TimelineChange:
 def compare(was: str | None, rows: Sequence[Row], wanted: dict[TimerKey, date]) -> TimelineChange:
     """The digest of ``rows`` and ``wanted`` and what differs from ``was`` (the case's)."""
     row_hashes = [_hash(tuple(row.values())) for row in rows]
-    kinds = _hash(tuple(row["kind"] for row in rows))
+    kinds = _hash(tuple([row["kind"] for row in rows]))
     timer_hashes = {key: _hash((*key, fire_on)) for key, fire_on in wanted.items()}
     obligations_part = _SEP.join([kinds, *row_hashes])
     timers_part = _SEP.join(sorted(timer_hashes.values()))
+    digest = f"{obligations_part}:{timers_part}"
+    if digest == was:  # the same rows and timers (what most events leave): nothing to write
+        return TimelineChange(digest, None, False, None, {}, False)
     old_obligations, old_timers = _split(was)
     obligations, every = _changed_rows(old_obligations, kinds, row_hashes, rows)
     timers, new, stale = _changed_timers(old_timers, timer_hashes, wanted)
-    return TimelineChange(
-        f"{obligations_part}:{timers_part}", obligations, every, timers, new, stale
-    )
+    return TimelineChange(digest, obligations, every, timers, new, stale)
 
 
 def without_obligations(digest: str | None) -> str:

@@ -10,19 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from naervaer.envelope import Envelope
-from naervaer.privacy import KEYRING, sealed_key_ids, sealing_key_among
+from naervaer.privacy import KEYRING, sealing_key_among
+from naervaer.privacy.sealing import key_ids_of, sealed_tokens
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventKeys:
-    """The key ids sealed into one event, found in one scan of its payload: whether it is
-    erased and which key the case remembers both read them (issue 8: one scan, not two)."""
+    """The sealed tokens of one event and their key ids, found in one scan of its payload:
+    whether it is erased, which key the case remembers and what the opened-events cache
+    keeps all read them (issue 8: one scan, not three)."""
 
+    tokens: tuple[str, ...]
     ids: frozenset[str]
 
     @classmethod
     def of(cls, envelope: Envelope) -> EventKeys:
-        return cls(frozenset(sealed_key_ids(envelope.data)))
+        tokens = tuple(sealed_tokens(envelope.data))
+        return cls(tokens, frozenset(key_ids_of(tokens)))
 
     @property
     def sealing_key_id(self) -> str | None:
@@ -39,8 +43,3 @@ class EventKeys:
         missing load.
         """
         return any(KEYRING.is_destroyed(key_id) for key_id in self.ids)
-
-
-def key_destroyed(envelope: Envelope) -> bool:
-    """A sealed value of the event can no longer be opened (see ``EventKeys.destroyed``)."""
-    return EventKeys.of(envelope).destroyed()

@@ -12,7 +12,9 @@ data would) and none of them is destroyed; otherwise the row is opened as before
 
 Bounded: the ``capacity`` events used last, none kept longer than ``ttl_s`` (the key ring's
 own time to trust a key, so a plaintext outlives no key by more than that ring does), and an
-erasure drops every payload opened with the erased key (``forget_key``).
+erasure drops every payload opened with the erased key (``forget_key``). A rebuild keeps none
+(``TimelineProjection.for_rebuild``: a capacity of 0, so nothing is even prepared for it): it
+folds each case about once.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from typing import Any
 from uuid import UUID
 
 from deadline_service.domain.facts import RecordedEvent
-from naervaer.privacy import KEYRING, sealed_key_ids
-from naervaer.privacy.sealing import sealed_tokens
+from naervaer.privacy import KEYRING
+from naervaer.privacy.sealing import key_ids_of, sealed_tokens
 
 DEFAULT_CAPACITY = 20_000
 """Events kept (about 2 KiB each): more than a batch's live cases hold."""
@@ -65,11 +67,22 @@ class OpenedEvents:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def keeps(self) -> bool:
+        """Whether anything is kept at all (a capacity of 0 keeps nothing: a rebuild's)."""
+        return self._capacity > 0
+
     def keep(self, where: Where, event_id: UUID, recorded: RecordedEvent, data: Any) -> Opened:
         """Keep ``recorded``, the payload of event ``event_id`` opened from the sealed
         ``data``; ``drop`` it again unless it is ``alive`` (then it holds ``ERASED``)."""
-        tokens = tuple(sealed_tokens(data))
-        key_ids = frozenset(sealed_key_ids(list(tokens)))
+        return self.keep_sealed(where, event_id, recorded, tuple(sealed_tokens(data)))
+
+    def keep_sealed(
+        self, where: Where, event_id: UUID, recorded: RecordedEvent, tokens: tuple[str, ...]
+    ) -> Opened:
+        """``keep`` for a payload whose sealed tokens were found already (``EventKeys``,
+        say): its data is not walked again."""
+        key_ids = frozenset(key_ids_of(tokens))
         opened = Opened(where, event_id, recorded, tokens, key_ids, time.monotonic())
         if self._capacity > 0:
             self._remove(where)

@@ -35,21 +35,22 @@ from deadline_service.adapters.batch import TimelineBatch
 from deadline_service.adapters.case_events import CaseEvents
 from deadline_service.adapters.digest import compare, without_obligations
 from deadline_service.adapters.erasure import erase_cases, is_erased
-from deadline_service.adapters.keys import key_destroyed
+from deadline_service.adapters.keys import EventKeys
 from deadline_service.adapters.opened import OpenedEvents
 from deadline_service.adapters.repository import CaseHeader
 from deadline_service.adapters.tables import case_events, cases, erased_cases, obligations, timers
 from deadline_service.adapters.writes import CaseWrite, write_cases
 from deadline_service.config import Policies
 from deadline_service.domain.absence import lay_days
+from deadline_service.domain.calendar import iso_day
 from deadline_service.domain.facts import RELEVANT_PAYLOADS, fold
 from deadline_service.domain.maxdate import known_sick_pay_days
-from deadline_service.domain.timeline import plan, reminder_stages
+from deadline_service.domain.timeline import due_timers, plan_laid
 from naervaer.contracts import CONTRACTS
 from naervaer.contracts.case import CaseOpened, ManagerReassigned
 from naervaer.contracts.employee import PersonalDataErased
 from naervaer.envelope import Envelope
-from naervaer.privacy import KEYRING, KeySource, sealing_key_id
+from naervaer.privacy import KEYRING, KeySource
 
 HANDLED_PAYLOADS = RELEVANT_PAYLOADS | {ManagerReassigned, PersonalDataErased}
 RELEVANT_TYPES = frozenset(t.name for t in CONTRACTS if t.model in HANDLED_PAYLOADS)
@@ -68,6 +69,12 @@ class TimelineProjection:
         self._keys = keys
         self._opened = opened if opened is not None else OpenedEvents()
 
+    def for_rebuild(self) -> TimelineProjection:
+        """The projection a rebuild replays into (``naervaer.messaging.rebuild``): the same,
+        but keeping no opened events. A rebuild folds each case about once, so the cache
+        would cost every event a scan of its tokens and be read hardly ever."""
+        return TimelineProjection(self._policies, self._keys, OpenedEvents(capacity=0))
+
     async def reset(self, tx: AsyncConnection) -> None:
         """Forget everything but the fired timers: they record what was already sent.
 
@@ -81,10 +88,10 @@ class TimelineProjection:
         event = CONTRACTS.payload(envelope)
         if isinstance(event, PersonalDataErased):
             await self.erase(tx, events, envelope.tenant, event)
-        elif not key_destroyed(envelope):  # else erased: store nothing about the case again
+        elif not (keys := EventKeys.of(envelope)).destroyed():  # else erased: store nothing
             family = await self.family(tx, envelope, event)
             if family is not None:
-                await self.apply(tx, events, envelope, event, family)
+                await self.apply(tx, events, envelope, event, family, keys)
         await events.flush()
 
     async def handle_batch(self, tx: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
@@ -120,8 +127,10 @@ class TimelineProjection:
         envelope: Envelope,
         event: object,
         family: list[CaseHeader],
+        keys: EventKeys,
     ) -> None:
-        """Store a case event and recompute its case, ``family`` as read just before."""
+        """Store a case event and recompute its case, ``family`` as read just before;
+        ``keys``: the event's sealed tokens (``EventKeys.of``)."""
         case_id = envelope.streamid
         case = _find(family, case_id)
         if case is None:
@@ -129,10 +138,10 @@ class TimelineProjection:
             # again, so a known case is never erased), or events before case.opened: kept,
             # and used once it arrives.
             if not await is_erased(tx, case_id):
-                events.store(envelope, event)
+                events.store(envelope, event, keys)
             return
-        events.store(envelope, event)
-        changes = _row_changes(envelope, case)
+        events.store(envelope, event, keys)
+        changes = _row_changes(envelope, case, keys)
         if isinstance(event, ManagerReassigned):
             # The folded facts ignore who manages the case: only the copies change, and the
             # rows no longer match their digest: the next recomputation rewrites them.
@@ -203,18 +212,13 @@ class TimelineProjection:
         start = absence.start if absence else None
         policy = self._policies.for_tenant(case.tenant)
         history = repo.sick_pay_history(others, start) if start else None
-        found = plan(facts, policy, history=history)
-        wanted = {
-            (o.kind.value, stage.value, o.due_date): fire_on
-            for o in found
-            if o.due_date is not None
-            for stage, fire_on in reminder_stages(o, policy.reminder_lead_days)
-        }
+        found = plan_laid(facts, absence, policy, history=history)
+        wanted = due_timers(found, policy.reminder_lead_days)
         change = compare(case.timeline_digest, repo.obligation_rows(case, found), wanted)
         days = known_sick_pay_days(absence) if absence else frozenset()
         row = {
             "case_start": start,
-            "sick_pay_days": sorted(day.isoformat() for day in days),
+            "sick_pay_days": list(map(iso_day, sorted(days))),
             "last_sick_day": absence.last_known_day if absence else None,
             "timeline_digest": change.digest,
         } | changes
@@ -234,9 +238,9 @@ def _find(family: list[CaseHeader], case_id: str) -> CaseHeader | None:
     return next((c for c in family if c.case_id == case_id), None)
 
 
-def _row_changes(envelope: Envelope, case: CaseHeader) -> dict[str, object]:
+def _row_changes(envelope: Envelope, case: CaseHeader, keys: EventKeys) -> dict[str, object]:
     """What the handled event changes in the case row besides its timeline's summary."""
     changes: dict[str, object] = {"version": envelope.streamversion, "updated_at": envelope.time}
-    if case.key_id is None and (key_id := sealing_key_id(envelope.data)) is not None:
+    if case.key_id is None and (key_id := keys.sealing_key_id) is not None:
         changes["key_id"] = key_id  # the first of its events that carries one
     return changes

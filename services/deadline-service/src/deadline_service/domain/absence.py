@@ -1,4 +1,4 @@
-"""The absence laid day by day: the case start S, its end, the employer period, sick-pay days.
+"""The absence laid on the calendar: the case start S, its end, the employer period, sick-pay days.
 
 A case (oppfølgingstilfelle) is the run of sick days in which no 16 or more consecutive
 non-sick days separate two sick days (isoppfolgingstilfelle ``OppfolgingstilfelleDag.kt``).
@@ -8,16 +8,31 @@ the employee stays sick, and they move when the facts change.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from bisect import bisect_right
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, timedelta
-from functools import lru_cache
-from itertools import repeat
+from functools import cached_property, lru_cache
+from itertools import chain, repeat
+from operator import attrgetter, itemgetter
 from types import MappingProxyType
+from typing import NamedTuple
 
-from deadline_service.domain.calendar import DAY, is_weekday, next_weekday, nth_weekday_after
+from deadline_service.domain.calendar import DAY, next_weekday, nth_weekday_after
 from deadline_service.domain.facts import CaseFacts, LayerKind, Return
+from deadline_service.domain.runs import (
+    Day,
+    Run,
+    cut,
+    last_case,
+    lower_from,
+    overwrite,
+    spans,
+    weekday_blocks,
+    weekday_ordinals,
+    weekdays,
+)
+
+__all__ = ["EMPLOYER_PERIOD_DAYS", "NEW_CASE_AFTER_DAYS", "Absence", "Day", "lay_days"]
 
 NEW_CASE_AFTER_DAYS = 16
 """Non-sick days that end a case: 16 or more and the next sick day starts a new one."""
@@ -25,65 +40,78 @@ EMPLOYER_PERIOD_DAYS = 16
 """Calendar days the employer pays (arbeidsgiverperioden, ftrl § 8-19)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Day:
-    """One absence day: its grade, what it rests on and the event that laid it."""
-
-    grade: int
-    kind: LayerKind
-    source: str
-
-
 class Absence:
     """The current case's absence days, and its end when it is known to have ended.
 
-    Counting runs over the sorted known days and, while the absence is open, the days after
-    the last of them by date arithmetic: no walk day by day through a projected year.
+    The known days are kept as runs (``domain.runs``): counting runs over them and, while the
+    absence is open, over the days after the last of them by date arithmetic, never day by day.
     """
 
-    def __init__(self, days: Mapping[date, Day], end: date | None) -> None:
-        self._order = sorted(days)
-        # Read-only: ``lay_days`` hands the same Absence to every caller of the same facts.
-        self.days: Mapping[date, Day] = MappingProxyType({day: days[day] for day in self._order})
+    def __init__(self, runs: Sequence[Run], end: date | None) -> None:
+        """``runs``: sorted, disjoint and not empty (``of_days`` builds them from days)."""
+        self._runs = list(runs)
         self.end = end
-        # Known days from this index on lie after the end: ``days_from`` never yields them.
-        self._stop_index = len(self._order) if end is None else bisect_right(self._order, end)
-
-    @property
-    def start(self) -> date:
+        self.start = date.fromordinal(self._runs[0][0])
         """S: the first absence day of the case."""
-        return self._order[0]
+        self.last_known_day = date.fromordinal(self._runs[-1][1])
+        # Known days after the end are kept (``days``) but never counted; counting reads
+        # spans of touching runs (a case of back-to-back notes is one span).
+        counted = self._runs if end is None else cut(self._runs, end.toordinal())
+        self._counted = spans(counted)
 
-    @property
-    def last_known_day(self) -> date:
-        return self._order[-1]
+    @classmethod
+    def of_days(cls, days: Mapping[date, Day], end: date | None) -> Absence:
+        """The absence of these days (one run per day: for tests and checks)."""
+        return cls([(day.toordinal(), day.toordinal(), days[day]) for day in sorted(days)], end)
+
+    @cached_property
+    def days(self) -> Mapping[date, Day]:
+        """Every known day in date order (read-only: ``lay_days`` shares one Absence)."""
+        laid = (_dates(first, last) for first, last, _ in self._runs)
+        info = (repeat(day, last - first + 1) for first, last, day in self._runs)
+        return MappingProxyType(
+            dict(zip(chain.from_iterable(laid), chain.from_iterable(info), strict=True))
+        )
+
+    def laid(self) -> Iterator[Day]:
+        """What the known days rest on (each distinct run once; days may share one)."""
+        return map(_DAY, self._runs)
 
     def active_on(self, day: date) -> bool:
         """Does the case still run on ``day``? (Always, unless it is known to end earlier.)"""
         return self.end is None or day <= self.end
 
     def day(self, day: date) -> Day | None:
-        return self.days.get(day)
+        ordinal = day.toordinal()
+        index = bisect_right(self._runs, ordinal, key=_FIRST) - 1
+        if index >= 0 and ordinal <= self._runs[index][1]:
+            return self._runs[index][2]
+        return None
 
     def sick_on(self, day: date) -> bool:
         """Known sick days, and every day after the last one while the absence is open."""
-        if day in self.days:
+        if self.day(day) is not None:
             return True
         return self.end is None and day > self.last_known_day
 
     def employer_period_end(self) -> date | None:
         """The 16th sick calendar day (days already used before a short gap count); None
         when the absence ends before it."""
-        known = self._stop_index
-        if known >= EMPLOYER_PERIOD_DAYS:
-            return self._order[EMPLOYER_PERIOD_DAYS - 1]
+        left = EMPLOYER_PERIOD_DAYS
+        for first, last in self._counted:
+            if last - first + 1 >= left:
+                return date.fromordinal(first + left - 1)
+            left -= last - first + 1
         if self.end is None:  # every day after the last known one is projected sick
-            return self.last_known_day + timedelta(days=EMPLOYER_PERIOD_DAYS - known)
+            return self.last_known_day + timedelta(days=left)
         return None
 
     def days_from(self, first: date) -> Iterator[date]:
         """Sick days from ``first`` on, known then projected (endless while open)."""
-        yield from self._order[bisect_left(self._order, first) : self._stop_index]
+        since = first.toordinal()
+        for start, last in self._counted:
+            if last >= since:
+                yield from _dates(max(start, since), last)
         if self.end is None:
             day = max(first, self.last_known_day + DAY)
             while True:
@@ -92,7 +120,10 @@ class Absence:
 
     def sick_pay_weekdays(self, after: date) -> Iterator[date]:
         """Weekdays with sick pay after the employer period (grading does not matter)."""
-        yield from self._known_weekdays(after)
+        since = after.toordinal() + 1
+        for first, last in self._counted:
+            for block in weekday_blocks(max(first, since), last):
+                yield from map(date.fromordinal, block)
         if self.end is None:
             day = next_weekday(max(after, self.last_known_day))
             while True:
@@ -101,16 +132,37 @@ class Absence:
 
     def sick_pay_weekday(self, after: date, number: int) -> date | None:
         """The ``number``-th (from 1) of ``sick_pay_weekdays(after)``; None if it has fewer."""
-        known = self._known_weekdays(after)
-        if number <= len(known):
-            return known[number - 1]
+        since, left = after.toordinal() + 1, number
+        for start, last in self._counted:
+            first = max(start, since)
+            if first > last:
+                continue
+            count = weekdays(first, last)
+            if left <= count:
+                return nth_weekday_after(date.fromordinal(first - 1), left)
+            left -= count
         if self.end is not None:
             return None
-        return nth_weekday_after(max(after, self.last_known_day), number - len(known))
+        return nth_weekday_after(max(after, self.last_known_day), left)
 
-    def _known_weekdays(self, after: date) -> list[date]:
-        first = bisect_right(self._order, after)
-        return [day for day in self._order[first : self._stop_index] if is_weekday(day)]
+    def known_weekdays_after(self, skipped: int) -> frozenset[date]:
+        """The weekdays among the known days (even after the end), all but the first
+        ``skipped`` known days."""
+        strides: list[range] = []
+        for first, last in spans(self._runs):
+            length = last - first + 1
+            if skipped < length:
+                strides.extend(weekday_ordinals(first + skipped, last))
+            skipped = max(0, skipped - length)
+        return frozenset(map(date.fromordinal, chain.from_iterable(strides)))
+
+
+_FIRST = itemgetter(0)
+_DAY = itemgetter(2)
+
+
+def _dates(first: int, last: int) -> Iterator[date]:
+    return map(date.fromordinal, range(first, last + 1))
 
 
 def lay_days(facts: CaseFacts) -> Absence | None:
@@ -121,9 +173,9 @@ def lay_days(facts: CaseFacts) -> Absence | None:
     return _laid(_steps(facts), facts.closed_on)
 
 
-@dataclass(frozen=True, slots=True)
-class _Part:
-    """Days ``first``..``last`` of a layer, laid at ``seq`` (hashable: a memo key)."""
+class _Part(NamedTuple):
+    """Days ``first``..``last`` of a layer, laid at ``seq`` (a tuple: cheap to make and to
+    hash as a memo key)."""
 
     first: date
     last: date
@@ -134,6 +186,7 @@ class _Part:
 
 
 _Step = _Part | Return
+_SEQ = attrgetter("seq")
 
 
 def _steps(facts: CaseFacts) -> tuple[_Step, ...]:
@@ -144,50 +197,45 @@ def _steps(facts: CaseFacts) -> tuple[_Step, ...]:
         for first, last, seq in layer.parts()
     ]
     steps.extend(facts.returns)
-    steps.sort(key=lambda step: step.seq)
+    steps.sort(key=_SEQ)
     return tuple(steps)
 
 
 @lru_cache(maxsize=256)
 def _laid(steps: tuple[_Step, ...], closed_on: date | None) -> Absence | None:
     """The absence the steps lay: the last case of it, cut at its end."""
-    days = _all_days(steps)
-    if not days:
+    runs = _all_runs(steps)
+    if not runs:
         return None
-    current = _current_case(days)
+    current = last_case(runs, NEW_CASE_AFTER_DAYS)
     returns = [step for step in steps if isinstance(step, Return)]
-    end = _end(closed_on, returns, current)
-    if end is not None and end < next(reversed(current)):
-        current = {day: info for day, info in current.items() if day <= end}
+    end = _end(closed_on, returns, date.fromordinal(current[-1][1]))
+    if end is not None:
+        current = cut(current, end.toordinal())
     return Absence(current, end) if current else None
 
 
-def _all_days(steps: tuple[_Step, ...]) -> dict[date, Day]:
+def _all_runs(steps: tuple[_Step, ...]) -> list[Run]:
     """Lay the steps in turn: a part lays its days, a return to work lowers or ends them."""
-    days: dict[date, Day] = {}
+    runs: list[Run] = []
     for step in steps:
-        if isinstance(step, _Part):
-            _lay_part(days, step)
-        else:
-            _return_to_work(days, step)
-    return days
-
-
-def _lay_part(days: dict[date, Day], part: _Part) -> None:
-    """Each run of days with one grade laid at once, all of them sharing one (frozen) Day."""
-    for first, last, grade in _grade_runs(part.first, part.last, part.grades):
-        # No list, dict or pair per run: the rebuild's process is large and every container
-        # allocated brings its next garbage collection nearer.
-        dates = map(date.fromordinal, range(first.toordinal(), last.toordinal() + 1))
-        days.update(zip(dates, repeat(Day(grade, part.kind, part.source))))
+        if isinstance(step, Return):
+            left = 100 - step.working_percent
+            lower_from(runs, step.day.toordinal(), left, step.source)
+            continue
+        for first, last, grade in _grade_runs(step.first, step.last, step.grades):
+            overwrite(runs, first.toordinal(), last.toordinal(), Day(grade, step.kind, step.source))
+    return runs
 
 
 def _grade_runs(
     start: date, end: date, grades: tuple[tuple[date, int], ...]
-) -> Iterator[tuple[date, date, int]]:
+) -> list[tuple[date, date, int]]:
     """(first, last, grade) runs of ``start``..``end``: a day has the grade of the last step
     in ``grades`` from on or before it. A step holds from its date until the first date of
     the steps after it, so the runs come out right however the steps are ordered."""
+    if len(grades) == 1 and grades[0][0] <= start <= end:  # one grade throughout: most notes
+        return [(start, end, grades[0][1])]
     later = end + DAY  # the earliest date of the steps after the one at hand
     runs = []
     for since, grade in reversed(grades):
@@ -195,40 +243,14 @@ def _grade_runs(
         if first <= last:
             runs.append((first, last, grade))
         later = min(later, since)
-    return reversed(runs)
+    runs.reverse()
+    return runs
 
 
-def _return_to_work(days: dict[date, Day], back: Return) -> None:
-    """From ``back.day`` the employee works ``working_percent``: what is left is the grade."""
-    left = 100 - back.working_percent
-    lowered: dict[Day, Day] = {}  # days share their Day: lower each one once
-    for day in [d for d in days if d >= back.day]:
-        was = days[day]
-        if min(was.grade, left) <= 0:
-            del days[day]
-        elif left < was.grade:
-            if was not in lowered:
-                lowered[was] = Day(left, was.kind, back.source)
-            days[day] = lowered[was]
-
-
-def _current_case(days: Mapping[date, Day]) -> dict[date, Day]:
-    """The last run of sick days not separated by ``NEW_CASE_AFTER_DAYS`` non-sick days
-    (in date order)."""
-    ordered = sorted(days)
-    first = len(ordered) - 1
-    if (ordered[-1] - ordered[0]).days - first < NEW_CASE_AFTER_DAYS:
-        first = 0  # fewer non-sick days in all than end a case: no gap to look for
-    while first > 0 and (ordered[first] - ordered[first - 1]).days <= NEW_CASE_AFTER_DAYS:
-        first -= 1
-    return {day: days[day] for day in ordered[first:]}
-
-
-def _end(closed_on: date | None, returns: list[Return], current: Mapping[date, Day]) -> date | None:
+def _end(closed_on: date | None, returns: list[Return], last: date) -> date | None:
     """Closing ends the case that day; a full return ends it the day before, unless sick
     days follow it (the absence went on)."""
     ends = [closed_on] if closed_on is not None else []
-    last = max(current)
     full_returns = [r.day for r in returns if r.working_percent >= 100 and r.day > last]
     if full_returns:
         ends.append(min(full_returns) - timedelta(days=1))

@@ -29,6 +29,13 @@ def years_before(day: date, years: int) -> date:
     return add_months(day, -12 * years)
 
 
+@lru_cache(maxsize=8192)
+def iso_day(day: date) -> str:
+    """``day`` as ISO 8601 text, memoised: every recomputation of a case renders its sick-pay
+    days again (for the case row), most of them the days it rendered the time before."""
+    return day.isoformat()
+
+
 def is_weekday(day: date) -> bool:
     """Monday to Friday (public holidays are not special: they do not move legal deadlines)."""
     return day.weekday() < 5

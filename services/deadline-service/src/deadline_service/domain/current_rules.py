@@ -69,7 +69,7 @@ def dialogue_meeting_1(view: CaseView) -> Assessment:
     """Dialogmøte 1 within 7 weeks when any sick note is 100 %; on graded-only leave only when
     a party asks (due then at 7 weeks, or the policy's days after the request if later)."""
     due = within_weeks(view.start, 7)
-    if not any(d.kind == "sick_note" and d.grade == 100 for d in view.absence.days.values()):
+    if not any(d.kind == "sick_note" and d.grade == 100 for d in view.absence.laid()):
         asks = [
             r
             for r in view.facts.meeting_requests.get(1, [])

@@ -49,6 +49,8 @@ class Layer:
 
     def parts(self) -> list[tuple[date, date, int]]:
         """The layer's days as (first, last, seq) runs, in the order they were added."""
+        if not self.extended:  # most notes: one part
+            return [(self.start, self.end, self.seq)]
         starts = [(self.start, self.seq), *self.extended]
         lasts = [first - DAY for first, _ in starts[1:]] + [self.end]
         return [(first, last, seq) for (first, seq), last in zip(starts, lasts, strict=True)]
@@ -134,9 +136,9 @@ def _note_kind(kind: str) -> LayerKind:
 
 def _note_received(facts: CaseFacts, e: c.SickNoteReceived, source: str) -> None:
     grades = [(e.period_start, e.grade)]
-    layer = Layer(e.period_start, e.period_end, grades, _note_kind(e.kind), source, 0)
-    layer.seq = facts.next_seq()
-    facts.layers[e.sick_note_id] = layer
+    kind = _note_kind(e.kind)
+    seq = facts.next_seq()
+    facts.layers[e.sick_note_id] = Layer(e.period_start, e.period_end, grades, kind, source, seq)
 
 
 def _note_corrected(facts: CaseFacts, e: c.SickNoteCorrected, source: str) -> None:

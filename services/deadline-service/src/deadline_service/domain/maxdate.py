@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from deadline_service.domain.absence import EMPLOYER_PERIOD_DAYS, Absence
-from deadline_service.domain.calendar import is_weekday, years_before
+from deadline_service.domain.calendar import years_before
 
 MAX_SICK_PAY_DAYS = 248
 FIT_WEEKS_TO_RESET = 26
@@ -33,7 +33,9 @@ def max_date(
     absence: Absence, employer_period_end: date, history: SickPayHistory | None = None
 ) -> date | None:
     """The day the 248th sick-pay day is used; None when the absence ends before it."""
-    earlier = deque(sorted(_still_counting(absence.start, history or SickPayHistory())))
+    if history is None or not history.days:  # most cases: no earlier sick pay to count
+        return absence.sick_pay_weekday(employer_period_end, MAX_SICK_PAY_DAYS)
+    earlier = deque(sorted(_still_counting(absence.start, history)))
     if not earlier:  # only this case counts: its 248th sick-pay weekday
         return absence.sick_pay_weekday(employer_period_end, MAX_SICK_PAY_DAYS)
     used = len(earlier)
@@ -65,5 +67,4 @@ def _still_counting(start: date, history: SickPayHistory) -> Iterable[date]:
 def known_sick_pay_days(absence: Absence) -> frozenset[date]:
     """The sick-pay weekdays the facts already show, without projection: what a later case of
     the same employee counts (the known days after the 16th known day)."""
-    after_employer_period = list(absence.days)[EMPLOYER_PERIOD_DAYS:]
-    return frozenset(day for day in after_employer_period if is_weekday(day))
+    return absence.known_weekdays_after(EMPLOYER_PERIOD_DAYS)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
+from typing import NamedTuple
 
 from deadline_service.domain.absence import Absence
 from deadline_service.domain.facts import CaseFacts
@@ -17,9 +18,9 @@ from deadline_service.domain.maxdate import SickPayHistory
 from deadline_service.domain.policy import Policy
 
 
-@dataclass(frozen=True, slots=True)
-class Assessment:
-    """What a rule finds: the due date (None when there is none yet) and the state."""
+class Assessment(NamedTuple):
+    """What a rule finds: the due date (None when there is none yet) and the state (a named
+    tuple: every rule makes one at every event of its case)."""
 
     due_date: date | None
     state: State

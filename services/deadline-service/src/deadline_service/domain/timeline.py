@@ -6,21 +6,29 @@ and the reminder lead time as inputs, so the API and the timers derive the same 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
-from deadline_service.domain.absence import lay_days
+from deadline_service.domain.absence import Absence, lay_days
+from deadline_service.domain.calendar import DAY
 from deadline_service.domain.current_rules import RULE_BOOK
 from deadline_service.domain.facts import CaseFacts
 from deadline_service.domain.kinds import ObligationKind, Responsible, Stage, State, Status
 from deadline_service.domain.maxdate import SickPayHistory
 from deadline_service.domain.policy import DEFAULT_POLICY, Policy
-from deadline_service.domain.rules import CaseView, RuleBook
+from deadline_service.domain.rules import Assessment, CaseView, Rule, RuleBook
+
+TimerKey = tuple[str, str, date]
+"""A deadline timer: the obligation kind, the reminder stage and the due date."""
 
 
-@dataclass(frozen=True, slots=True)
-class Obligation:
-    """One obligation of a case, as the facts decide it (independent of today)."""
+class Obligation(NamedTuple):
+    """One obligation of a case, as the facts decide it (independent of today).
+
+    A named tuple, not a frozen dataclass: ``plan`` makes thirteen at every event of a case,
+    and a frozen dataclass sets each field through ``object.__setattr__`` (issue 8)."""
 
     kind: ObligationKind
     due_date: date | None
@@ -38,6 +46,9 @@ class TimelineEntry:
     status: Status
 
 
+_NO_HISTORY = SickPayHistory()
+
+
 def plan(
     facts: CaseFacts,
     policy: Policy = DEFAULT_POLICY,
@@ -46,30 +57,42 @@ def plan(
     rules: RuleBook = RULE_BOOK,
 ) -> list[Obligation]:
     """Every obligation of the case; empty while no absence day is known."""
-    absence = lay_days(facts)
+    return plan_laid(facts, lay_days(facts), policy, history=history, rules=rules)
+
+
+def plan_laid(
+    facts: CaseFacts,
+    absence: Absence | None,
+    policy: Policy = DEFAULT_POLICY,
+    *,
+    history: SickPayHistory | None = None,
+    rules: RuleBook = RULE_BOOK,
+) -> list[Obligation]:
+    """``plan`` for a caller that laid the facts already: ``absence`` is ``lay_days(facts)``
+    (not laid, nor looked up in its memo, a second time)."""
     if absence is None:
         return []
-    view = CaseView(facts, absence, policy, history or SickPayHistory())
-    obligations = []
-    for rule in rules.for_case(absence.start):
-        found = rule.assess(view)
-        state, fulfilled_by = found.state, found.fulfilled_by
-        waiver = facts.waivers.get(rule.kind.value)
-        if waiver is not None and state is not State.FULFILLED:
+    view = CaseView(facts, absence, policy, history or _NO_HISTORY)
+    return [_obligation(rule, rule.assess(view), facts) for rule in rules.for_case(absence.start)]
+
+
+def _obligation(rule: Rule, found: Assessment, facts: CaseFacts) -> Obligation:
+    """The rule's finding, unless waived (fravik) before it was fulfilled."""
+    state, fulfilled_by = found.state, found.fulfilled_by
+    if facts.waivers and state is not State.FULFILLED:
+        waiver = facts.waivers.get(rule.kind)  # a StrEnum: looked up as its value
+        if waiver is not None:
             state, fulfilled_by = State.WAIVED, waiver.source
-        obligations.append(
-            Obligation(
-                kind=rule.kind,
-                due_date=found.due_date,
-                state=state,
-                responsible=rule.responsible,
-                legal_basis=rule.legal_basis,
-                fulfilled_by=fulfilled_by,
-                milestone=rule.milestone,
-                rule_version=rule.version,
-            )
-        )
-    return obligations
+    return Obligation(
+        rule.kind,
+        found.due_date,
+        state,
+        rule.responsible,
+        rule.legal_basis,
+        fulfilled_by,
+        rule.milestone,
+        rule.version,
+    )
 
 
 def status_on(obligation: Obligation, today: date, lead_days: int) -> Status:
@@ -100,6 +123,26 @@ def timeline(
         TimelineEntry(o, status_on(o, today, lead))
         for o in plan(facts, policy, history=history, rules=rules)
     ]
+
+
+_APPROACHING, _DUE, _OVERDUE = str(Stage.APPROACHING), str(Stage.DUE), str(Stage.OVERDUE)
+
+
+def due_timers(obligations: Iterable[Obligation], lead_days: int) -> dict[TimerKey, date]:
+    """Every deadline timer of the obligations and the day it fires: ``reminder_stages`` of
+    each, keyed by plain strings (what the timer rows and the digest hold)."""
+    lead = timedelta(days=lead_days)
+    timers: dict[TimerKey, date] = {}
+    for obligation in obligations:
+        due = obligation.due_date
+        if obligation.state is not State.OPEN or due is None:
+            continue
+        kind = str(obligation.kind)  # a StrEnum's str() is its value, as a plain str
+        timers[kind, _APPROACHING, due] = due - lead
+        timers[kind, _DUE, due] = due
+        if not obligation.milestone:
+            timers[kind, _OVERDUE, due] = due + DAY
+    return timers
 
 
 def reminder_stages(obligation: Obligation, lead_days: int) -> list[tuple[Stage, date]]:
