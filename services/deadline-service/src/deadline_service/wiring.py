@@ -1,21 +1,18 @@
-"""Wires the deadline service into the runtime (entry point ``naervaer.services``)."""
+"""The deadline service's application, wired when it starts (its spec: ``bootstrap``)."""
 
 from __future__ import annotations
 
 from deadline_service.adapters.opened import OpenedEvents
 from deadline_service.adapters.projection import TimelineProjection
 from deadline_service.adapters.scheduler import DeadlineScheduler
-from deadline_service.adapters.tables import consumers, event_store, metadata
 from deadline_service.api.dev_clock import dev_router
 from deadline_service.api.personal_data import personal_data_router
 from deadline_service.api.routes import router
 from deadline_service.app.personal_data import PersonalData
 from deadline_service.app.queries import TimelineQueries
 from deadline_service.config import DeadlineServiceSettings, Policies
-from naervaer.migrations import migrations_dir
 from naervaer.privacy.sealer import Sealer
-from naervaer.service import ServiceContext, ServiceSpec, Wiring, subscribe
-from naervaer.topics import ACCESS_EVENTS
+from naervaer.service import ServiceContext, Wiring, subscribe
 
 
 def wire(context: ServiceContext) -> Wiring:
@@ -50,22 +47,3 @@ def wire(context: ServiceContext) -> Wiring:
         },
         background={"deadline-scheduler": scheduler.run},
     )
-
-
-SERVICE = ServiceSpec(
-    name="deadline-service",
-    key="deadline",
-    title="Nærvær deadline service",
-    description="The legal obligation timeline of every case (frister), projected from its "
-    "events, with reminders as deadline events before, on and after each due date.",
-    default_port=8002,
-    settings_cls=DeadlineServiceSettings,
-    metadata=metadata,
-    migrations_dir=migrations_dir(__file__),
-    wire=wire,
-    event_store=event_store,
-    consumer_tables=consumers,
-    # deadline-events first: the outbox's topic; access records go to access-events
-    publishes=("deadline-events", ACCESS_EVENTS),
-    consumes=("case-events",),
-)
