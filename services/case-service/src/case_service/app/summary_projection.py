@@ -22,7 +22,6 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from case_service.adapters.summary import SummaryRows
-from case_service.app.queries import summary_from_row
 from case_service.app.summary_days import summary_facts
 from case_service.app.summary_fold import fold, folded_event_types
 from case_service.app.summary_state import SummaryState
@@ -69,7 +68,7 @@ class CaseSummaryProjection:
             await self._erase(tx, envelope.tenant, payload)
             return
         row = await self._rows.load(tx, envelope.streamid)
-        current = summary_from_row(row) if row is not None else None
+        current = _Folded.of(row) if row is not None else None
         if current is not None:
             if current.tenant != envelope.tenant:
                 raise StreamTenantMismatch(f"event {envelope.id} names another tenant")
@@ -77,8 +76,9 @@ class CaseSummaryProjection:
                 return  # folded already (e.g. a replay from another transport)
         if current is None and _erased_opening(payload):
             return  # the case was erased: nothing personal may come back
+        # The state was validated from its row for this event alone: fold it where it lies.
         before = current.state if current is not None else None
-        state = fold(before, payload, envelope.streamversion)
+        state = fold(before, payload, envelope.streamversion, in_place=True)
         if state is None:
             log.warning("event of a case never opened", case_id=envelope.streamid)
             return
@@ -115,7 +115,7 @@ class CaseSummaryProjection:
         await self._rows.save_many(
             tx,
             [
-                (case.state.case_id, summary_values(case.last, case.state), case_id in stored)
+                _row(case.state, case.last, exists=case_id in stored)
                 for case_id, case in cases.items()
                 if case.last is not None
             ],
@@ -140,6 +140,13 @@ class _Folded:
     @classmethod
     def of(cls, row: Any) -> _Folded:
         return cls(row["tenant"], row["version"], SummaryState.model_validate(row["state"]))
+
+
+def _row(state: SummaryState, last: Envelope, *, exists: bool) -> tuple[str, dict[str, Any], bool]:
+    """What ``save_many`` writes of a case the batch changed: an existing row only what may
+    have changed since it was inserted."""
+    values = summary_changes if exists else summary_values
+    return state.case_id, values(last, state), exists
 
 
 def _fold_into(cases: dict[str, _Folded], envelope: Envelope, payload: BaseModel) -> None:
@@ -167,14 +174,23 @@ def _erased_opening(event: object) -> bool:
 
 def summary_values(envelope: Envelope, state: SummaryState) -> dict[str, Any]:
     """The row of ``state`` (all columns but the key), stamped with ``envelope``."""
-    facts = summary_facts(state)
     return {
         "tenant": envelope.tenant,
         "employee_id": state.employee_id,
-        "manager_id": state.manager_id,
         "org_unit": state.org_unit,
-        "status": state.status,
         "began_with": state.began_with,
+        **summary_changes(envelope, state),
+    }
+
+
+def summary_changes(envelope: Envelope, state: SummaryState) -> dict[str, Any]:
+    """``summary_values`` but the columns fixed when the case was opened (tenant, employee,
+    unit, how it began): what updating an existing row must set, the fewer arrays the better.
+    An opening is folded only into a case without a row, so no later event changes them."""
+    facts = summary_facts(state)
+    return {
+        "manager_id": state.manager_id,
+        "status": state.status,
         "case_start": facts.case_start,
         "closed_on": state.closed_on,
         "last_absence_day": facts.last_absence_day,
