@@ -6,8 +6,8 @@ of its CPU (W6); a rebuild claims an inbox row per event the same way. On Postgr
 rows go as one array per column instead, into one ``INSERT … SELECT FROM unnest(…)`` or
 ``UPDATE … FROM unnest(…)``: one parameter set, encoded by asyncpg, and one statement per
 shape, prepared once. SQLite keeps the executemany (it has no arrays; its statements cost no
-round trip). ``naervaer.db.unnested`` is the same idea for a subquery (a claim's RETURNING,
-a NOT IN).
+round trip). The arrays are bound as ``naervaer.db.unnested`` binds them, which other
+statements use as a subquery (a claim's RETURNING, a NOT IN).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from sqlalchemy import (
     bindparam,
     cast,
     column,
-    func,
     insert,
     select,
     update,
@@ -34,7 +33,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from naervaer.db import unnested
+
 Row = dict[str, Any]
+# ``json.dumps`` with its defaults (the JSON type's serializer) without its per-call checks.
+_json_text = json.JSONEncoder().encode
 _INSERTS: dict[tuple[str, str, tuple[str, ...], bool], Insert] = {}  # built once per shape
 _UPDATES: dict[tuple[str, str, str, tuple[str, ...]], Update] = {}
 
@@ -99,14 +102,12 @@ def _update(table: Table, dialect: str, key: str, names: tuple[str, ...]) -> Upd
 
 
 def _unnested(table: Table, names: tuple[str, ...]) -> dict[str, ColumnElement[Any]]:
-    """The columns of ``unnest(:u_a, :u_b, …) AS u(a, b, …)``, one array bound per column.
+    """The columns of ``unnest(:u_a, :u_b, …) AS u(a, b, …)`` (``naervaer.db.unnested``).
 
-    ``naervaer.db.unnested`` but for JSON columns: asyncpg takes a list inside an array for
-    another dimension of it, so a JSON value goes as text and is cast back."""
+    A JSON value goes as text and is cast back: asyncpg takes a list inside an array for
+    another dimension of it."""
     types = {n: Text() if _is_json(table, n) else table.c[n].type for n in names}
-    arrays = [bindparam(f"u_{n}", type_=postgresql.ARRAY(t)) for n, t in types.items()]
-    typed = [column(n, t) for n, t in types.items()]
-    u = func.unnest(*arrays).table_valued(*typed).render_derived(name="u")
+    u = unnested("u", *[column(n, t) for n, t in types.items()])
     return {n: cast(u.c[n], table.c[n].type) if _is_json(table, n) else u.c[n] for n in names}
 
 
@@ -116,7 +117,7 @@ def _arrays(table: Table, rows: Sequence[Row], names: tuple[str, ...]) -> dict[s
     for n in names:
         values = [row[n] for row in rows]
         # Python's None is JSON null, as the JSON type binds it (``none_as_null`` is off).
-        arrays[f"u_{n}"] = list(map(json.dumps, values)) if _is_json(table, n) else values
+        arrays[f"u_{n}"] = list(map(_json_text, values)) if _is_json(table, n) else values
     return arrays
 
 
