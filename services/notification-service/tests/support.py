@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 from aiosmtpd.controller import Controller
 from pydantic import BaseModel
 
+from naervaer.contracts.case import CaseOpened
+from naervaer.contracts.followup import DialogueMeetingScheduled, Participant
 from naervaer.envelope import Envelope
 from naervaer.privacy.sealer import Sealer
 
@@ -214,3 +216,19 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not met within {timeout_s}s")
         await asyncio.sleep(0.02)
+
+
+def case_1_with_a_meeting() -> tuple[CaseOpened, DialogueMeetingScheduled]:
+    """Ola's case (case-1, emp-1, managed by mgr-1) and its dialogue meeting 1, both parties
+    invited."""
+    opened = CaseOpened(
+        case_id="case-1", employee_id="emp-1", manager_id="mgr-1", org_unit="warehouse",
+        first_absence_day=date(2026, 2, 2), began_with="sick_note",
+    )  # fmt: skip
+    meeting = DialogueMeetingScheduled(
+        case_id="case-1", meeting_id="m-1", meeting_number=1,
+        starts_at=datetime(2026, 3, 24, 8, 0, tzinfo=UTC),
+        participants=[Participant(party="employee"), Participant(party="manager")],
+        employee_consented_to_doctor=False,
+    )  # fmt: skip
+    return opened, meeting

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-
 import pytest
 
-from naervaer.contracts.case import CaseOpened
-from naervaer.contracts.followup import DialogueMeetingScheduled, Participant
-
-from ..support import SmtpServer, envelope
+from ..support import SmtpServer, case_1_with_a_meeting, envelope
 from .conftest import Api
 
 pytestmark = pytest.mark.integration
@@ -17,16 +12,7 @@ pytestmark = pytest.mark.integration
 
 async def meeting_for_case_1(api: Api) -> None:
     await api.put("/v1/recipients/emp-1", {"email": "ola@example.com", "display_name": "Ola"})
-    opened = CaseOpened(
-        case_id="case-1", employee_id="emp-1", manager_id="mgr-1", org_unit="warehouse",
-        first_absence_day=date(2026, 2, 2), began_with="sick_note",
-    )  # fmt: skip
-    meeting = DialogueMeetingScheduled(
-        case_id="case-1", meeting_id="m-1", meeting_number=1,
-        starts_at=datetime(2026, 3, 24, 8, 0, tzinfo=UTC),
-        participants=[Participant(party="employee"), Participant(party="manager")],
-        employee_consented_to_doctor=False,
-    )  # fmt: skip
+    opened, meeting = case_1_with_a_meeting()
     await api.harness.on_case(envelope("case.opened", opened, stream="case-1"))
     await api.harness.on_case(envelope("case.dialogue_meeting_scheduled", meeting, stream="case-1"))
     assert await api.harness.drain() == 2

@@ -3,16 +3,13 @@ who may ask (HR, the employee themself), and the access record each request leav
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
-from naervaer.contracts.case import CaseOpened
-from naervaer.contracts.followup import DialogueMeetingScheduled, Participant
 from naervaer.privacy.sealer import Sealer
 
-from ..support import SmtpServer, sealed
+from ..support import SmtpServer, case_1_with_a_meeting, sealed
 from .conftest import Api
 
 pytestmark = pytest.mark.integration
@@ -24,16 +21,7 @@ async def ola_invited(api: Api) -> None:
     invitations sent; and HR's test message to Ola."""
     await api.put("/v1/recipients/emp-1", {"email": "ola@example.com", "display_name": "Ola"})
     await api.put("/v1/recipients/mgr-1", {"email": "leder@example.com"})
-    opened = CaseOpened(
-        case_id="case-1", employee_id="emp-1", manager_id="mgr-1", org_unit="warehouse",
-        first_absence_day=date(2026, 2, 2), began_with="sick_note",
-    )  # fmt: skip
-    meeting = DialogueMeetingScheduled(
-        case_id="case-1", meeting_id="m-1", meeting_number=1,
-        starts_at=datetime(2026, 3, 24, 8, 0, tzinfo=UTC),
-        participants=[Participant(party="employee"), Participant(party="manager")],
-        employee_consented_to_doctor=False,
-    )  # fmt: skip
+    opened, meeting = case_1_with_a_meeting()
     sealer = Sealer(api.runtime.vault)
     for event_type, payload in (
         ("case.opened", opened),

@@ -3,15 +3,12 @@ deadline services' logs, and its background worker sends what they decided."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
 from naervaer.auth.devkeys import mint_token
-from naervaer.contracts.case import CaseOpened
-from naervaer.contracts.followup import DialogueMeetingScheduled, Participant
 from naervaer.db import create_engine
 from naervaer.eventstore import EventStore, NewEvent
 from naervaer.migrations import target_for, upgrade
@@ -20,7 +17,7 @@ from naervaer.service import ServiceSpec, discover_services
 from naervaer.settings import PlatformSettings
 from notification_service.bootstrap import SERVICE
 
-from ..support import MovableClock, SmtpServer, deadline_payload, eventually
+from ..support import MovableClock, SmtpServer, case_1_with_a_meeting, deadline_payload, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -58,16 +55,7 @@ async def test_events_in_the_producers_logs_end_as_one_email_each(
         "notification-service.cases",
         "notification-service.deadline-reminders",
     ]
-    opened = CaseOpened(
-        case_id="case-1", employee_id="emp-1", manager_id="mgr-1", org_unit="warehouse",
-        first_absence_day=date(2026, 2, 2), began_with="sick_note",
-    )  # fmt: skip
-    meeting = DialogueMeetingScheduled(
-        case_id="case-1", meeting_id="m-1", meeting_number=1,
-        starts_at=datetime(2026, 3, 24, 8, 0, tzinfo=UTC),
-        participants=[Participant(party="employee"), Participant(party="manager")],
-        employee_consented_to_doctor=False,
-    )  # fmt: skip
+    opened, meeting = case_1_with_a_meeting()
     await append(
         platform, specs["case"], "case-1",
         NewEvent("case.opened", opened), NewEvent("case.dialogue_meeting_scheduled", meeting),
