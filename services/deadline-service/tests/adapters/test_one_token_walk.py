@@ -162,7 +162,7 @@ async def test_a_batch_walks_each_event_once(
     assert all(any(w is e.data for w in walked) for e in batch)
     kept = {e.id: cache.get((e.streamid, e.streamversion), e.id) for e in batch}
     tokens = {e.id: tuple(m.group(0) for m in _reference(e.data)) for e in batch}
-    assert {event_id: o.tokens for event_id, o in kept.items() if o is not None} == tokens
+    assert {event_id: o.keys.tokens for event_id, o in kept.items() if o is not None} == tokens
     assert any(tokens.values())  # sealed events, not only plain ones
 
 

@@ -38,13 +38,13 @@ async def test_a_rebuild_keeps_no_opened_event(
     await mixed_log(case_log, vault)
     envelopes = [e for e in await case_log.envelopes() if e.type in RELEVANT_TYPES]
     kept: list[Any] = []
-    keep = OpenedEvents.keep_sealed  # ``keep`` too keeps through it
+    keep = OpenedEvents.keep
 
     def spied(self: OpenedEvents, *args: Any) -> Any:
         kept.append(args)
         return keep(self, *args)
 
-    monkeypatch.setattr(OpenedEvents, "keep_sealed", spied)
+    monkeypatch.setattr(OpenedEvents, "keep", spied)
     live_cache = OpenedEvents()
     projection = TimelineProjection(Policies(), vault, live_cache)
 

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from deadline_service.adapters.keys import EventKeys
 from deadline_service.adapters.opened import OpenedEvents
 from deadline_service.domain.facts import RecordedEvent
 from naervaer.privacy import KEYRING
@@ -24,7 +25,7 @@ def _token(key_id: str) -> str:
 def test_the_event_stored_there_is_found() -> None:
     opened = OpenedEvents()
     event_id, recorded = _event()
-    opened.keep(("c1", 1), event_id, recorded, {"note": "plain"})
+    opened.keep(("c1", 1), event_id, recorded, EventKeys.in_data({"note": "plain"}))
     found = opened.get(("c1", 1), event_id)
     assert found is not None
     assert found.recorded is recorded
@@ -34,7 +35,7 @@ def test_the_event_stored_there_is_found() -> None:
 def test_another_event_at_the_same_place_is_not_taken_for_it() -> None:
     opened = OpenedEvents()
     event_id, recorded = _event()
-    opened.keep(("c1", 1), event_id, recorded, {})
+    opened.keep(("c1", 1), event_id, recorded, EventKeys.in_data({}))
     assert opened.get(("c1", 1), uuid.uuid4()) is None
     assert len(opened) == 0  # and it is dropped
     assert opened.count("c1") == 0
@@ -43,10 +44,10 @@ def test_another_event_at_the_same_place_is_not_taken_for_it() -> None:
 def test_the_events_used_last_are_kept() -> None:
     opened = OpenedEvents(capacity=2)
     first, second, third = _event(), _event(), _event()
-    opened.keep(("c1", 1), *first, {})
-    opened.keep(("c1", 2), *second, {})
+    opened.keep(("c1", 1), *first, EventKeys.in_data({}))
+    opened.keep(("c1", 2), *second, EventKeys.in_data({}))
     assert opened.get(("c1", 1), first[0]) is not None  # used: the second is now the oldest
-    opened.keep(("c2", 1), *third, {})
+    opened.keep(("c2", 1), *third, EventKeys.in_data({}))
     assert opened.get(("c1", 2), second[0]) is None
     assert opened.get(("c1", 1), first[0]) is not None
     assert (opened.count("c1"), opened.count("c2")) == (1, 1)
@@ -55,14 +56,14 @@ def test_the_events_used_last_are_kept() -> None:
 def test_nothing_is_kept_longer_than_the_key_ring_trusts_a_key() -> None:
     opened = OpenedEvents(ttl_s=-1.0)  # everything is already too old
     event_id, recorded = _event()
-    opened.keep(("c1", 1), event_id, recorded, {})
+    opened.keep(("c1", 1), event_id, recorded, EventKeys.in_data({}))
     assert opened.get(("c1", 1), event_id) is None
 
 
 def test_no_capacity_keeps_nothing() -> None:
     opened = OpenedEvents(capacity=0)
     event_id, recorded = _event()
-    assert opened.keep(("c1", 1), event_id, recorded, {}).recorded is recorded
+    assert opened.keep(("c1", 1), event_id, recorded, EventKeys.in_data({})).recorded is recorded
     assert len(opened) == 0
     with pytest.raises(ValueError, match="capacity"):
         OpenedEvents(capacity=-1)
@@ -74,11 +75,11 @@ def test_an_entry_is_alive_while_its_keys_are() -> None:
     KEYRING.remember(other, b"o" * 32)
     opened = OpenedEvents()
     data = {"reason": _token(live), "nested": [{"by": _token(live)}], "plain": "x"}
-    kept = opened.keep(("c1", 1), *_event(), data)
-    assert kept.key_ids == {live}
-    assert len(kept.tokens) == 2
+    kept = opened.keep(("c1", 1), *_event(), EventKeys.in_data(data))
+    assert kept.keys.ids == {live}
+    assert len(kept.keys.tokens) == 2
     assert kept.alive()
-    opened.keep(("c2", 1), *_event(), {"reason": _token(other)})
+    opened.keep(("c2", 1), *_event(), EventKeys.in_data({"reason": _token(other)}))
     KEYRING.forget(live)
     assert not kept.alive()
     opened.forget_key(live)  # an erasure: the payloads opened with the key go

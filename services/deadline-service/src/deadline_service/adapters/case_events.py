@@ -36,7 +36,6 @@ from naervaer.bulk import insert_rows
 from naervaer.db import among
 from naervaer.envelope import Envelope
 from naervaer.privacy import KEYRING, KeySource
-from naervaer.privacy.sealing import sealed_tokens
 
 _Stored = tuple[dict[str, Any], RecordedEvent]  # the row to insert, the event it holds
 # version → as stored: a row not opened yet, an event kept opened (its keys not checked yet),
@@ -78,7 +77,7 @@ class CaseEvents:
             if self._opened.keeps:
                 # the payload opening its row will give (``CONTRACTS.payload``), if stored
                 where = (case_id, version)
-                self._opened.keep_sealed(where, envelope.id, recorded, keys.tokens)
+                self._opened.keep(where, envelope.id, recorded, keys)
         if (known := self._known.get(case_id)) is not None:
             known.setdefault(version, recorded)
 
@@ -148,9 +147,9 @@ class CaseEvents:
         data is walked for its tokens once, for loading its keys and for keeping it."""
         kept = {v: item for v, item in known.items() if isinstance(item, Opened)}
         rows = {v: item for v, item in known.items() if isinstance(item, Row)}
-        sealed = {v: tuple(sealed_tokens(row.data)) for v, row in rows.items()}
-        tokens = [t for opened in kept.values() for t in opened.tokens]
-        tokens.extend(t for row_tokens in sealed.values() for t in row_tokens)
+        sealed = {v: EventKeys.in_data(row.data) for v, row in rows.items()}
+        tokens = [t for opened in kept.values() for t in opened.keys.tokens]
+        tokens.extend(t for keys in sealed.values() for t in keys.tokens)
         await KEYRING.load_data(tokens, self._keys)
         for version, opened in kept.items():
             if opened.alive():
@@ -158,17 +157,17 @@ class CaseEvents:
             else:  # a key destroyed since: the row reads as erased now
                 self._opened.drop(opened)
                 rows[version] = known[version] = row = await self._row(case_id, version)
-                sealed[version] = tuple(sealed_tokens(row.data))
+                sealed[version] = EventKeys.in_data(row.data)
         for version, row in rows.items():
             known[version] = self._open_row(row, sealed[version])
 
-    def _open_row(self, row: Row[Any], tokens: tuple[str, ...]) -> RecordedEvent:
-        """The row's event, kept opened if the projection keeps any (``tokens``: its data's)."""
+    def _open_row(self, row: Row[Any], keys: EventKeys) -> RecordedEvent:
+        """The row's event, kept opened if the projection keeps any (``keys``: its data's)."""
         recorded = repo.recorded(row)
         if not self._opened.keeps:
             return recorded
         where = (row.case_id, row.stream_version)
-        opened = self._opened.keep_sealed(where, row.event_id, recorded, tokens)
+        opened = self._opened.keep(where, row.event_id, recorded, keys)
         if not opened.alive():  # it reads as erased: keep no payload of an erased employee
             self._opened.drop(opened)
         return recorded

@@ -8,6 +8,7 @@ case, seals its own notices with it and treats an event whose key is destroyed a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from naervaer.envelope import Envelope
 from naervaer.privacy import KEYRING, sealing_key_among
@@ -25,7 +26,12 @@ class EventKeys:
 
     @classmethod
     def of(cls, envelope: Envelope) -> EventKeys:
-        tokens = tuple(sealed_tokens(envelope.data))
+        return cls.in_data(envelope.data)
+
+    @classmethod
+    def in_data(cls, data: Any) -> EventKeys:
+        """The keys of a payload as stored (a row's data)."""
+        tokens = tuple(sealed_tokens(data))
         return cls(tokens, frozenset(key_ids_of(tokens)))
 
     @property

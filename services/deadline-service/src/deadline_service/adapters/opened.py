@@ -22,12 +22,10 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
+from deadline_service.adapters.keys import EventKeys
 from deadline_service.domain.facts import RecordedEvent
-from naervaer.privacy import KEYRING
-from naervaer.privacy.sealing import key_ids_of, sealed_tokens
 
 DEFAULT_CAPACITY = 20_000
 """Events kept (about 2 KiB each): more than a batch's live cases hold."""
@@ -44,13 +42,12 @@ class Opened:
     where: Where
     event_id: UUID
     recorded: RecordedEvent
-    tokens: tuple[str, ...]
-    key_ids: frozenset[str]
+    keys: EventKeys
     kept_at: float
 
     def alive(self) -> bool:
-        """None of its keys destroyed (ask after ``KEYRING.load_data(self.tokens, …)``)."""
-        return not any(KEYRING.is_destroyed(key_id) for key_id in self.key_ids)
+        """None of its keys destroyed (ask after ``KEYRING.load_data(self.keys.tokens, …)``)."""
+        return not self.keys.destroyed()
 
 
 class OpenedEvents:
@@ -72,18 +69,13 @@ class OpenedEvents:
         """Whether anything is kept at all (a capacity of 0 keeps nothing: a rebuild's)."""
         return self._capacity > 0
 
-    def keep(self, where: Where, event_id: UUID, recorded: RecordedEvent, data: Any) -> Opened:
-        """Keep ``recorded``, the payload of event ``event_id`` opened from the sealed
-        ``data``; ``drop`` it again unless it is ``alive`` (then it holds ``ERASED``)."""
-        return self.keep_sealed(where, event_id, recorded, tuple(sealed_tokens(data)))
-
-    def keep_sealed(
-        self, where: Where, event_id: UUID, recorded: RecordedEvent, tokens: tuple[str, ...]
+    def keep(
+        self, where: Where, event_id: UUID, recorded: RecordedEvent, keys: EventKeys
     ) -> Opened:
-        """``keep`` for a payload whose sealed tokens were found already (``EventKeys``,
-        say): its data is not walked again."""
-        key_ids = frozenset(key_ids_of(tokens))
-        opened = Opened(where, event_id, recorded, tokens, key_ids, time.monotonic())
+        """Keep ``recorded``, the payload of event ``event_id`` opened from data sealed with
+        ``keys`` (found once for every question about them); ``drop`` it again unless it is
+        ``alive`` (then it holds ``ERASED``)."""
+        opened = Opened(where, event_id, recorded, keys, time.monotonic())
         if self._capacity > 0:
             self._remove(where)
             self._entries[where] = opened
@@ -114,7 +106,7 @@ class OpenedEvents:
 
     def forget_key(self, key_id: str) -> None:
         """The key was destroyed (an erasure): no payload opened with it stays in memory."""
-        for where in [w for w, o in self._entries.items() if key_id in o.key_ids]:
+        for where in [w for w, o in self._entries.items() if key_id in o.keys.ids]:
             self._remove(where)
 
     def _remove(self, where: Where) -> None:
