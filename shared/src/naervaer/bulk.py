@@ -12,6 +12,7 @@ statements use as a subquery (a claim's RETURNING, a NOT IN).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -38,8 +39,6 @@ from naervaer.db import unnested
 Row = dict[str, Any]
 # ``json.dumps`` with its defaults (the JSON type's serializer) without its per-call checks.
 _json_text = json.JSONEncoder().encode
-_INSERTS: dict[tuple[str, str, tuple[str, ...], bool], Insert] = {}  # built once per shape
-_UPDATES: dict[tuple[str, str, str, tuple[str, ...]], Update] = {}
 
 
 async def insert_rows(
@@ -51,10 +50,7 @@ async def insert_rows(
         return
     names = tuple(rows[0])
     dialect = tx.dialect.name
-    key = (table.name, dialect, names, skip_conflicts)
-    statement = _INSERTS.get(key)
-    if statement is None:
-        statement = _INSERTS[key] = _insert(table, dialect, names, skip_conflicts)
+    statement = _insert(table, dialect, names, skip_conflicts)
     if dialect == "postgresql":
         await tx.execute(statement, _arrays(table, rows, names))
     else:
@@ -68,16 +64,14 @@ async def update_rows(tx: AsyncConnection, table: Table, key: str, rows: Sequenc
         return
     names = tuple(rows[0])
     dialect = tx.dialect.name
-    shape = (table.name, dialect, key, names)
-    statement = _UPDATES.get(shape)
-    if statement is None:
-        statement = _UPDATES[shape] = _update(table, dialect, key, names)
+    statement = _update(table, dialect, key, names)
     if dialect == "postgresql":
         await tx.execute(statement, _arrays(table, rows, names))
     else:
         await tx.execute(statement, [{f"b_{n}": row[n] for n in names} for row in rows])
 
 
+@functools.cache  # built once per shape
 def _insert(table: Table, dialect: str, names: tuple[str, ...], skip: bool) -> Insert:
     if dialect == "postgresql":
         values = _unnested(table, names)
@@ -87,6 +81,7 @@ def _insert(table: Table, dialect: str, names: tuple[str, ...], skip: bool) -> I
     return plain.on_conflict_do_nothing() if skip else insert(table)
 
 
+@functools.cache
 def _update(table: Table, dialect: str, key: str, names: tuple[str, ...]) -> Update:
     changed = [n for n in names if n != key]
     if dialect == "postgresql":
