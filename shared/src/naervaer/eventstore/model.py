@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,18 +24,9 @@ def utc_now() -> datetime:
 # Every envelope read carries one: formatted once per (type, version), and then one shared
 # string for all events of a type. Types come from code, so the cache stays small; the bound
 # only guards against a store full of odd types.
-_DATASCHEMAS: dict[tuple[str, int], str] = {}
-_DATASCHEMAS_MAX = 4096
-
-
+@functools.lru_cache(maxsize=4096)
 def dataschema_uri(event_type: str, schema_version: int) -> str:
-    key = (event_type, schema_version)
-    uri = _DATASCHEMAS.get(key)
-    if uri is None:
-        uri = f"urn:naervaer:schema:{event_type}:v{schema_version}"
-        if len(_DATASCHEMAS) < _DATASCHEMAS_MAX:
-            _DATASCHEMAS[key] = uri
-    return uri
+    return f"urn:naervaer:schema:{event_type}:v{schema_version}"
 
 
 @dataclass(frozen=True)
