@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from deadline_service.domain.absence import EMPLOYER_PERIOD_DAYS, NEW_CASE_AFTER_DAYS, Day
 from deadline_service.domain.calendar import DAY, is_weekday, years_before
 from deadline_service.domain.facts import CaseFacts, Layer, Return
+from deadline_service.domain.kinds import Stage, State
 from deadline_service.domain.maxdate import (
     COUNT_YEARS,
     FIT_WEEKS_TO_RESET,
@@ -22,6 +23,7 @@ from deadline_service.domain.maxdate import (
     MAX_SICK_PAY_DAYS,
     SickPayHistory,
 )
+from deadline_service.domain.timeline import Obligation
 
 
 class SlowAbsence:
@@ -165,3 +167,15 @@ def slow_known_sick_pay_days(absence: SlowAbsence) -> frozenset[date]:
     known = SlowAbsence(absence.days, absence.last_known_day)
     end = known.employer_period_end()
     return frozenset() if end is None else frozenset(known.sick_pay_weekdays(end))
+
+
+def slow_reminder_stages(obligation: Obligation, lead_days: int) -> list[tuple[Stage, date]]:
+    """When each deadline event of an open obligation fires, as the projection derived its
+    timers before ``due_timers``; milestones are never overdue."""
+    if obligation.state is not State.OPEN or obligation.due_date is None:
+        return []
+    due = obligation.due_date
+    stages = [(Stage.APPROACHING, due - timedelta(days=lead_days)), (Stage.DUE, due)]
+    if not obligation.milestone:
+        stages.append((Stage.OVERDUE, due + timedelta(days=1)))
+    return stages

@@ -1,6 +1,6 @@
-"""``due_timers`` gives the deadline timers the way the projection built them from
-``reminder_stages`` before issue 8: the same keys (plain strings: the digest hashes their
-``repr``), fire dates and order."""
+"""``due_timers`` gives the deadline timers the way the projection built them from the
+reminder stages of each obligation before issue 8 (``reference.slow_reminder_stages``): the
+same keys (plain strings: the digest hashes their ``repr``), fire dates and order."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deadline_service.domain.kinds import ObligationKind, Responsible, State
-from deadline_service.domain.timeline import Obligation, due_timers, reminder_stages
+from deadline_service.domain.timeline import Obligation, due_timers
+
+from .reference import slow_reminder_stages
 
 _obligations = st.builds(
     Obligation,
@@ -37,7 +39,7 @@ def test_due_timers_are_the_reminder_stages_of_each_obligation(
         (o.kind.value, stage.value, o.due_date): fire_on
         for o in obligations
         if o.due_date is not None
-        for stage, fire_on in reminder_stages(o, lead)
+        for stage, fire_on in slow_reminder_stages(o, lead)
     }
     found = due_timers(obligations, lead)
     assert list(found.items()) == list(expected.items())

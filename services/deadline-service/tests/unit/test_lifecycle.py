@@ -9,7 +9,7 @@ import pytest
 
 from deadline_service.domain.kinds import ObligationKind as K
 from deadline_service.domain.kinds import Stage, State, Status
-from deadline_service.domain.timeline import reminder_stages, status_on, timeline
+from deadline_service.domain.timeline import Obligation, due_timers, status_on, timeline
 
 from ..builders import CaseScript, d
 
@@ -104,7 +104,7 @@ def test_a_milestone_is_fulfilled_by_reaching_it() -> None:
     epe = case.get("employer_period_end")
     assert status_on(epe, d("2025-03-17"), 7) is Status.DUE_SOON
     assert status_on(epe, d("2025-03-18"), 7) is Status.FULFILLED
-    assert reminder_stages(epe, 7) == [
+    assert _reminder_stages(epe, 7) == [
         (Stage.APPROACHING, d("2025-03-11")),
         (Stage.DUE, d("2025-03-18")),
     ]
@@ -113,13 +113,13 @@ def test_a_milestone_is_fulfilled_by_reaching_it() -> None:
 def test_an_open_duty_has_three_reminder_stages_and_a_settled_one_none() -> None:
     case = CaseScript("2025-03-03")
     case.note("2025-03-03", "2025-06-30")
-    assert reminder_stages(case.get("follow_up_plan"), 3) == [
+    assert _reminder_stages(case.get("follow_up_plan"), 3) == [
         (Stage.APPROACHING, d("2025-03-27")),
         (Stage.DUE, d("2025-03-30")),
         (Stage.OVERDUE, d("2025-03-31")),
     ]
     case.plan("2025-03-20")
-    assert reminder_stages(case.get("follow_up_plan"), 3) == []
+    assert _reminder_stages(case.get("follow_up_plan"), 3) == []
 
 
 def test_the_timeline_lists_every_kind_once_with_its_status() -> None:
@@ -131,3 +131,9 @@ def test_the_timeline_lists_every_kind_once_with_its_status() -> None:
     assert statuses[K.FOLLOW_UP_PLAN] is Status.OVERDUE
     assert statuses[K.DIALOGUE_MEETING_3] is Status.NOT_REQUIRED
     assert statuses[K.EMPLOYER_PERIOD_END] is Status.FULFILLED
+
+
+def _reminder_stages(obligation: Obligation, lead_days: int) -> list[tuple[Stage, date]]:
+    """The obligation's deadline timers (``due_timers``), as its stages in firing order."""
+    timers = due_timers([obligation], lead_days)
+    return [(Stage(stage), fire_on) for (_, stage, _), fire_on in timers.items()]

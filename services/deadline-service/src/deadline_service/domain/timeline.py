@@ -129,8 +129,9 @@ _APPROACHING, _DUE, _OVERDUE = str(Stage.APPROACHING), str(Stage.DUE), str(Stage
 
 
 def due_timers(obligations: Iterable[Obligation], lead_days: int) -> dict[TimerKey, date]:
-    """Every deadline timer of the obligations and the day it fires: ``reminder_stages`` of
-    each, keyed by plain strings (what the timer rows and the digest hold)."""
+    """Every deadline timer of the obligations and the day it fires, keyed by plain strings
+    (what the timer rows and the digest hold): an open obligation with a due date is reminded
+    ``lead_days`` before it and on the day, and — unless it is a milestone — the day after."""
     lead = timedelta(days=lead_days)
     timers: dict[TimerKey, date] = {}
     for obligation in obligations:
@@ -143,14 +144,3 @@ def due_timers(obligations: Iterable[Obligation], lead_days: int) -> dict[TimerK
         if not obligation.milestone:
             timers[kind, _OVERDUE, due] = due + DAY
     return timers
-
-
-def reminder_stages(obligation: Obligation, lead_days: int) -> list[tuple[Stage, date]]:
-    """When each deadline event of an open obligation fires; milestones are never overdue."""
-    if obligation.state is not State.OPEN or obligation.due_date is None:
-        return []
-    due = obligation.due_date
-    stages = [(Stage.APPROACHING, due - timedelta(days=lead_days)), (Stage.DUE, due)]
-    if not obligation.milestone:
-        stages.append((Stage.OVERDUE, due + timedelta(days=1)))
-    return stages
