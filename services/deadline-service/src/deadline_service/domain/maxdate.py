@@ -33,10 +33,9 @@ def max_date(
     absence: Absence, employer_period_end: date, history: SickPayHistory | None = None
 ) -> date | None:
     """The day the 248th sick-pay day is used; None when the absence ends before it."""
-    if history is None or not history.days:  # most cases: no earlier sick pay to count
-        return absence.sick_pay_weekday(employer_period_end, MAX_SICK_PAY_DAYS)
-    earlier = deque(sorted(_still_counting(absence.start, history)))
-    if not earlier:  # only this case counts: its 248th sick-pay weekday
+    counting = () if history is None else _still_counting(absence.start, history)
+    earlier = deque(sorted(counting))
+    if not earlier:  # only this case counts (most cases): its 248th sick-pay weekday
         return absence.sick_pay_weekday(employer_period_end, MAX_SICK_PAY_DAYS)
     used = len(earlier)
     for count, day in enumerate(absence.sick_pay_weekdays(employer_period_end), start=1):
