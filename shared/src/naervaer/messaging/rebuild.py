@@ -10,6 +10,15 @@ batch instead of once per event. It may also offer ``for_rebuild`` (``RebuildVar
 rebuild then replays into the projection that returns, the same read model without what only
 live consumption gains from (a cache of what later batches read again, say).
 
+A batch projection may also carry work over to later batches (``CarryingProjection``): in a
+log in calendar order a case's events lie far apart, and folding a case once per batch that
+holds one of its events folds it again for nearly every event. Such a projection reports the
+events it has handled but whose effects it has not written yet (``carried``); the rebuild
+claims those in the inbox only once they are written, keeps the checkpoint before the oldest
+of them, and lets the projection write what it still carries in a last transaction
+(``write_carried``). So a rebuild that stops half-way still leaves every claimed event
+applied, and consumption that continues from its checkpoint handles the rest again.
+
 Statistics: a rebuild fills the projection's tables from empty far faster than autovacuum
 looks at them; they are analysed as they grow (``naervaer.db.GrowingTables``).
 
@@ -21,8 +30,9 @@ instrumentation suppressed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, runtime_checkable
+from uuid import UUID
 
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
@@ -78,6 +88,53 @@ class RebuildVariant(Projection, Protocol):
     def for_rebuild(self) -> Projection: ...
 
 
+class CarriedEvents:
+    """The events a carrying projection has handled but not written the effects of yet, by
+    id with their global position, and those written since the rebuild last asked."""
+
+    def __init__(self) -> None:
+        self._held: dict[UUID, int] = {}
+        self._released: list[UUID] = []
+
+    def hold(self, events: Iterable[tuple[UUID, int]]) -> None:
+        """Carried over to a later batch: ``(event id, global position)`` pairs."""
+        self._held.update(events)
+
+    def release(self, event_ids: Iterable[UUID]) -> None:
+        """Their effects are written (in the transaction of the current batch)."""
+        for event_id in event_ids:
+            if self._held.pop(event_id, None) is not None:
+                self._released.append(event_id)
+
+    def holds(self, event_id: UUID) -> bool:
+        return event_id in self._held
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def take_released(self) -> list[UUID]:
+        """The events held in earlier batches and written since the last call."""
+        released, self._released = self._released, []
+        return released
+
+    def checkpoint(self, reached: int) -> int:
+        """Where consumption may resume: before the oldest event still carried."""
+        return min(self._held.values()) - 1 if self._held else reached
+
+
+@runtime_checkable
+class CarryingProjection(BatchProjection, Protocol):
+    """A batch projection whose ``handle_batch`` may put off writing some events' effects to
+    a later batch (optional; used by ``rebuild``). ``carried`` says which; ``write_carried``
+    writes them all. Together with the batches in between, the rows are those ``handle``
+    per envelope would have left."""
+
+    @property
+    def carried(self) -> CarriedEvents: ...
+
+    async def write_carried(self, tx: AsyncConnection) -> None: ...
+
+
 def for_rebuild(projection: Projection) -> Projection:
     """The projection a rebuild replays ``projection``'s log into (itself unless it offers a
     ``RebuildVariant``)."""
@@ -131,11 +188,17 @@ async def rebuild(
                     done = await _apply(tx, projection, tables, wanted)
                     applied += done
                     position = _position(batch[-1])
-                    if topic is not None:
-                        await inbox.save_checkpoint(tx, tables, projection.name, topic, position)
+                    await _checkpoint(tx, projection, tables, topic, position)
                 await growing.wrote(done)
             if progress is not None:
                 progress(position, max(total, position))
+        if isinstance(projection, CarryingProjection) and len(projection.carried):
+            async with engine.begin() as tx:
+                await projection.write_carried(tx)
+                released = projection.carried.take_released()
+                await inbox.claim_all(tx, tables, projection.name, released)
+                await _checkpoint(tx, projection, tables, topic, position)
+            await growing.wrote(len(released))
     return applied
 
 
@@ -152,8 +215,27 @@ async def _apply(
     else:
         for envelope in wanted:
             await projection.handle(tx, envelope)
-    await inbox.claim_all(tx, tables, projection.name, (e.id for e in wanted))
+    claimed: Iterable[UUID] = (e.id for e in wanted)
+    if isinstance(projection, CarryingProjection):  # only what is written
+        carried = projection.carried
+        claimed = [e.id for e in wanted if not carried.holds(e.id)]
+        claimed.extend(carried.take_released())
+    await inbox.claim_all(tx, tables, projection.name, claimed)
     return len(wanted)
+
+
+async def _checkpoint(
+    tx: AsyncConnection,
+    projection: Projection,
+    tables: ConsumerTables,
+    topic: str | None,
+    reached: int,
+) -> None:
+    if topic is None:
+        return
+    if isinstance(projection, CarryingProjection):
+        reached = projection.carried.checkpoint(reached)
+    await inbox.save_checkpoint(tx, tables, projection.name, topic, reached)
 
 
 def _position(envelope: Envelope) -> int:
