@@ -24,6 +24,15 @@ The result is row for row what handling the events one by one gives: the case ro
 version, key and manager are those the last event would have left, the timeline that of the
 last fold (a manager reassignment folds nothing: the rows only get the new manager and the
 digest loses its obligations part, as ``handle`` does it).
+
+A rebuild may carry waiting cases over to later batches (``Carry``): in a log in calendar
+order a case's events lie batches apart, and flushing every waiting case at each batch's end
+folds a case again for nearly each of its events (re-opening all of its stored events each
+time). Carried, a case is folded when something reads it (as above), when the rebuild ends,
+or when more than ``Carry.limit`` cases wait (the longest untouched first): about once. Its
+events are stored batch by batch all the same; until its case is written they are reported
+as carried (``naervaer.messaging.rebuild.CarriedEvents``), so the rebuild claims them and
+moves its checkpoint past them only then.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -43,6 +53,7 @@ from naervaer.contracts import CONTRACTS
 from naervaer.contracts.case import CaseOpened, ManagerReassigned
 from naervaer.contracts.employee import PersonalDataErased
 from naervaer.envelope import Envelope
+from naervaer.messaging.rebuild import CarriedEvents
 
 CASE_OPENED = next(t.name for t in CONTRACTS if t.model is CaseOpened)
 
@@ -58,10 +69,13 @@ class _Waiting:
     changes: dict[str, object] = field(default_factory=dict)
     refold: bool = False  # an event since it began waiting changes the facts
     reassigned_last: bool = False  # a reassignment came after the last such event
-    new_row: dict[str, object] | None = None  # opened in this batch: its row, not stored yet
+    new_row: dict[str, object] | None = None  # opened while waiting: its row, not stored yet
+    events: list[tuple[UUID, int]] = field(default_factory=list)  # id, position: waiting
+    held: int = 0  # how many of ``events`` are reported carried
 
     def add(self, envelope: Envelope, event: object, keys: EventKeys) -> None:
         """What ``handle`` would change in the case row, the last event winning."""
+        self.events.append((envelope.id, envelope.globalposition or 0))
         self.changes["version"] = envelope.streamversion
         self.changes["updated_at"] = envelope.time
         first_key = self.case.key_id is None and "key_id" not in self.changes
@@ -108,14 +122,29 @@ class _Homes:
         self._families.pop(home, None)
 
 
+@dataclass
+class Carry:
+    """What a rebuild carries from one batch to the next: the cases still waiting, longest
+    untouched first, at most ``limit`` of them, and their events (``CarriedEvents``)."""
+
+    limit: int
+    waiting: dict[str, _Waiting] = field(default_factory=dict)
+    homes: dict[Home, set[str]] = field(default_factory=dict)  # whose each waiting case is
+    events: CarriedEvents = field(default_factory=CarriedEvents)
+
+
 class TimelineBatch:
     """One batch applied to the timeline projection in one transaction."""
 
-    def __init__(self, projection: TimelineProjection, tx: AsyncConnection) -> None:
+    def __init__(
+        self, projection: TimelineProjection, tx: AsyncConnection, carry: Carry | None = None
+    ) -> None:
         self._projection = projection
         self._tx = tx
         self._events = projection.case_events(tx)
-        self._waiting: dict[str, _Waiting] = {}
+        self._carry = carry
+        self._waiting: dict[str, _Waiting] = {} if carry is None else carry.waiting
+        self._waiting_homes: dict[Home, set[str]] = {} if carry is None else carry.homes
         # Both known only until an erasure: it deletes case rows and records erased cases.
         self._erased: frozenset[str] | None = None  # among the cases the batch opens
         self._homes: _Homes | None = None
@@ -123,7 +152,10 @@ class TimelineBatch:
     async def apply(self, envelopes: Sequence[Envelope]) -> None:
         # What every event would read for itself, read for all at once: the cases' stored
         # events, which of the cases opened are erased, and whose each case is.
-        await self._events.prefetch(e.streamid for e in envelopes)
+        # (A carried case's events are read only when it is folded.)
+        await self._events.prefetch(
+            e.streamid for e in envelopes if e.streamid not in self._waiting
+        )
         opened = [(e, CONTRACTS.payload(e)) for e in envelopes if e.type == CASE_OPENED]
         self._erased = await repo.erased_among(self._tx, [e.streamid for e, _ in opened])
         homes = {(e.tenant, p.employee_id) for e, p in opened if isinstance(p, CaseOpened)}
@@ -131,8 +163,23 @@ class TimelineBatch:
         self._homes = _Homes(families)
         for envelope in envelopes:
             await self._one(envelope)
+        await self._flush(self._beyond_carry())
+        await self._events.flush()
+        if self._carry is not None:
+            for waiting in self._waiting.values():
+                self._carry.events.hold(waiting.events[waiting.held :])
+                waiting.held = len(waiting.events)
+
+    async def write_carried(self) -> None:
+        """Write every case still waiting (the end of a rebuild)."""
         await self._flush(list(self._waiting))
         await self._events.flush()
+
+    def _beyond_carry(self) -> list[str]:
+        """The waiting cases to write now: all of them, unless carried (then the longest
+        untouched beyond the limit)."""
+        limit = 0 if self._carry is None else self._carry.limit
+        return list(self._waiting)[: max(0, len(self._waiting) - limit)]
 
     async def _one(self, envelope: Envelope) -> None:
         event = CONTRACTS.payload(envelope)
@@ -146,6 +193,8 @@ class TimelineBatch:
             return  # as ``handle``: nothing is stored about an erased employee's case
         waiting = self._waiting.get(envelope.streamid)
         if waiting is not None:
+            if self._carry is not None:  # touched: the last to be written for the limit
+                self._waiting[envelope.streamid] = self._waiting.pop(envelope.streamid)
             self._events.store(envelope, event, keys)
             waiting.add(envelope, event, keys)
             return
@@ -162,7 +211,7 @@ class TimelineBatch:
             family = await repo.case_family(self._tx, envelope.streamid)
         if len(family) == 1 and family[0].case_id == envelope.streamid:
             self._events.store(envelope, event, keys)
-            waiting = self._waiting[envelope.streamid] = _Waiting(family[0])
+            waiting = self._wait(_Waiting(family[0]))
             waiting.add(envelope, event, keys)
             return
         if self._homes is not None and (me := _me(family, envelope.streamid)) is not None:
@@ -177,7 +226,7 @@ class TimelineBatch:
             return await self._projection.family(self._tx, envelope, event, self._erased)
         if (home := self._home(envelope, event)) is not None:
             # this event reads its family: their rows must be stored and up to date
-            await self._flush([c for c in self._waiting if homes.of.get(c) == home])
+            await self._flush(list(self._waiting_homes.get(home, ())))
         if not isinstance(event, CaseOpened) and (known := homes.family(envelope.streamid)):
             return known  # ``family`` reads only ``case_family`` for such an event
         family = await self._projection.family(self._tx, envelope, event, self._erased)
@@ -194,10 +243,12 @@ class TimelineBatch:
         home = (envelope.tenant, event.employee_id)
         if case_id in homes.of or case_id in self._erased or homes.members.get(home):
             return False  # stored already (a redelivery), erased, or not alone
+        if self._waiting_homes.get(home):
+            return False  # not alone: a case carried from an earlier batch, not stored yet
         homes.add(case_id, home)
         row = repo.opened_row(envelope, event)
         self._events.store(envelope, event, keys)
-        waiting = self._waiting[case_id] = _Waiting(repo.new_header(row), new_row=row)
+        waiting = self._wait(_Waiting(repo.new_header(row), new_row=row))
         waiting.add(envelope, event, keys)
         return True
 
@@ -210,12 +261,28 @@ class TimelineBatch:
             return (envelope.tenant, event.employee_id)
         return None
 
+    def _wait(self, waiting: _Waiting) -> _Waiting:
+        case = waiting.case
+        self._waiting[case.case_id] = waiting
+        self._waiting_homes.setdefault((case.tenant, case.employee_id), set()).add(case.case_id)
+        return waiting
+
     async def _flush(self, case_ids: Sequence[str]) -> None:
         """Write the waiting cases' rows, all of them in the same few statements."""
         waiting = [self._waiting.pop(case_id) for case_id in case_ids]
+        if not waiting:
+            return
+        for w in waiting:
+            home = (w.case.tenant, w.case.employee_id)
+            self._waiting_homes[home].discard(w.case.case_id)
+            if not self._waiting_homes[home]:
+                del self._waiting_homes[home]
         if self._homes is not None:
             for w in waiting:
                 self._homes.changed((w.case.tenant, w.case.employee_id))
+        if self._carry is not None:  # written in this transaction: no longer carried
+            self._carry.events.release(event_id for w in waiting for event_id, _ in w.events)
+            await self._events.prefetch(case_ids)  # the carried ones' events, not read yet
         await repo.save_cases(self._tx, [w.new_row for w in waiting if w.new_row is not None])
         await write_cases(self._tx, [await self._write(w) for w in waiting])
 

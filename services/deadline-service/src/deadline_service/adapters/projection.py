@@ -31,7 +31,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from deadline_service.adapters import repository as repo
-from deadline_service.adapters.batch import TimelineBatch
+from deadline_service.adapters.batch import Carry, TimelineBatch
 from deadline_service.adapters.case_events import CaseEvents
 from deadline_service.adapters.digest import compare, without_obligations
 from deadline_service.adapters.erasure import erase_cases, is_erased
@@ -50,6 +50,7 @@ from naervaer.contracts import CONTRACTS
 from naervaer.contracts.case import CaseOpened, ManagerReassigned
 from naervaer.contracts.employee import PersonalDataErased
 from naervaer.envelope import Envelope
+from naervaer.messaging.rebuild import CarriedEvents
 from naervaer.privacy import KEYRING, KeySource
 
 HANDLED_PAYLOADS = RELEVANT_PAYLOADS | {ManagerReassigned, PersonalDataErased}
@@ -69,11 +70,9 @@ class TimelineProjection:
         self._keys = keys
         self._opened = opened if opened is not None else OpenedEvents()
 
-    def for_rebuild(self) -> TimelineProjection:
-        """The projection a rebuild replays into (``naervaer.messaging.rebuild``): the same,
-        but keeping no opened events. A rebuild folds each case about once, so the cache
-        would cost every event a scan of its tokens and be read hardly ever."""
-        return TimelineProjection(self._policies, self._keys, OpenedEvents(capacity=0))
+    def for_rebuild(self) -> ReplayTimeline:
+        """The projection a rebuild replays into (``naervaer.messaging.rebuild``)."""
+        return ReplayTimeline(self._policies, self._keys)
 
     async def reset(self, tx: AsyncConnection) -> None:
         """Forget everything but the fired timers: they record what was already sent.
@@ -223,6 +222,30 @@ class TimelineProjection:
             "timeline_digest": change.digest,
         } | changes
         return Recomputed(CaseWrite.of(case, row, change), days, start)
+
+
+class ReplayTimeline(TimelineProjection):
+    """The timeline as a rebuild replays the log into it: the same rows, folded about once a
+    case. It keeps no opened events (the cache would cost every event a scan of its tokens
+    and be read hardly ever), and carries the cases waiting at a batch's end over to later
+    batches, up to ``carry_limit`` of them (``adapters.batch.Carry``; a few KiB each)."""
+
+    def __init__(self, policies: Policies, keys: KeySource, carry_limit: int = 20_000) -> None:
+        super().__init__(policies, keys, OpenedEvents(capacity=0))
+        self._carry = Carry(limit=carry_limit)
+
+    def for_rebuild(self) -> ReplayTimeline:
+        return self  # already what a rebuild replays into (it ends carrying nothing)
+
+    @property
+    def carried(self) -> CarriedEvents:
+        return self._carry.events
+
+    async def handle_batch(self, tx: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+        await TimelineBatch(self, tx, self._carry).apply(envelopes)
+
+    async def write_carried(self, tx: AsyncConnection) -> None:
+        await TimelineBatch(self, tx, self._carry).write_carried()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,145 @@
+"""A rebuild carries waiting cases from batch to batch (``ReplayTimeline``, ``adapters.batch.
+Carry``): a case whose events lie batches apart is folded about once. The tables are those of
+handling the log one event at a time, whatever the batch size and however many cases may be
+carried; and a rebuild stopped half-way leaves only events whose effects are written claimed,
+its checkpoint before every event still carried, so consumption continuing from there reaches
+the same tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from deadline_service.adapters.projection import (
+    RELEVANT_TYPES,
+    ReplayTimeline,
+    TimelineProjection,
+)
+from deadline_service.adapters.tables import consumers
+from deadline_service.config import Policies
+from naervaer.envelope import Envelope
+from naervaer.eventstore import EventStore
+from naervaer.messaging import inbox, rebuild
+from naervaer.privacy import KEYRING
+from naervaer.privacy.keyvault import KeyVault
+
+from ..conftest import CaseLog, project, snapshot
+from .test_batched_rebuild import TABLES, mixed_log
+
+TOPIC = "naervaer.case-events"
+
+
+class RebuildStopped(Exception):
+    """The rebuild's process stopped (a crash, a deploy) after some batches."""
+
+
+class StoppingLog:
+    """The case log, failing its read after ``batches`` batches."""
+
+    def __init__(self, store: EventStore, batches: int) -> None:
+        self._store = store
+        self._left = batches
+
+    async def head_position(self) -> int:
+        return await self._store.head_position()
+
+    async def read_all(self, after_position: int, limit: int) -> list[Envelope]:
+        if self._left == 0:
+            raise RebuildStopped
+        self._left -= 1
+        return await self._store.read_all(after_position, limit)
+
+
+@pytest.mark.parametrize("carry_limit", [1, 2, 20_000])
+@pytest.mark.parametrize("batch_size", [1, 7])
+async def test_carried_cases_leave_the_tables_of_one_event_at_a_time(
+    deadline_engine: AsyncEngine,
+    case_log: CaseLog,
+    vault: KeyVault,
+    carry_limit: int,
+    batch_size: int,
+) -> None:
+    await mixed_log(case_log, vault)
+    envelopes = await case_log.envelopes()
+    await project(deadline_engine, envelopes, keys=vault)
+    one_by_one = await snapshot(deadline_engine, *TABLES)
+    replay = ReplayTimeline(Policies(), vault, carry_limit=carry_limit)
+
+    applied = await rebuild(
+        replay, deadline_engine, consumers, case_log.store, batch_size=batch_size, keys=vault
+    )
+
+    assert applied == len(envelopes)
+    assert await snapshot(deadline_engine, *TABLES) == one_by_one
+    assert len(replay.carried) == 0
+    claimed = await _claimed(deadline_engine, replay.name)
+    assert claimed == {str(e.id) for e in envelopes if e.type in RELEVANT_TYPES}
+
+
+@pytest.mark.parametrize("batches", [2, 5, 9, 14])
+async def test_a_stopped_rebuild_leaves_consumption_the_rest(
+    deadline_engine: AsyncEngine, case_log: CaseLog, vault: KeyVault, batches: int
+) -> None:
+    await mixed_log(case_log, vault)
+    envelopes = await case_log.envelopes()
+    await project(deadline_engine, envelopes, keys=vault)
+    one_by_one = await snapshot(deadline_engine, *TABLES)
+    replay = ReplayTimeline(Policies(), vault)
+
+    with pytest.raises(RebuildStopped):
+        await rebuild(
+            replay,
+            deadline_engine,
+            consumers,
+            StoppingLog(case_log.store, batches),
+            batch_size=3,
+            topic=TOPIC,
+            keys=vault,
+        )
+
+    reached = 3 * batches  # the last position of the last batch applied
+    checkpoint = await _checkpoint(deadline_engine, replay.name)
+    claimed = await _claimed(deadline_engine, replay.name)
+    carried = [e for e in envelopes[:reached] if e.type in RELEVANT_TYPES]
+    carried = [e for e in carried if str(e.id) not in claimed]
+    assert len(replay.carried) == len(carried) > 0  # something was carried when it stopped
+    assert checkpoint == min(_position(e) for e in carried) - 1
+    assert await snapshot(deadline_engine, *TABLES) != one_by_one
+
+    await _consume_from(deadline_engine, envelopes, checkpoint, vault)
+
+    assert await snapshot(deadline_engine, *TABLES) == one_by_one
+
+
+async def _consume_from(
+    engine: AsyncEngine, envelopes: Sequence[Envelope], checkpoint: int, vault: KeyVault
+) -> None:
+    """What the live consumer does on its next start: every wanted event after the
+    checkpoint, each in one transaction with its inbox row (a claimed one is a duplicate)."""
+    live = TimelineProjection(Policies(), vault)
+    for envelope in envelopes:
+        if _position(envelope) <= checkpoint or envelope.type not in RELEVANT_TYPES:
+            continue
+        await KEYRING.load([envelope], vault)
+        async with engine.begin() as tx:
+            if await inbox.claim(tx, consumers, live.name, envelope.id):
+                await live.handle(tx, envelope)
+
+
+async def _claimed(engine: AsyncEngine, consumer: str) -> set[str]:
+    table = consumers.inbox
+    async with engine.connect() as conn:
+        rows = await conn.execute(table.select().where(table.c.consumer == consumer))
+        return {str(row.event_id) for row in rows}
+
+
+async def _checkpoint(engine: AsyncEngine, consumer: str) -> int:
+    async with engine.connect() as conn:
+        return (await inbox.load_checkpoints(conn, consumers, consumer))[TOPIC]
+
+
+def _position(envelope: Envelope) -> int:
+    assert envelope.globalposition is not None
+    return envelope.globalposition
