@@ -7,10 +7,11 @@ import asyncio
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
+from typing import get_args
 
 from rich.console import Console
 
-from bench.config import SCALES, Options, Scale
+from bench.config import SCALES, LogOrder, Options, Scale
 
 ALL = (1, 2, 3, 4, 5, 6)
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -33,6 +34,12 @@ def parse(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--duration", type=float, help="Seconds per timed point (W1-W4)")
     parser.add_argument("--concurrency", help="W1 writers, comma-separated (e.g. 1,4,16,64)")
     parser.add_argument("--events", type=int, help="W5: events to replay")
+    parser.add_argument(
+        "--log-order",
+        choices=get_args(LogOrder),
+        help="W5: the log's order, a year's commands day by day (calendar) or each case whole "
+        "(cases, imported histories) [default: calendar]",
+    )
     parser.add_argument("--cases", type=int, help="W6: cases in the generated year")
     parser.add_argument("--rates", help="W4 fixed rates in events/s, comma-separated")
     parser.add_argument("--database-url", help="Use this PostgreSQL server (default: start one)")
@@ -72,6 +79,8 @@ def _scale(args: argparse.Namespace) -> Scale:
         changes["rates"] = _numbers(args.rates)
     if args.events is not None:
         changes["rebuild_events"] = args.events
+    if args.log_order is not None:
+        changes["rebuild_log_order"] = args.log_order
     if args.cases is not None:
         changes["year_cases"] = args.cases
     return dataclasses.replace(scale, **changes)  # type: ignore[arg-type]

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+LogOrder = Literal["calendar", "cases"]
+"""W5's log: a year's steps interleaved day by day, or each case whole (imported histories)."""
 
 
 @dataclass(frozen=True)
 class Scale:
-    """How big each workload is. ``full`` is the issue's default; ``tiny`` is the smoke test."""
+    """How big each workload is (and how W5's log is ordered). ``full`` is the issue's
+    default; ``tiny`` is the smoke test."""
 
     name: str
     duration_s: float  # the measured phase of each timed point (W1-W4)
@@ -26,6 +31,7 @@ class Scale:
     year_cases: int  # W6: sick-leave cases in the generated year
     writers: int  # W5/W6: concurrent writers filling the store
     kafka_session_timeout_ms: int  # W4/W6 services: also how long a group's first join takes
+    rebuild_log_order: LogOrder = "calendar"  # W5: the order of the log replayed
 
 
 SCALES = {

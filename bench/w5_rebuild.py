@@ -1,39 +1,49 @@
 """W5: projection rebuild — replay N events into the deadline timeline from scratch.
 
-The case service's store is filled with generated cases (N events; 1 million by default),
-then ``naervaer rebuild deadline`` runs in-process (``rebuild_service``): it resets the
-timeline and replays the whole log into it, 1 000 events a batch. Events/s and minutes.
+The case service's store is filled with N events (1 million by default; not timed), then
+``naervaer rebuild deadline`` runs in-process (``rebuild_service``): it resets the timeline
+and replays the whole log into it, 1 000 events a batch. Events/s and minutes.
+
+The log's order (``--log-order``) matters to the rebuild: ``calendar`` (the default) is what a
+year of commands leaves behind — every open case's steps interleaved day by day, as W6 writes
+them — so a batch touches many cases; ``cases`` stores each generated case whole in one append
+(histories imported at once), so a case's ~10 events lie together and the rebuild runs faster.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import itertools
 import os
 import time
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator
 
 from bench import cpu
 from bench.appender import CaseLog, bounded
+from bench.config import LogOrder
 from bench.context import BenchContext
 from bench.results import Check, WorkloadResult
 from bench.services import Deployment, migrate
 from bench.stories import Story
-from bench.year import cases_in_order, first_day
+from bench.year import Step, cases_in_order, days, first_day
 from naervaer.rebuilding import rebuild_service
 
 TITLE = "W5 projection rebuild (deadline timeline)"
 TARGET_EVENTS_PER_S = 50_000
-CASES_PER_TRANSACTION = 50
+CASES_PER_TRANSACTION = 50  # log order ``cases``
+STEPS_PER_TRANSACTION = 100  # log order ``calendar``: a writer's steps per transaction
+QUEUED_TRANSACTIONS = 4  # per writer: how far the generator may run ahead of the store
 
 
 async def run(ctx: BenchContext) -> WorkloadResult:
-    wanted = ctx.scale.rebuild_events
+    wanted, order = ctx.scale.rebuild_events, ctx.scale.rebuild_log_order
     deployment = Deployment(await ctx.fresh_database("w5"), ctx.work_dir / "w5")
     await migrate(deployment, ["case", "deadline"])
-    ctx.say(f"W5 filling the case store with {wanted:,} events …")
+    ctx.say(f"W5 filling the case store with {wanted:,} events in {order} order …")
     began = time.perf_counter()
-    events = await fill(ctx, deployment.database_url, wanted)
+    events = await fill(ctx, deployment.database_url, wanted, order)
     fill_s = time.perf_counter() - began
     ctx.say(f"W5 rebuilding the deadline timeline from {events:,} events …")
     began, before = time.perf_counter(), cpu.sample({"rebuild": os.getpid()})
@@ -43,6 +53,7 @@ async def run(ctx: BenchContext) -> WorkloadResult:
     per_s = round(events / rebuild_s, 1)
     ctx.say(f"W5 {per_s} events/s")
     row = {
+        "log_order": order,
         "events": events,
         "applied": sum(applied.values()),
         "rebuild_s": round(rebuild_s, 1),
@@ -59,21 +70,113 @@ async def run(ctx: BenchContext) -> WorkloadResult:
     return WorkloadResult(
         key="w5",
         title=TITLE,
-        params={"events": wanted, "cases_per_fill_transaction": CASES_PER_TRANSACTION},
+        params={"events": wanted, "log_order": order, **_fill_params(order, ctx.scale.writers)},
         rows=[row],
         checks=[Check("≥ 50 000 events/s", f"{per_s:,.0f}/s", per_s >= TARGET_EVENTS_PER_S)],
         notes=[
             "events_per_s counts every event replayed; applied: those the timeline uses.",
-            f"Filled {CASES_PER_TRANSACTION} whole cases per transaction (not timed).",
+            _fill_note(order),
             "cpu_*_us: CPU per event of the rebuild (one process, one connection at a time: "
             "it waits while the server works) and of the rest of the machine (PostgreSQL).",
         ],
     )
 
 
-async def fill(ctx: BenchContext, database_url: str, wanted: int) -> int:
-    """Append generated cases, each in one append, until ``wanted`` events are stored."""
+def _fill_params(order: LogOrder, writers: int) -> dict[str, int]:
+    if order == "cases":
+        return {"cases_per_fill_transaction": CASES_PER_TRANSACTION}
+    return {"steps_per_fill_transaction": STEPS_PER_TRANSACTION, "fill_writers": writers}
+
+
+def _fill_note(order: LogOrder) -> str:
+    if order == "cases":
+        return f"Log order cases: {CASES_PER_TRANSACTION} whole cases per fill transaction."
+    return (
+        "Log order calendar: a year's steps (one command's events each) day by day, as W6 "
+        f"writes them, {STEPS_PER_TRANSACTION} per fill transaction; the fill stops at N "
+        "events, so the last cases' later steps are left out."
+    )
+
+
+async def fill(ctx: BenchContext, database_url: str, wanted: int, order: LogOrder) -> int:
+    """Store about ``wanted`` events (whole steps or cases) in ``order``; how many were."""
     log = CaseLog.open(database_url, None, pool_size=ctx.scale.writers)
+    try:
+        if order == "cases":
+            return await _fill_whole_cases(log, wanted, ctx.scale.writers)
+        return await _fill_calendar(log, wanted, ctx.scale.writers)
+    finally:
+        await log.close()
+
+
+async def _fill_calendar(log: CaseLog, wanted: int, writers: int) -> int:
+    """The year's steps in calendar order, each writer appending its own cases' steps in turn.
+
+    Bounded queues keep memory flat: the generator waits while a writer is behind. Writers
+    run side by side, so the stored log is in calendar order only to within a few
+    transactions; each case's steps are in their order, as its one writer appended them.
+    """
+    queues = [asyncio.Queue[list[Step] | None](QUEUED_TRANSACTIONS) for _ in range(writers)]
+    written = 0
+
+    async def write(queue: asyncio.Queue[list[Step] | None]) -> None:
+        nonlocal written
+        while (steps := await queue.get()) is not None:
+            async with log.engine.begin() as connection:
+                for step in steps:
+                    await log.store.append(
+                        step.tale.case_id,
+                        step.events,
+                        tenant=step.tale.tenant,
+                        expected_version=None,
+                        connection=connection,
+                    )
+            written += sum(len(step.events) for step in steps)
+
+    # A failing writer cancels the others and the generator; its error is raised (in a group).
+    async with asyncio.TaskGroup() as group:
+        for queue in queues:
+            group.create_task(write(queue))
+        for writer, steps in transactions(calendar_steps(wanted), writers):
+            await queues[writer].put(steps)
+            await asyncio.sleep(0)  # let the writers send while the generator works
+        for queue in queues:
+            await queue.put(None)
+    return written
+
+
+def calendar_steps(wanted: int) -> Iterator[Step]:
+    """A year's steps day by day until they hold ``wanted`` events (whole steps).
+
+    Enough cases that the year holds a little more than ``wanted`` (≈ 9.6 events a case); the
+    steps past it, the last days' (mostly later steps of long cases), are not written.
+    """
+    produced = 0
+    for steps in days(max(1, wanted // 9), first_day()):
+        for step in steps:
+            if produced >= wanted:
+                return
+            produced += len(step.events)
+            yield step
+
+
+def transactions(
+    steps: Iterable[Step], writers: int, size: int = STEPS_PER_TRANSACTION
+) -> Iterator[tuple[int, list[Step]]]:
+    """Steps in groups of up to ``size``, each with its writer: a case always goes to the same
+    writer (by a stable hash of its id), so its steps reach the store in their order."""
+    pending: list[list[Step]] = [[] for _ in range(writers)]
+    for step in steps:
+        writer = zlib.crc32(step.tale.case_id.encode()) % writers
+        pending[writer].append(step)
+        if len(pending[writer]) == size:
+            yield writer, pending[writer]
+            pending[writer] = []
+    yield from ((writer, rest) for writer, rest in enumerate(pending) if rest)
+
+
+async def _fill_whole_cases(log: CaseLog, wanted: int, writers: int) -> int:
+    """Append generated cases, each in one append, until ``wanted`` events are stored."""
     stories = _stories(wanted)
     written = 0
 
@@ -91,11 +194,8 @@ async def fill(ctx: BenchContext, database_url: str, wanted: int) -> int:
                 )
                 written += len(events)
 
-    try:
-        chunks = iter(lambda: list(itertools.islice(stories, CASES_PER_TRANSACTION)), [])
-        await bounded((functools.partial(write, chunk) for chunk in chunks), ctx.scale.writers)
-    finally:
-        await log.close()
+    chunks = iter(lambda: list(itertools.islice(stories, CASES_PER_TRANSACTION)), [])
+    await bounded((functools.partial(write, chunk) for chunk in chunks), writers)
     return written
 
 

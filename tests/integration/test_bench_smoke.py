@@ -25,7 +25,7 @@ ROW_FIELDS = {
     "w2": {"system", "per_append", "appends", "events_per_s", "p50_ms", "p99_ms"},
     "w3": {"clients", "cases", "commands", "commands_per_s", "p50_ms", "p99_ms", "non_200"},
     "w4": {"rate", "appended_per_s", "events", "p50_ms", "p95_ms", "p99_ms", "missing", "clock"},
-    "w5": {"events", "applied", "rebuild_s", "minutes", "events_per_s"},
+    "w5": {"log_order", "events", "applied", "rebuild_s", "minutes", "events_per_s"},
     "w6": {"cases", "events", "wall_min", "missing", "case_peak_rss_mib", "deadline_peak_rss_mib"},
 }
 MACHINE_FIELDS = {"cpu_model", "cores", "memory_gib", "python", "load_average"}
@@ -100,6 +100,7 @@ def test_every_command_and_event_went_all_the_way(report: dict[str, Any]) -> Non
     assert all(row["missing"] == 0 for row in report["workloads"]["w4"]["rows"])
     (rebuild,) = report["workloads"]["w5"]["rows"]
     assert 0 < rebuild["applied"] <= rebuild["events"]
+    assert rebuild["log_order"] == report["workloads"]["w5"]["params"]["log_order"] == "calendar"
     (year,) = report["workloads"]["w6"]["rows"]
     assert year["cases"] > 0
     assert year["missing"] == 0
@@ -134,3 +135,12 @@ def test_with_traces_the_services_export_their_spans(
     (http,) = traced["workloads"]["w3"]["rows"]
     assert http["commands"] > 0
     assert http["non_200"] == 0
+
+
+def test_w5_replays_whole_cases_when_asked(
+    postgres_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    imported = _bench(tmp_path, postgres_url, kafka_bootstrap, "-w", "5", "--log-order", "cases")
+    (rebuild,) = imported["workloads"]["w5"]["rows"]
+    assert rebuild["log_order"] == imported["workloads"]["w5"]["params"]["log_order"] == "cases"
+    assert 0 < rebuild["applied"] <= rebuild["events"]
