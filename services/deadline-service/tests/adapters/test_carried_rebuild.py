@@ -8,10 +8,12 @@ the same tables."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import zip_longest
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from deadline_service.adapters.batch import Carry
 from deadline_service.adapters.projection import (
     RELEVANT_TYPES,
     ReplayTimeline,
@@ -26,7 +28,15 @@ from naervaer.privacy import KEYRING
 from naervaer.privacy.keyvault import KeyVault
 
 from ..conftest import CaseLog, project, snapshot
-from .test_batched_rebuild import TABLES, mixed_log
+from .test_batched_rebuild import (
+    TABLES,
+    _append,
+    family_cases,
+    mixed_log,
+    pair_cases,
+    short_case,
+    solo_case,
+)
 
 TOPIC = "naervaer.case-events"
 
@@ -52,20 +62,24 @@ class StoppingLog:
         return await self._store.read_all(after_position, limit)
 
 
-@pytest.mark.parametrize("carry_limit", [1, 2, 20_000])
+@pytest.mark.parametrize(
+    ("carry_limit", "written_at_end"), [(1, 1_000), (2, 1_000), (20_000, 1_000), (20_000, 2)]
+)
 @pytest.mark.parametrize("batch_size", [1, 7])
 async def test_carried_cases_leave_the_tables_of_one_event_at_a_time(
     deadline_engine: AsyncEngine,
     case_log: CaseLog,
     vault: KeyVault,
     carry_limit: int,
+    written_at_end: int,
     batch_size: int,
 ) -> None:
     await mixed_log(case_log, vault)
     envelopes = await case_log.envelopes()
     await project(deadline_engine, envelopes, keys=vault)
     one_by_one = await snapshot(deadline_engine, *TABLES)
-    replay = ReplayTimeline(Policies(), vault, carry_limit=carry_limit)
+    carry = Carry(limit=carry_limit, written_at_end=written_at_end)
+    replay = ReplayTimeline(Policies(), vault, carry)
 
     applied = await rebuild(
         replay, deadline_engine, consumers, case_log.store, batch_size=batch_size, keys=vault
@@ -74,6 +88,39 @@ async def test_carried_cases_leave_the_tables_of_one_event_at_a_time(
     assert applied == len(envelopes)
     assert await snapshot(deadline_engine, *TABLES) == one_by_one
     assert len(replay.carried) == 0
+    claimed = await _claimed(deadline_engine, replay.name)
+    assert claimed == {str(e.id) for e in envelopes if e.type in RELEVANT_TYPES}
+
+
+async def test_what_is_carried_at_the_end_is_written_a_case_a_transaction(
+    deadline_engine: AsyncEngine,
+    case_log: CaseLog,
+    vault: KeyVault,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scripts = [solo_case(), short_case(), *family_cases(), *pair_cases()]
+    streams = [[(s, e.payload) for e in s.events] for s in scripts]
+    for script, payload in [item for row in zip_longest(*streams) for item in row if item]:
+        await _append(case_log, vault, script, payload)  # no erasure: cases wait to the end
+    envelopes = await case_log.envelopes()
+    await project(deadline_engine, envelopes, keys=vault)
+    one_by_one = await snapshot(deadline_engine, *TABLES)
+    replay = ReplayTimeline(Policies(), vault, Carry(limit=20_000, written_at_end=1))
+    ends: list[int] = []
+    write_carried = ReplayTimeline.write_carried
+
+    async def counted(self: ReplayTimeline, tx: AsyncConnection) -> None:
+        ends.append(len(self.carried))
+        await write_carried(self, tx)
+
+    monkeypatch.setattr(ReplayTimeline, "write_carried", counted)
+
+    await rebuild(replay, deadline_engine, consumers, case_log.store, batch_size=4, keys=vault)
+
+    assert len(ends) > 1  # several transactions at the end, each writing what was left
+    assert ends == sorted(ends, reverse=True)
+    assert len(replay.carried) == 0
+    assert await snapshot(deadline_engine, *TABLES) == one_by_one
     claimed = await _claimed(deadline_engine, replay.name)
     assert claimed == {str(e.id) for e in envelopes if e.type in RELEVANT_TYPES}
 

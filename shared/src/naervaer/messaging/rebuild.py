@@ -15,9 +15,10 @@ log in calendar order a case's events lie far apart, and folding a case once per
 holds one of its events folds it again for nearly every event. Such a projection reports the
 events it has handled but whose effects it has not written yet (``carried``); the rebuild
 claims those in the inbox only once they are written, keeps the checkpoint before the oldest
-of them, and lets the projection write what it still carries in a last transaction
-(``write_carried``). So a rebuild that stops half-way still leaves every claimed event
-applied, and consumption that continues from its checkpoint handles the rest again.
+of them, and lets the projection write what it still carries at the end, a transaction at a
+time (``write_carried``, until nothing is carried). So a rebuild that stops half-way still
+leaves every claimed event applied, and consumption that continues from its checkpoint
+handles the rest again.
 
 Statistics: a rebuild fills the projection's tables from empty far faster than autovacuum
 looks at them; they are analysed as they grow (``naervaer.db.GrowingTables``).
@@ -126,7 +127,8 @@ class CarriedEvents:
 class CarryingProjection(BatchProjection, Protocol):
     """A batch projection whose ``handle_batch`` may put off writing some events' effects to
     a later batch (optional; used by ``rebuild``). ``carried`` says which; ``write_carried``
-    writes them all. Together with the batches in between, the rows are those ``handle``
+    writes some of them (a transaction's worth, the longest carried first). With the batches
+    and the ``write_carried`` calls until nothing is carried, the rows are those ``handle``
     per envelope would have left."""
 
     @property
@@ -192,7 +194,7 @@ async def rebuild(
                 await growing.wrote(done)
             if progress is not None:
                 progress(position, max(total, position))
-        if isinstance(projection, CarryingProjection) and len(projection.carried):
+        while isinstance(projection, CarryingProjection) and len(projection.carried):
             async with engine.begin() as tx:
                 await projection.write_carried(tx)
                 released = projection.carried.take_released()

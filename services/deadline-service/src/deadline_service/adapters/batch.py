@@ -37,6 +37,7 @@ moves its checkpoint past them only then.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -128,6 +129,7 @@ class Carry:
     untouched first, at most ``limit`` of them, and their events (``CarriedEvents``)."""
 
     limit: int
+    written_at_end: int = 1_000  # cases a transaction writes when the rebuild ends
     waiting: dict[str, _Waiting] = field(default_factory=dict)
     homes: dict[Home, set[str]] = field(default_factory=dict)  # whose each waiting case is
     events: CarriedEvents = field(default_factory=CarriedEvents)
@@ -171,8 +173,10 @@ class TimelineBatch:
                 waiting.held = len(waiting.events)
 
     async def write_carried(self) -> None:
-        """Write every case still waiting (the end of a rebuild)."""
-        await self._flush(list(self._waiting))
+        """Write the longest untouched of the cases still carried, ``Carry.written_at_end``
+        of them (the end of a rebuild: all at once would read all of their events at once)."""
+        assert self._carry is not None
+        await self._flush(list(itertools.islice(self._waiting, self._carry.written_at_end)))
         await self._events.flush()
 
     def _beyond_carry(self) -> list[str]:
