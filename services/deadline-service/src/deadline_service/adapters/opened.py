@@ -12,9 +12,9 @@ data would) and none of them is destroyed; otherwise the row is opened as before
 
 Bounded: the ``capacity`` events used last, none kept longer than ``ttl_s`` (the key ring's
 own time to trust a key, so a plaintext outlives no key by more than that ring does), and an
-erasure drops every payload opened with the erased key (``forget_key``). A rebuild keeps none
-(``TimelineProjection.for_rebuild``: a capacity of 0, so nothing is even prepared for it): it
-folds each case about once.
+erasure drops every payload opened with the erased key (``forget_key``). A rebuild keeps the
+events of the cases it carries from batch to batch (``ReplayTimeline``): each is folded about
+once, when it is written, from the events it opened as they came.
 """
 
 from __future__ import annotations

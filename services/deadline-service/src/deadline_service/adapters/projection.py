@@ -53,6 +53,8 @@ from naervaer.envelope import Envelope
 from naervaer.messaging.rebuild import CarriedEvents
 from naervaer.privacy import KEYRING, KeySource
 
+REPLAY_OPENED = 100_000
+"""Opened events a rebuild keeps: about five each of the 20 000 cases it may carry."""
 HANDLED_PAYLOADS = RELEVANT_PAYLOADS | {ManagerReassigned, PersonalDataErased}
 RELEVANT_TYPES = frozenset(t.name for t in CONTRACTS if t.model in HANDLED_PAYLOADS)
 
@@ -226,13 +228,14 @@ class TimelineProjection:
 
 class ReplayTimeline(TimelineProjection):
     """The timeline as a rebuild replays the log into it: the same rows, folded about once a
-    case. It keeps no opened events (the cache would cost every event a scan of its tokens
-    and be read hardly ever), and carries the cases waiting at a batch's end over to later
-    batches, up to ``carry_limit`` of them (``adapters.batch.Carry``; a few KiB each)."""
+    case. It carries the cases waiting at a batch's end over to later batches
+    (``adapters.batch.Carry``: up to 20 000 cases unless told), and keeps the opened events
+    of about that many cases (``REPLAY_OPENED``), so a carried case is not opened again from
+    its rows when it is finally folded."""
 
-    def __init__(self, policies: Policies, keys: KeySource, carry_limit: int = 20_000) -> None:
-        super().__init__(policies, keys, OpenedEvents(capacity=0))
-        self._carry = Carry(limit=carry_limit)
+    def __init__(self, policies: Policies, keys: KeySource, carry: Carry | None = None) -> None:
+        super().__init__(policies, keys, OpenedEvents(capacity=REPLAY_OPENED))
+        self._carry = carry if carry is not None else Carry(limit=20_000)
 
     def for_rebuild(self) -> ReplayTimeline:
         return self  # already what a rebuild replays into (it ends carrying nothing)
