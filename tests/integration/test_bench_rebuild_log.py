@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the harness is not a package
 
-from bench.w5_rebuild import calendar_steps, transactions
+from bench.w5_rebuild import calendar_steps, handovers
 from bench.year import Step
 
 WRITERS = 4
@@ -27,7 +27,7 @@ def test_each_case_goes_to_one_writer_with_its_steps_in_calendar_order() -> None
 
     appended: dict[str, list[Step]] = defaultdict(list)
     writers_of: dict[str, set[int]] = defaultdict(set)
-    for writer, batch in transactions(steps, WRITERS, size=25):
+    for writer, batch in handovers(steps, WRITERS, size=25):
         assert 0 < len(batch) <= 25
         for step in batch:
             appended[step.tale.case_id].append(step)
