@@ -4,7 +4,8 @@ consumption may resume."""
 
 from __future__ import annotations
 
-from uuid import uuid4
+import random
+from uuid import UUID, uuid4
 
 from naervaer.messaging.rebuild import CarriedEvents
 
@@ -26,3 +27,19 @@ def test_events_written_are_released_once_and_the_checkpoint_stays_before_the_ol
     carried.release([second, third])
     assert carried.take_released() == [second, third]
     assert (len(carried), carried.checkpoint(20)) == (0, 20)
+
+
+def test_the_checkpoint_is_before_the_oldest_held_whatever_order_they_come_and_go() -> None:
+    rng = random.Random(8)
+    carried, held = CarriedEvents(), dict[UUID, int]()
+    positions = rng.sample(range(1, 10_000), 2_000)  # held out of position order
+    for start in range(0, len(positions), 50):
+        events = [(uuid4(), p) for p in positions[start : start + 50]]
+        carried.hold(events)
+        held.update(events)
+        gone = rng.sample(sorted(held, key=str), k=min(len(held), rng.randint(0, 60)))
+        carried.release(gone)
+        for event_id in gone:
+            del held[event_id]
+        assert carried.checkpoint(10_000) == (min(held.values()) - 1 if held else 10_000)
+    assert len(carried) == len(held)

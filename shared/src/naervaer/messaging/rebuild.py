@@ -31,6 +31,7 @@ instrumentation suppressed.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, runtime_checkable
 from uuid import UUID
@@ -96,10 +97,14 @@ class CarriedEvents:
     def __init__(self) -> None:
         self._held: dict[UUID, int] = {}
         self._released: list[UUID] = []
+        # the held events by position, oldest first (a heap; released ones dropped when met)
+        self._oldest: list[tuple[int, UUID]] = []
 
     def hold(self, events: Iterable[tuple[UUID, int]]) -> None:
         """Carried over to a later batch: ``(event id, global position)`` pairs."""
-        self._held.update(events)
+        for event_id, position in events:
+            self._held[event_id] = position
+            heapq.heappush(self._oldest, (position, event_id))
 
     def release(self, event_ids: Iterable[UUID]) -> None:
         """Their effects are written (in the transaction of the current batch)."""
@@ -120,7 +125,9 @@ class CarriedEvents:
 
     def checkpoint(self, reached: int) -> int:
         """Where consumption may resume: before the oldest event still carried."""
-        return min(self._held.values()) - 1 if self._held else reached
+        while self._oldest and self._oldest[0][1] not in self._held:
+            heapq.heappop(self._oldest)
+        return self._oldest[0][0] - 1 if self._oldest else reached
 
 
 @runtime_checkable

@@ -147,6 +147,7 @@ class TimelineBatch:
         self._carry = carry
         self._waiting: dict[str, _Waiting] = {} if carry is None else carry.waiting
         self._waiting_homes: dict[Home, set[str]] = {} if carry is None else carry.homes
+        self._touched: set[str] = set()  # cases given events by this batch
         # Both known only until an erasure: it deletes case rows and records erased cases.
         self._erased: frozenset[str] | None = None  # among the cases the batch opens
         self._homes: _Homes | None = None
@@ -167,10 +168,11 @@ class TimelineBatch:
             await self._one(envelope)
         await self._flush(self._beyond_carry())
         await self._events.flush()
-        if self._carry is not None:
-            for waiting in self._waiting.values():
-                self._carry.events.hold(waiting.events[waiting.held :])
-                waiting.held = len(waiting.events)
+        if self._carry is not None:  # what the batch brought to cases still waiting
+            for case_id in self._touched:
+                if (waiting := self._waiting.get(case_id)) is not None:
+                    self._carry.events.hold(waiting.events[waiting.held :])
+                    waiting.held = len(waiting.events)
 
     async def write_carried(self) -> None:
         """Write the longest untouched of the cases still carried, ``Carry.written_at_end``
@@ -199,6 +201,7 @@ class TimelineBatch:
         if waiting is not None:
             if self._carry is not None:  # touched: the last to be written for the limit
                 self._waiting[envelope.streamid] = self._waiting.pop(envelope.streamid)
+                self._touched.add(envelope.streamid)
             self._events.store(envelope, event, keys)
             waiting.add(envelope, event, keys)
             return
@@ -268,6 +271,7 @@ class TimelineBatch:
     def _wait(self, waiting: _Waiting) -> _Waiting:
         case = waiting.case
         self._waiting[case.case_id] = waiting
+        self._touched.add(case.case_id)
         self._waiting_homes.setdefault((case.tenant, case.employee_id), set()).add(case.case_id)
         return waiting
 
