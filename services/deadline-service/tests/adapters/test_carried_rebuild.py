@@ -13,6 +13,7 @@ from itertools import zip_longest
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from deadline_service.adapters import case_events as case_events_module
 from deadline_service.adapters.batch import Carry
 from deadline_service.adapters.projection import (
     RELEVANT_TYPES,
@@ -123,6 +124,54 @@ async def test_what_is_carried_at_the_end_is_written_a_case_a_transaction(
     assert await snapshot(deadline_engine, *TABLES) == one_by_one
     claimed = await _claimed(deadline_engine, replay.name)
     assert claimed == {str(e.id) for e in envelopes if e.type in RELEVANT_TYPES}
+
+
+@pytest.mark.parametrize("carry_limit", [3, 8, 1_000])
+async def test_a_rebuild_carries_events_up_to_its_limit_and_folds_them_as_they_come(
+    deadline_engine: AsyncEngine,
+    case_log: CaseLog,
+    vault: KeyVault,
+    monkeypatch: pytest.MonkeyPatch,
+    carry_limit: int,
+) -> None:
+    # cases of employees with no other case, interleaved: each waits until it ages out
+    scripts = [solo_case(), short_case(), solo_case(), short_case(), solo_case()]
+    streams = [[(s, e.payload) for e in s.events] for s in scripts]
+    for script, payload in [item for row in zip_longest(*streams) for item in row if item]:
+        await _append(case_log, vault, script, payload)
+    envelopes = await case_log.envelopes()
+    await project(deadline_engine, envelopes, keys=vault)
+    one_by_one = await snapshot(deadline_engine, *TABLES)
+    carry = Carry(limit=carry_limit)
+    replay = ReplayTimeline(Policies(), vault, carry)
+    seen: list[tuple[int, int, int]] = []  # after each batch: events carried, waiting, opened
+    handle_batch = ReplayTimeline.handle_batch
+
+    async def watched(self: ReplayTimeline, tx: AsyncConnection, batch: Sequence[Envelope]) -> None:
+        await handle_batch(self, tx, batch)
+        waiting = sum(len(w.events) for w in carry.waiting.values())
+        seen.append((len(self.carried), waiting, len(self._opened)))
+
+    opened_rows: list[object] = []
+    recorded = case_events_module.repo.recorded
+    monkeypatch.setattr(ReplayTimeline, "handle_batch", watched)
+    monkeypatch.setattr(
+        case_events_module.repo, "recorded", lambda row: opened_rows.append(row) or recorded(row)
+    )
+
+    await rebuild(replay, deadline_engine, consumers, case_log.store, batch_size=2, keys=vault)
+
+    relevant = sum(e.type in RELEVANT_TYPES for e in envelopes)
+    assert max(carried for carried, _, _ in seen) == min(carry_limit, relevant)  # up to it
+    # the count it decides by is the events waiting
+    assert all(carried == waiting <= carry_limit for carried, waiting, _ in seen)
+    if carry_limit >= relevant:  # nothing ages out: each case is folded from its events as
+        # they came (it was opened in the rebuild), none kept opened nor read back from rows
+        assert {opened for _, _, opened in seen} == {0}
+        assert opened_rows == []
+    else:  # cases aged out and got more events: folded from their rows then
+        assert opened_rows
+    assert await snapshot(deadline_engine, *TABLES) == one_by_one
 
 
 @pytest.mark.parametrize("batches", [2, 5, 9, 14])

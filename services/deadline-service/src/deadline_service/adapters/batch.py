@@ -29,10 +29,11 @@ A rebuild may carry waiting cases over to later batches (``Carry``): in a log in
 order a case's events lie batches apart, and flushing every waiting case at each batch's end
 folds a case again for nearly each of its events (re-opening all of its stored events each
 time). Carried, a case is folded when something reads it (as above), when the rebuild ends,
-or when more than ``Carry.limit`` cases wait (the longest untouched first): about once. Its
-events are stored batch by batch all the same; until its case is written they are reported
-as carried (``naervaer.messaging.rebuild.CarriedEvents``), so the rebuild claims them and
-moves its checkpoint past them only then.
+or when the waiting cases hold more than ``Carry.limit`` events (the longest untouched
+first): about once; such a case's opened events are then let go of, so what the rebuild keeps
+opened is what it carries. Its events are stored batch by batch all the same; until its case
+is written they are reported as carried (``naervaer.messaging.rebuild.CarriedEvents``), so
+the rebuild claims them and moves its checkpoint past them only then.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from deadline_service.adapters.digest import without_obligations
 from deadline_service.adapters.keys import EventKeys
 from deadline_service.adapters.repository import CaseHeader, Home
 from deadline_service.adapters.writes import CaseWrite, write_cases
+from deadline_service.domain.facts import CaseFacts, RecordedEvent, record
 from naervaer.contracts import CONTRACTS
 from naervaer.contracts.case import CaseOpened, ManagerReassigned
 from naervaer.contracts.employee import PersonalDataErased
@@ -73,10 +75,20 @@ class _Waiting:
     new_row: dict[str, object] | None = None  # opened while waiting: its row, not stored yet
     events: list[tuple[UUID, int]] = field(default_factory=list)  # id, position: waiting
     held: int = 0  # how many of ``events`` are reported carried
+    # Every stored event of a case opened while waiting passes ``add``: folded as they come,
+    # its facts need no read of its events (None: fold them from the table when written).
+    facts: CaseFacts | None = None
+    folded_to: int = 0  # the last stream version in ``facts``
 
     def add(self, envelope: Envelope, event: object, keys: EventKeys) -> None:
         """What ``handle`` would change in the case row, the last event winning."""
         self.events.append((envelope.id, envelope.globalposition or 0))
+        if self.facts is not None:
+            if envelope.streamversion > self.folded_to:
+                record(self.facts, RecordedEvent(str(envelope.id), event))
+                self.folded_to = envelope.streamversion
+            else:  # a version stored already (its first event stays): as the table says
+                self.facts = None
         self.changes["version"] = envelope.streamversion
         self.changes["updated_at"] = envelope.time
         first_key = self.case.key_id is None and "key_id" not in self.changes
@@ -126,11 +138,13 @@ class _Homes:
 @dataclass
 class Carry:
     """What a rebuild carries from one batch to the next: the cases still waiting, longest
-    untouched first, at most ``limit`` of them, and their events (``CarriedEvents``)."""
+    untouched first, with at most ``limit`` events between them, and those events
+    (``CarriedEvents``)."""
 
-    limit: int
+    limit: int  # events of waiting cases (not cases: the rebuild keeps each one opened)
     written_at_end: int = 1_000  # cases a transaction writes when the rebuild ends
     waiting: dict[str, _Waiting] = field(default_factory=dict)
+    waiting_events: int = 0  # events of the waiting cases
     homes: dict[Home, set[str]] = field(default_factory=dict)  # whose each waiting case is
     events: CarriedEvents = field(default_factory=CarriedEvents)
 
@@ -166,7 +180,7 @@ class TimelineBatch:
         self._homes = _Homes(families)
         for envelope in envelopes:
             await self._one(envelope)
-        await self._flush(self._beyond_carry())
+        await self._flush(self._beyond_carry(), aged=True)
         await self._events.flush()
         if self._carry is not None:  # what the batch brought to cases still waiting
             for case_id in self._touched:
@@ -178,14 +192,23 @@ class TimelineBatch:
         """Write the longest untouched of the cases still carried, ``Carry.written_at_end``
         of them (the end of a rebuild: all at once would read all of their events at once)."""
         assert self._carry is not None
-        await self._flush(list(itertools.islice(self._waiting, self._carry.written_at_end)))
+        await self._flush(
+            list(itertools.islice(self._waiting, self._carry.written_at_end)), aged=True
+        )
         await self._events.flush()
 
     def _beyond_carry(self) -> list[str]:
         """The waiting cases to write now: all of them, unless carried (then the longest
-        untouched beyond the limit)."""
-        limit = 0 if self._carry is None else self._carry.limit
-        return list(self._waiting)[: max(0, len(self._waiting) - limit)]
+        untouched until the rest hold no more than the limit's events)."""
+        if self._carry is None:
+            return list(self._waiting)
+        beyond, held = [], self._carry.waiting_events
+        for case_id, waiting in self._waiting.items():
+            if held <= self._carry.limit:
+                break
+            beyond.append(case_id)
+            held -= len(waiting.events)
+        return beyond
 
     async def _one(self, envelope: Envelope) -> None:
         event = CONTRACTS.payload(envelope)
@@ -202,8 +225,8 @@ class TimelineBatch:
             if self._carry is not None:  # touched: the last to be written for the limit
                 self._waiting[envelope.streamid] = self._waiting.pop(envelope.streamid)
                 self._touched.add(envelope.streamid)
-            self._events.store(envelope, event, keys)
-            waiting.add(envelope, event, keys)
+            self._events.store(envelope, event, keys, keep=self._keeps(waiting))
+            self._add(waiting, envelope, event, keys)
             return
         await self._handle(envelope, event, keys)
 
@@ -218,8 +241,7 @@ class TimelineBatch:
             family = await repo.case_family(self._tx, envelope.streamid)
         if len(family) == 1 and family[0].case_id == envelope.streamid:
             self._events.store(envelope, event, keys)
-            waiting = self._wait(_Waiting(family[0]))
-            waiting.add(envelope, event, keys)
+            self._add(self._wait(_Waiting(family[0])), envelope, event, keys)
             return
         if self._homes is not None and (me := _me(family, envelope.streamid)) is not None:
             self._homes.changed((me.tenant, me.employee_id))  # ``apply`` writes its rows
@@ -254,9 +276,9 @@ class TimelineBatch:
             return False  # not alone: a case carried from an earlier batch, not stored yet
         homes.add(case_id, home)
         row = repo.opened_row(envelope, event)
-        self._events.store(envelope, event, keys)
-        waiting = self._wait(_Waiting(repo.new_header(row), new_row=row))
-        waiting.add(envelope, event, keys)
+        waiting = self._wait(_Waiting(repo.new_header(row), new_row=row, facts=CaseFacts(case_id)))
+        self._events.store(envelope, event, keys, keep=self._keeps(waiting))
+        self._add(waiting, envelope, event, keys)
         return True
 
     def _home(self, envelope: Envelope, event: object) -> Home | None:
@@ -268,6 +290,16 @@ class TimelineBatch:
             return (envelope.tenant, event.employee_id)
         return None
 
+    def _keeps(self, waiting: _Waiting) -> bool:
+        """Whether to keep the waiting case's events opened: a rebuild folds a case it has
+        the facts of from them (live consumption keeps them for the case's next batches)."""
+        return self._carry is None or waiting.facts is None
+
+    def _add(self, waiting: _Waiting, envelope: Envelope, event: object, keys: EventKeys) -> None:
+        waiting.add(envelope, event, keys)
+        if self._carry is not None:
+            self._carry.waiting_events += 1
+
     def _wait(self, waiting: _Waiting) -> _Waiting:
         case = waiting.case
         self._waiting[case.case_id] = waiting
@@ -275,8 +307,12 @@ class TimelineBatch:
         self._waiting_homes.setdefault((case.tenant, case.employee_id), set()).add(case.case_id)
         return waiting
 
-    async def _flush(self, case_ids: Sequence[str]) -> None:
-        """Write the waiting cases' rows, all of them in the same few statements."""
+    async def _flush(self, case_ids: Sequence[str], *, aged: bool = False) -> None:
+        """Write the waiting cases' rows, all of them in the same few statements.
+
+        ``aged``: written because they waited longest (or the rebuild ends), not because
+        something reads them: a rebuild then lets go of their opened events (few such cases
+        get another event), so what it keeps opened is the events it still carries."""
         waiting = [self._waiting.pop(case_id) for case_id in case_ids]
         if not waiting:
             return
@@ -290,9 +326,13 @@ class TimelineBatch:
                 self._homes.changed((w.case.tenant, w.case.employee_id))
         if self._carry is not None:  # written in this transaction: no longer carried
             self._carry.events.release(event_id for w in waiting for event_id, _ in w.events)
-            await self._events.prefetch(case_ids)  # the carried ones' events, not read yet
+            self._carry.waiting_events -= sum(len(w.events) for w in waiting)
+            # the carried ones' events, not read yet (unless their facts are folded)
+            await self._events.prefetch(w.case.case_id for w in waiting if w.facts is None)
         await repo.save_cases(self._tx, [w.new_row for w in waiting if w.new_row is not None])
         await write_cases(self._tx, [await self._write(w) for w in waiting])
+        if aged and self._carry is not None:
+            self._events.let_go(case_ids)
 
     async def _write(self, waiting: _Waiting) -> CaseWrite:
         """The case row and timeline its last event would have left."""
@@ -305,7 +345,9 @@ class TimelineBatch:
         # the rows carry the last manager (a later reassignment would have set it on them).
         case_now = replace(case, manager_id=manager)
         write = (
-            await self._projection.recomputed(self._events, case_now, [], waiting.changes)
+            await self._projection.recomputed(
+                self._events, case_now, [], waiting.changes, waiting.facts
+            )
         ).write
         if waiting.reassigned_last:
             write.row["timeline_digest"] = without_obligations(write.row["timeline_digest"])

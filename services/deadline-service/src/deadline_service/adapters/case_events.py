@@ -66,15 +66,18 @@ class CaseEvents:
         self._pending: dict[str, dict[int, _Stored]] = {}  # case → version → not yet written
         self._known: dict[str, _Known] = {}  # case → version → as stored
 
-    def store(self, envelope: Envelope, payload: object, keys: EventKeys) -> None:
+    def store(
+        self, envelope: Envelope, payload: object, keys: EventKeys, *, keep: bool = True
+    ) -> None:
         """Store the event with its case (written at ``flush``; a stored version stays);
-        ``keys``: its sealed tokens, as found once for every question about them."""
+        ``keys``: its sealed tokens, as found once for every question about them; ``keep``:
+        keep it opened for later transactions (if the projection keeps any)."""
         case_id, version = envelope.streamid, envelope.streamversion
         recorded = RecordedEvent(str(envelope.id), payload)
         pending = self._pending.setdefault(case_id, {})
         if version not in pending:
             pending[version] = (_row(envelope), recorded)
-            if self._opened.keeps:
+            if keep and self._opened.keeps:
                 # the payload opening its row will give (``CONTRACTS.payload``), if stored
                 where = (case_id, version)
                 self._opened.keep(where, envelope.id, recorded, keys)
@@ -101,6 +104,13 @@ class CaseEvents:
         rows = [row for stored in self._pending.values() for row, _ in stored.values()]
         self._pending.clear()
         await insert_rows(self._tx, case_events, rows, skip_conflicts=True)
+
+    def let_go(self, case_ids: Iterable[str]) -> None:
+        """Keep none of the cases' events opened after this transaction (``OpenedEvents``);
+        a later transaction reads them from their rows again."""
+        for case_id in case_ids:
+            for version in self._known.get(case_id, ()):
+                self._opened.drop_at((case_id, version))
 
     def forget(self) -> None:
         """Read the cases' events again from the table (after something deleted some)."""

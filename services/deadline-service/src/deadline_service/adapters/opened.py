@@ -104,6 +104,10 @@ class OpenedEvents:
         if self._entries.get(opened.where) is opened:
             self._remove(opened.where)
 
+    def drop_at(self, where: Where) -> None:
+        """Keep nothing of the event stored at ``where``."""
+        self._remove(where)
+
     def forget_key(self, key_id: str) -> None:
         """The key was destroyed (an erasure): no payload opened with it stays in memory."""
         for where in [w for w, o in self._entries.items() if key_id in o.keys.ids]:

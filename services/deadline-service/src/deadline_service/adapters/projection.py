@@ -43,7 +43,7 @@ from deadline_service.adapters.writes import CaseWrite, write_cases
 from deadline_service.config import Policies
 from deadline_service.domain.absence import lay_days
 from deadline_service.domain.calendar import iso_day
-from deadline_service.domain.facts import RELEVANT_PAYLOADS, fold
+from deadline_service.domain.facts import RELEVANT_PAYLOADS, CaseFacts, fold
 from deadline_service.domain.maxdate import known_sick_pay_days
 from deadline_service.domain.timeline import due_timers, plan_laid
 from naervaer.contracts import CONTRACTS
@@ -53,8 +53,11 @@ from naervaer.envelope import Envelope
 from naervaer.messaging.rebuild import CarriedEvents
 from naervaer.privacy import KEYRING, KeySource
 
-REPLAY_OPENED = 100_000
-"""Opened events a rebuild keeps: about five each of the 20 000 cases it may carry."""
+REPLAY_CARRIED = 100_000
+"""Events of the cases a rebuild carries from batch to batch: about 10 000 cases' worth."""
+REPLAY_OPENED = 150_000
+"""Opened events a rebuild keeps: those it carries, and those of cases written because
+something read them (which are likely to get another event soon)."""
 HANDLED_PAYLOADS = RELEVANT_PAYLOADS | {ManagerReassigned, PersonalDataErased}
 RELEVANT_TYPES = frozenset(t.name for t in CONTRACTS if t.model in HANDLED_PAYLOADS)
 
@@ -205,10 +208,13 @@ class TimelineProjection:
         case: CaseHeader,
         others: list[CaseHeader],
         changes: dict[str, object],
+        facts: CaseFacts | None = None,
     ) -> Recomputed:
         """The case folded again from its events and its timeline planned: what to write
-        (the obligation rows and the timers only where they differ from its digest)."""
-        facts = fold(case.case_id, await events.load(case.case_id))
+        (the obligation rows and the timers only where they differ from its digest).
+        ``facts``: the case's events folded already (by whoever saw every one of them)."""
+        if facts is None:
+            facts = fold(case.case_id, await events.load(case.case_id))
         absence = lay_days(facts)
         start = absence.start if absence else None
         policy = self._policies.for_tenant(case.tenant)
@@ -229,13 +235,14 @@ class TimelineProjection:
 class ReplayTimeline(TimelineProjection):
     """The timeline as a rebuild replays the log into it: the same rows, folded about once a
     case. It carries the cases waiting at a batch's end over to later batches
-    (``adapters.batch.Carry``: up to 20 000 cases unless told), and keeps the opened events
-    of about that many cases (``REPLAY_OPENED``), so a carried case is not opened again from
-    its rows when it is finally folded."""
+    (``adapters.batch.Carry``: cases with up to ``REPLAY_CARRIED`` events unless told), and
+    keeps their events opened (``REPLAY_OPENED``: more, for the cases written because
+    something read them), so a carried case is not opened again from its rows when it is
+    finally folded."""
 
     def __init__(self, policies: Policies, keys: KeySource, carry: Carry | None = None) -> None:
         super().__init__(policies, keys, OpenedEvents(capacity=REPLAY_OPENED))
-        self._carry = carry if carry is not None else Carry(limit=20_000)
+        self._carry = carry if carry is not None else Carry(limit=REPLAY_CARRIED)
 
     def for_rebuild(self) -> ReplayTimeline:
         return self  # already what a rebuild replays into (it ends carrying nothing)

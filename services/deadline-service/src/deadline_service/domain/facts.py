@@ -105,10 +105,16 @@ def fold(case_id: str, events: Iterable[RecordedEvent]) -> CaseFacts:
     """The facts after ``events`` (in stream order); unknown payload types are ignored."""
     facts = CaseFacts(case_id)
     for event in events:
-        apply = _APPLY.get(type(event.payload))
-        if apply is not None:
-            apply(facts, event.payload, event.event_id)
+        record(facts, event)
     return facts
+
+
+def record(facts: CaseFacts, event: RecordedEvent) -> None:
+    """Fold one more event (the case's next in stream order) into ``facts``: ``fold`` of the
+    events so far and this one gives the same facts. Reading facts never changes them."""
+    apply = _APPLY.get(type(event.payload))
+    if apply is not None:
+        apply(facts, event.payload, event.event_id)
 
 
 def _opened(facts: CaseFacts, e: c.CaseOpened, source: str) -> None:
