@@ -43,3 +43,15 @@ def test_the_checkpoint_is_before_the_oldest_held_whatever_order_they_come_and_g
             del held[event_id]
         assert carried.checkpoint(10_000) == (min(held.values()) - 1 if held else 10_000)
     assert len(carried) == len(held)
+
+
+def test_one_event_held_long_keeps_no_memory_of_those_released_after_it() -> None:
+    carried = CarriedEvents()
+    carried.hold([(uuid4(), 1)])  # a case carried from the first batch to the end
+    for batch in range(1, 200):
+        events = [(uuid4(), 1_000 * batch + i) for i in range(1_000)]
+        carried.hold(events)
+        carried.release(event_id for event_id, _ in events)
+        assert carried.checkpoint(1_000 * batch + 999) == 0
+    assert len(carried) == 1
+    assert len(carried._oldest) <= 2 * len(carried) + 1_024 + 1_000  # not 199 000 entries

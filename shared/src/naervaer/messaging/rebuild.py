@@ -90,6 +90,9 @@ class RebuildVariant(Projection, Protocol):
     def for_rebuild(self) -> Projection: ...
 
 
+_COMPACTED_AT = 1_024  # released entries the heap may hold beyond those held
+
+
 class CarriedEvents:
     """The events a carrying projection has handled but not written the effects of yet, by
     id with their global position, and those written since the rebuild last asked."""
@@ -97,7 +100,9 @@ class CarriedEvents:
     def __init__(self) -> None:
         self._held: dict[UUID, int] = {}
         self._released: list[UUID] = []
-        # the held events by position, oldest first (a heap; released ones dropped when met)
+        # the held events by position, oldest first (a heap; released ones dropped when met,
+        # or all at once when they outnumber the held: one long-held event would otherwise
+        # keep every event held after it in memory)
         self._oldest: list[tuple[int, UUID]] = []
 
     def hold(self, events: Iterable[tuple[UUID, int]]) -> None:
@@ -111,6 +116,9 @@ class CarriedEvents:
         for event_id in event_ids:
             if self._held.pop(event_id, None) is not None:
                 self._released.append(event_id)
+        if len(self._oldest) > 2 * len(self._held) + _COMPACTED_AT:
+            self._oldest = [(p, e) for p, e in self._oldest if e in self._held]
+            heapq.heapify(self._oldest)
 
     def holds(self, event_id: UUID) -> bool:
         return event_id in self._held
