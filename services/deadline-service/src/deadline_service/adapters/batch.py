@@ -30,10 +30,11 @@ order a case's events lie batches apart, and flushing every waiting case at each
 folds a case again for nearly each of its events (re-opening all of its stored events each
 time). Carried, a case is folded when something reads it (as above), when the rebuild ends,
 or when the waiting cases hold more than ``Carry.limit`` events (the longest untouched
-first): about once; such a case's opened events are then let go of, so what the rebuild keeps
-opened is what it carries. Its events are stored batch by batch all the same; until its case
-is written they are reported as carried (``naervaer.messaging.rebuild.CarriedEvents``), so
-the rebuild claims them and moves its checkpoint past them only then.
+first): about once; such a case's opened events are then let go of. A case opened while it
+waits is folded from its events as they come (``_Waiting.facts``: nothing is kept opened for
+it, nothing read back from its rows). Its events are stored batch by batch all the same;
+until its case is written they are reported as carried (``naervaer.messaging.rebuild.
+CarriedEvents``), so the rebuild claims them and moves its checkpoint past them only then.
 """
 
 from __future__ import annotations
