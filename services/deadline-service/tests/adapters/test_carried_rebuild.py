@@ -209,6 +209,96 @@ async def test_a_stopped_rebuild_leaves_consumption_the_rest(
     assert await snapshot(deadline_engine, *TABLES) == one_by_one
 
 
+class ByGroup(ReplayTimeline):
+    """The replay partitioned by what reads what in ``mixed_log`` (a family; an erasure and
+    the cases it erases), not by tenant: the log has one tenant."""
+
+    def partition_key(self, envelope: Envelope) -> str:
+        prefix, _, rest = envelope.streamid.partition("-")
+        if prefix == "employee":  # "employee-erased", "employee-shredded"
+            return "gone" if rest == "erased" else rest
+        return "gone" if prefix == "lone" else prefix
+
+
+@pytest.mark.parametrize("partitions", [2, 3])
+@pytest.mark.parametrize("batch_size", [1, 7, 1_000])
+async def test_partitions_replayed_side_by_side_leave_the_tables_of_one_event_at_a_time(
+    deadline_engine: AsyncEngine,
+    case_log: CaseLog,
+    vault: KeyVault,
+    monkeypatch: pytest.MonkeyPatch,
+    partitions: int,
+    batch_size: int,
+) -> None:
+    await mixed_log(case_log, vault)
+    envelopes = await case_log.envelopes()
+    await project(deadline_engine, envelopes, keys=vault)
+    one_by_one = await snapshot(deadline_engine, *TABLES)
+    handled: dict[int, set[str]] = {}  # each replaying instance: the groups it was given
+    handle_batch = ByGroup.handle_batch
+
+    async def watched(self: ByGroup, tx: AsyncConnection, batch: Sequence[Envelope]) -> None:
+        handled.setdefault(id(self), set()).update(self.partition_key(e) for e in batch)
+        await handle_batch(self, tx, batch)
+
+    monkeypatch.setattr(ByGroup, "handle_batch", watched)
+
+    applied = await rebuild(
+        ByGroup(Policies(), vault, Carry(limit=8)),
+        deadline_engine,
+        consumers,
+        case_log.store,
+        batch_size=batch_size,
+        topic=TOPIC,
+        keys=vault,
+        partitions=partitions,
+    )
+
+    assert applied == len(envelopes)
+    groups = [given for given in handled.values() if given]
+    assert len(groups) > 1  # side by side: each group in one partition only
+    assert sum(len(given) for given in groups) == len(set().union(*groups))
+    assert await snapshot(deadline_engine, *TABLES) == one_by_one
+    claimed = await _claimed(deadline_engine, "deadline-service.timeline")
+    assert claimed == {str(e.id) for e in envelopes if e.type in RELEVANT_TYPES}
+    assert await _checkpoint(deadline_engine, "deadline-service.timeline") == _position(
+        envelopes[-1]
+    )
+
+
+@pytest.mark.parametrize("batches", [2, 5, 9])
+async def test_a_stopped_partitioned_rebuild_leaves_consumption_the_rest(
+    deadline_engine: AsyncEngine, case_log: CaseLog, vault: KeyVault, batches: int
+) -> None:
+    await mixed_log(case_log, vault)
+    envelopes = await case_log.envelopes()
+    await project(deadline_engine, envelopes, keys=vault)
+    one_by_one = await snapshot(deadline_engine, *TABLES)
+
+    with pytest.raises(RebuildStopped):
+        await rebuild(
+            ByGroup(Policies(), vault),
+            deadline_engine,
+            consumers,
+            StoppingLog(case_log.store, batches),
+            batch_size=3,
+            topic=TOPIC,
+            keys=vault,
+            partitions=2,
+        )
+
+    checkpoint = await _checkpoint(deadline_engine, "deadline-service.timeline")
+    claimed = await _claimed(deadline_engine, "deadline-service.timeline")
+    unclaimed = [e for e in envelopes[: 3 * batches] if e.type in RELEVANT_TYPES]
+    unclaimed = [e for e in unclaimed if str(e.id) not in claimed]
+    assert unclaimed  # something was carried when it stopped
+    assert checkpoint == min(_position(e) for e in unclaimed) - 1
+
+    await _consume_from(deadline_engine, envelopes, checkpoint, vault)
+
+    assert await snapshot(deadline_engine, *TABLES) == one_by_one
+
+
 async def _consume_from(
     engine: AsyncEngine, envelopes: Sequence[Envelope], checkpoint: int, vault: KeyVault
 ) -> None:

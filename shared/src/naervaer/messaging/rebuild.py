@@ -20,6 +20,15 @@ time (``write_carried``, until nothing is carried). So a rebuild that stops half
 leaves every claimed event applied, and consumption that continues from its checkpoint
 handles the rest again.
 
+A projection may also split its events into partitions that never read each other's rows
+(``PartitionedProjection``: the deadline timeline's tenants, say). With ``partitions`` above
+one the rebuild then applies each batch's partitions side by side, each into its own instance
+of the projection on its own connection and transaction: one process computes one partition
+while the server runs another's statements, instead of the two taking turns. The checkpoint
+is saved after them, in a transaction of its own, before the oldest event any partition still
+carries; a rebuild that stops between a partition's commit and the checkpoint leaves that
+partition's events claimed, so consumption resuming from the older checkpoint skips them.
+
 Statistics: a rebuild fills the projection's tables from empty far faster than autovacuum
 looks at them; they are analysed as they grow (``naervaer.db.GrowingTables``).
 
@@ -31,8 +40,11 @@ instrumentation suppressed.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import heapq
-from collections.abc import Callable, Iterable, Sequence
+import zlib
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Protocol, runtime_checkable
 from uuid import UUID
 
@@ -152,6 +164,21 @@ class CarryingProjection(BatchProjection, Protocol):
     async def write_carried(self, tx: AsyncConnection) -> None: ...
 
 
+@runtime_checkable
+class PartitionedProjection(Projection, Protocol):
+    """A projection whose events fall into partitions that never read or write each other's
+    rows (optional; used by ``rebuild`` with ``partitions`` above one)."""
+
+    def partition_key(self, envelope: Envelope) -> str:
+        """What the event's partition is chosen by (events of one key stay in one)."""
+        ...
+
+    def for_partition(self, partitions: int) -> Projection:
+        """A new instance of the projection (the same ``name`` and tables) for one of
+        ``partitions`` partitions of a rebuild (its share of what the rebuild may hold)."""
+        ...
+
+
 def for_rebuild(projection: Projection) -> Projection:
     """The projection a rebuild replays ``projection``'s log into (itself unless it offers a
     ``RebuildVariant``)."""
@@ -174,17 +201,20 @@ async def rebuild(
     topic: str | None = None,
     keys: KeySource | None = None,
     tracer: Tracer | None = None,
+    partitions: int = 1,
 ) -> int:
     """Replay ``source_store`` into ``projection``; returns the number of events applied.
 
     ``topic`` names the embedded checkpoint to set (the topic the store's events travel on);
     without it the consumer's checkpoints are only cleared, which is still correct since the
     inbox turns the re-read into duplicates. Stop the projection's consumer while this runs.
-    A ``RebuildVariant`` replays into ``projection.for_rebuild()``.
+    A ``RebuildVariant`` replays into ``projection.for_rebuild()``; a ``PartitionedProjection``
+    with ``partitions`` above one into that many instances side by side (``for_partition``).
     ``tracer`` (default: the global provider's) records one span per batch.
     """
     spans = tracer or trace.get_tracer(__name__)
     projection = for_rebuild(projection)
+    parts = _partitions(projection, partitions)
     with suppress_instrumentation():  # the reads of the source store too
         total = await source_store.head_position()
         async with engine.begin() as tx:
@@ -201,22 +231,101 @@ async def rebuild(
                 wanted = _wanted(projection, batch)
                 if keys is not None:  # for the events it is given: it decodes no others
                     await KEYRING.load(wanted, keys)
-                async with engine.begin() as tx:
-                    done = await _apply(tx, projection, tables, wanted)
-                    applied += done
-                    position = _position(batch[-1])
-                    await _checkpoint(tx, projection, tables, topic, position)
+                position = _position(batch[-1])
+                split = _split(parts, wanted)
+                done = sum(
+                    await _in_turn(
+                        engine,
+                        parts,
+                        tables,
+                        topic,
+                        position,
+                        [
+                            functools.partial(_apply, projection=part, tables=tables, wanted=events)
+                            for part, events in zip(parts, split, strict=True)
+                        ],
+                    )
+                )
+                applied += done
                 await growing.wrote(done)
             if progress is not None:
                 progress(position, max(total, position))
-        while isinstance(projection, CarryingProjection) and len(projection.carried):
-            async with engine.begin() as tx:
-                await projection.write_carried(tx)
-                released = projection.carried.take_released()
-                await inbox.claim_all(tx, tables, projection.name, released)
-                await _checkpoint(tx, projection, tables, topic, position)
-            await growing.wrote(len(released))
+        while carrying := [p for p in parts if isinstance(p, CarryingProjection) and p.carried]:
+            written = await _in_turn(
+                engine,
+                parts,
+                tables,
+                topic,
+                position,
+                [functools.partial(_write_carried, part=part, tables=tables) for part in carrying],
+            )
+            await growing.wrote(sum(written))
     return applied
+
+
+def _partitions(projection: Projection, partitions: int) -> list[Projection]:
+    if partitions < 1:
+        raise ValueError("partitions must be at least 1")
+    if partitions == 1 or not isinstance(projection, PartitionedProjection):
+        return [projection]
+    parts = [projection.for_partition(partitions) for _ in range(partitions)]
+    if any(part.name != projection.name for part in parts):
+        raise ValueError(f"{projection.name!r} partitions under another name")
+    return parts
+
+
+def _split(parts: list[Projection], wanted: list[Envelope]) -> list[list[Envelope]]:
+    """The events of each partition, in log order (all of them: one partition)."""
+    if len(parts) == 1:
+        return [wanted]
+    first = parts[0]
+    assert isinstance(first, PartitionedProjection)
+    split: list[list[Envelope]] = [[] for _ in parts]
+    for envelope in wanted:
+        split[zlib.crc32(first.partition_key(envelope).encode()) % len(parts)].append(envelope)
+    return split
+
+
+Work = Callable[[AsyncConnection], Awaitable[int]]
+
+
+async def _in_turn(
+    engine: AsyncEngine,
+    parts: list[Projection],
+    tables: ConsumerTables,
+    topic: str | None,
+    position: int,
+    work: list[Work],
+) -> list[int]:
+    """One step of each partition's work, then the checkpoint: one partition's in the same
+    transaction; several partitions' each in a transaction of its own, side by side, and the
+    checkpoint once all of them are committed (a partition's carried events are released in
+    memory before its commit)."""
+    if len(parts) == 1:
+        (step,) = work
+        async with engine.begin() as tx:
+            done = await step(tx)
+            await _checkpoint(tx, parts, tables, topic, position)
+        return [done]
+
+    async def alone(step: Work) -> int:
+        async with engine.begin() as tx:
+            return await step(tx)
+
+    async with asyncio.TaskGroup() as group:  # a failure cancels the others and is raised
+        tasks = [group.create_task(alone(step)) for step in work]
+    async with engine.begin() as tx:
+        await _checkpoint(tx, parts, tables, topic, position)
+    return [task.result() for task in tasks]
+
+
+async def _write_carried(tx: AsyncConnection, *, part: Projection, tables: ConsumerTables) -> int:
+    """Write some of what ``part`` still carries and claim it; the events written."""
+    assert isinstance(part, CarryingProjection)
+    await part.write_carried(tx)
+    released = part.carried.take_released()
+    await inbox.claim_all(tx, tables, part.name, released)
+    return len(released)
 
 
 def _wanted(projection: Projection, batch: list[Envelope]) -> list[Envelope]:
@@ -225,7 +334,7 @@ def _wanted(projection: Projection, batch: list[Envelope]) -> list[Envelope]:
 
 
 async def _apply(
-    tx: AsyncConnection, projection: Projection, tables: ConsumerTables, wanted: list[Envelope]
+    tx: AsyncConnection, *, projection: Projection, tables: ConsumerTables, wanted: list[Envelope]
 ) -> int:
     if isinstance(projection, BatchProjection):
         await projection.handle_batch(tx, wanted)
@@ -243,16 +352,19 @@ async def _apply(
 
 async def _checkpoint(
     tx: AsyncConnection,
-    projection: Projection,
+    parts: list[Projection],
     tables: ConsumerTables,
     topic: str | None,
     reached: int,
 ) -> None:
+    """Save where consumption may resume: before the oldest event any partition carries."""
     if topic is None:
         return
-    if isinstance(projection, CarryingProjection):
-        reached = projection.carried.checkpoint(reached)
-    await inbox.save_checkpoint(tx, tables, projection.name, topic, reached)
+    resume = min(
+        part.carried.checkpoint(reached) if isinstance(part, CarryingProjection) else reached
+        for part in parts
+    )
+    await inbox.save_checkpoint(tx, tables, parts[0].name, topic, resume)
 
 
 def _position(envelope: Envelope) -> int:

@@ -242,12 +242,24 @@ class ReplayTimeline(TimelineProjection):
     (``REPLAY_OPENED``), so a carried case is not opened again from its rows when it is
     finally folded."""
 
-    def __init__(self, policies: Policies, keys: KeySource, carry: Carry | None = None) -> None:
-        super().__init__(policies, keys, OpenedEvents(capacity=REPLAY_OPENED))
-        self._carry = carry if carry is not None else Carry(limit=REPLAY_CARRIED)
+    def __init__(
+        self, policies: Policies, keys: KeySource, carry: Carry | None = None, share: int = 1
+    ) -> None:
+        super().__init__(policies, keys, OpenedEvents(capacity=REPLAY_OPENED // share))
+        self._carry = carry if carry is not None else Carry(limit=REPLAY_CARRIED // share)
 
     def for_rebuild(self) -> ReplayTimeline:
         return self  # already what a rebuild replays into (it ends carrying nothing)
+
+    def partition_key(self, envelope: Envelope) -> str:
+        """Tenants: a case's family, its erasure and its policy are all within its tenant."""
+        return envelope.tenant
+
+    def for_partition(self, partitions: int) -> ReplayTimeline:
+        """A replay of one of ``partitions`` partitions: its share of this one's carry limit
+        and of the events it keeps opened."""
+        carry = Carry(self._carry.limit // partitions, self._carry.written_at_end)
+        return type(self)(self._policies, self._keys, carry, share=partitions)
 
     @property
     def carried(self) -> CarriedEvents:
