@@ -245,3 +245,35 @@ async def test_a_rebuild_variant_of_another_name_is_refused(
     with pytest.raises(ValueError, match="the names differ"):
         await rebuild(live, db.engine, db.tables, log_setup.store)
     assert await state(db, live.name) == ([], [], [])
+
+
+@dataclass(frozen=True)
+class CommitWatchingProjection(CaseProjection):
+    """Notes, in each transaction it handles events in, whether its commit waits for the
+    WAL to reach the disk."""
+
+    waits: list[str] = field(default_factory=list)
+
+    async def handle(self, tx: AsyncConnection, envelope: Envelope) -> None:
+        if tx.dialect.name == "postgresql":
+            self.waits.append((await tx.execute(text("SHOW synchronous_commit"))).scalar_one())
+        await super().handle(tx, envelope)
+
+
+async def test_a_rebuild_on_postgresql_commits_without_waiting_for_the_flush(
+    kit: type[Kit], log_setup: LogSetup
+) -> None:
+    for case in ("case-1", "case-2"):
+        await log_setup.append(case, "case.opened", "case.noted")
+    db = log_setup.db
+    projection = CommitWatchingProjection(kit.unique("no-flush-wait"), db)
+
+    await rebuild(projection, db.engine, db.tables, log_setup.store, batch_size=3, topic=TOPIC)
+
+    assert await state(db, projection.name) != ([], [], [])  # replayed and committed
+    if log_setup.backend == "sqlite":  # no such setting: its transactions are as ever
+        assert projection.waits == []
+        return
+    assert projection.waits == ["off"] * 4  # inside the rebuild's transactions only
+    async with db.engine.begin() as tx:  # the engine's other transactions are as configured
+        assert (await tx.execute(text("SHOW synchronous_commit"))).scalar_one() == "on"
