@@ -142,7 +142,7 @@ class Carry:
     untouched first, with at most ``limit`` events between them, and those events
     (``CarriedEvents``)."""
 
-    limit: int  # events of waiting cases (not cases: the rebuild keeps each one opened)
+    limit: int  # events of waiting cases (not cases: the memory held grows with the events)
     written_at_end: int = 1_000  # cases a transaction writes when the rebuild ends
     waiting: dict[str, _Waiting] = field(default_factory=dict)
     waiting_events: int = 0  # events of the waiting cases
@@ -292,8 +292,8 @@ class TimelineBatch:
         return None
 
     def _keeps(self, waiting: _Waiting) -> bool:
-        """Whether to keep the waiting case's events opened: a rebuild folds a case it has
-        the facts of from them (live consumption keeps them for the case's next batches)."""
+        """Whether to keep the waiting case's events opened: not in a rebuild for a case whose
+        facts it carries (live consumption keeps them for the case's next batches)."""
         return self._carry is None or waiting.facts is None
 
     def _add(self, waiting: _Waiting, envelope: Envelope, event: object, keys: EventKeys) -> None:
