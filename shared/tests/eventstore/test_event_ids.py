@@ -71,7 +71,7 @@ def test_make_way_lets_a_formed_group_go_out_first() -> None:
             await gates[-1].wait()
             return ["written"] * len(batches)
 
-    group = Recording(None, None, None)  # type: ignore[arg-type]
+    group = Recording(None, None, None, None)  # type: ignore[arg-type]
     batch = SimpleNamespace(stream_id="s", expected_version=None, command_id=None)
 
     async def writer(step_aside: bool) -> None:

@@ -102,6 +102,29 @@ async def test_one_winner_per_version_and_each_loser_learns_the_winner(store: Ev
     assert grouped(store) == 0  # the losers were answered without running their statements
 
 
+async def test_conflicts_in_a_group_are_answered_from_its_rows(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version conflict needs no read: its statement's row holds the version it found, so a
+    group with conflicts takes no connection beyond its own."""
+    await store.append("s", [event(), event(), event()], tenant="t", expected_version=0)
+    assert store._group is not None
+
+    class NoReads:
+        def connect(self) -> None:
+            raise AssertionError("a conflict was answered with a read")
+
+    monkeypatch.setattr(store._group, "_own", NoReads())
+    # The first goes alone; the other three queue behind it and go as one group.
+    outcomes = await append_many(
+        store, [("t", 0, None), ("s", 3, None), ("s", 1, None), ("s", 2, None)]
+    )
+    assert grouped(store) == 3
+    assert isinstance(outcomes[1], AppendResult)
+    assert outcomes[1].version == 4
+    assert [(c.expected_version, c.actual_version) for c in outcomes[2:]] == [(1, 4), (2, 4)]  # type: ignore[union-attr]
+
+
 async def test_retries_in_one_group_get_the_first_result(
     store: EventStore, engine: AsyncEngine, tables: EventStoreTables
 ) -> None:

@@ -25,7 +25,7 @@ def test_a_group_commit_outliving_its_event_loop_starts_afresh() -> None:
                 await asyncio.Future()  # never done
             return ["written"] * len(batches)
 
-    group = StuckOnce(None, None, None)  # type: ignore[arg-type]
+    group = StuckOnce(None, None, None, None)  # type: ignore[arg-type]
     batch = SimpleNamespace(stream_id="s", expected_version=None, command_id=None)
     old = asyncio.new_event_loop()
     stuck = old.create_task(group.write(batch))  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""One statement for every kind of append, and the store's cheapest checkout (PostgreSQL).
+"""One statement for every kind of append (PostgreSQL).
 
 A group mixing new streams, expected versions, "any version" and command ids is one
 pipelined run (one ``fetchmany``, one round trip), not a transaction of several.
@@ -6,9 +6,6 @@ pipelined run (one ``fetchmany``, one round trip), not a transaction of several.
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +14,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from naervaer.eventstore import ConcurrencyConflict, EventStore, NewEvent
-from naervaer.eventstore.driver import on_driver_connection
 from naervaer.eventstore.model import AppendBatch, pending_events
 
 pytestmark = pytest.mark.parametrize("target", ["postgresql"], indirect=True)
@@ -25,15 +21,6 @@ pytestmark = pytest.mark.parametrize("target", ["postgresql"], indirect=True)
 
 def event(n: int = 0) -> NewEvent:
     return NewEvent("case.noted", {"n": n})
-
-
-async def until(check: Callable[[], Any], deadline_s: float = 10.0) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not reached before the deadline")
 
 
 def batch(stream: str, expected: int | None, command: str | None = None) -> AppendBatch:
@@ -74,7 +61,8 @@ async def test_every_kind_of_append_goes_in_one_pipelined_run(
         batch("old", 0),  # expects a new stream that exists: a conflict
         batch("anywhere", None),  # any version of a new stream
     ]
-    rows = await on_driver_connection(store._own, lambda raw: appender.append_many(raw, batches))
+    assert store._driver is not None
+    rows = await store._driver.run(lambda raw: appender.append_many(raw, batches))
     assert calls == [len(batches)]  # one fetchmany: one round trip, one transaction
     assert [row["version"] for row in rows] == [1, 2, 3, None, None, 1]
     assert await store.stream_version("missing") == 0  # the conflict created nothing
@@ -84,40 +72,3 @@ async def test_every_kind_of_append_goes_in_one_pipelined_run(
             row = rows[batches.index(conflicted)]
             with pytest.raises(ConcurrencyConflict):
                 await appender.settle(conn, conflicted, row)
-
-
-async def test_a_driver_connection_goes_back_to_the_pool(engine: AsyncEngine) -> None:
-    own = engine.execution_options(isolation_level="AUTOCOMMIT")
-
-    async def select_one(raw: asyncpg.Connection) -> int:
-        assert engine.sync_engine.pool.checkedout() == 1  # type: ignore[attr-defined]
-        return int(await raw.fetchval("SELECT 1"))
-
-    assert await on_driver_connection(own, select_one) == 1
-    assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-
-    async def failing(raw: asyncpg.Connection) -> None:
-        await raw.fetchval("SELECT 1 / 0")
-
-    with pytest.raises(asyncpg.DivisionByZeroError):
-        await on_driver_connection(own, failing)
-    assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-
-    entered = asyncio.Event()
-
-    async def held(raw: asyncpg.Connection) -> None:
-        entered.set()
-        await raw.fetchval("SELECT pg_sleep(30)")  # cancelled here, mid-statement
-
-    task = asyncio.create_task(on_driver_connection(own, held))
-    await entered.wait()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    await until(lambda: _checked_in(engine))
-    # The connection went back usable: the server cancelled the statement.
-    assert await on_driver_connection(own, select_one) == 1
-
-
-async def _checked_in(engine: AsyncEngine) -> bool:
-    return engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined,no-any-return]

@@ -119,7 +119,7 @@ async def test_stored_rows_read_back_as_the_validated_envelope(
     store = make_store()
     through_store = await store.read_stream(rows[0]["stream_id"])  # asyncpg on PostgreSQL
     assert through_store == [validated_envelope_from_row(row, SOURCE) for row in read]
-    if store._reader.reads_streams_on_driver:
+    if store._driver is not None:
         await assert_driver_rows_same(engine, store, rows[0]["stream_id"])
 
 

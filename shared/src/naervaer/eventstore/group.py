@@ -35,7 +35,7 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from naervaer.eventstore.backend import Duplicate
-from naervaer.eventstore.driver import on_driver_connection
+from naervaer.eventstore.driver import DriverConnections
 from naervaer.eventstore.errors import ConcurrencyConflict
 from naervaer.eventstore.model import AppendBatch, AppendResult
 from naervaer.eventstore.postgres import PostgresAppender
@@ -71,12 +71,14 @@ class GroupCommit:
     def __init__(
         self,
         own: AsyncEngine,
+        driver: DriverConnections,
         appender: PostgresAppender,
         writer: BatchWriter,
         *,
         max_group: int = 64,
     ) -> None:
         self._own = own
+        self._driver = driver
         self._appender = appender
         self._writer = writer
         self._max_group = max_group
@@ -106,7 +108,7 @@ class GroupCommit:
         """Write ``batch`` alone in the caller's task; appends arriving meanwhile queue up.
 
         A cancelled caller stops only its own append (one statement: written whole or not at
-        all), and the connection goes back to the pool (``on_driver_connection``); whatever
+        all), and the connection goes back to the pool (``DriverConnections``); whatever
         queued up behind it is flushed all the same.
         """
         self._lone = lone = object()
@@ -194,23 +196,29 @@ class GroupCommit:
     ) -> Sequence[AppendResult | Exception] | None:
         """Each batch's answer, all committed together; None when nothing was written."""
         try:  # autocommit: asyncpg's rules
-            rows = await on_driver_connection(self._own, partial(self._rows, batches))
+            rows = await self._driver.run(partial(self._rows, batches))
         except Exception as error:  # no connection to be had, or it was lost: maybe committed
             return [error] * len(batches)
         if rows is None:
             return None
         pairs = list(zip(batches, rows, strict=True))
-        written = [self._appender.written(batch, row) for batch, row in pairs]
-        if None not in written:  # the usual case: every answer is in the rows, no read needed
-            return [
-                self._writer.written(batch, outcome)
-                for batch, outcome in zip(batches, written, strict=True)
-                if outcome is not None
-            ]
-        # Conflicts and retried commands read the store: the group is committed by now, so
-        # on a connection of their own.
+        answers = [self._unread_answer(batch, row) for batch, row in pairs]
+        if None not in answers:  # the usual case: every answer is in the rows, no read needed
+            return [answer for answer in answers if answer is not None]
+        # Retried commands (and a rare conflict) read the store: the group is committed by
+        # now, so on a connection of their own.
         async with self._own.connect() as conn:
             return [await self._answer(conn, batch, row) for batch, row in pairs]
+
+    def _unread_answer(
+        self, batch: AppendBatch, row: Mapping[str, Any]
+    ) -> AppendResult | ConcurrencyConflict | None:
+        """``batch``'s answer when its row tells it without a read: what it wrote, or the
+        version conflict it met; None when only a read can tell."""
+        written = self._appender.written(batch, row)
+        if written is not None:
+            return self._writer.written(batch, written)
+        return self._appender.plain_conflict(batch, row)
 
     async def _rows(
         self, batches: Sequence[AppendBatch], raw: asyncpg.Connection

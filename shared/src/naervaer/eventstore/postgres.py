@@ -205,6 +205,9 @@ class PostgresAppender:
         written = self.written(batch, row)
         if written is not None:
             return written
+        conflict = self.plain_conflict(batch, row)
+        if conflict is not None:
+            raise conflict
         if row["seen"]:
             return Duplicate()
         # The stream step wrote nothing: a version conflict, or a retry that raced its first.
@@ -227,6 +230,18 @@ class PostgresAppender:
         if row["appended"] != batch.count:  # pragma: no cover - would be a bug in the SQL
             raise RuntimeError(f"appended {row['appended']} of {batch.count} events")
         return Appended(version=row["version"], first_position=row["position"] - batch.count + 1)
+
+    @staticmethod
+    def plain_conflict(batch: AppendBatch, row: Mapping[Any, Any]) -> ConcurrencyConflict | None:
+        """The version conflict ``row`` shows for ``batch`` when no read is needed to tell;
+        None when the statement wrote, or when only a read can tell (a retried command, or a
+        stream found at the very version expected: a write the statement waited for)."""
+        if row["seen"] or row["version"] is not None or batch.command_id is not None:
+            return None
+        actual = row["current"] or 0
+        if actual == batch.expected_version:
+            return None
+        return ConcurrencyConflict(batch.stream_id, batch.expected_version, actual)
 
     def _numbered(self, variant: _Variant) -> tuple[str, tuple[str, ...]]:
         """The statement in asyncpg's ``$n`` style, with the parameter names in order."""

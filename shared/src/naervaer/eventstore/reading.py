@@ -105,10 +105,6 @@ class EventReader:
         assert self._driver_version is not None
         return int(await raw.fetchval(self._driver_version, stream_id) or 0)
 
-    @property
-    def reads_streams_on_driver(self) -> bool:
-        return self._driver_stream is not None
-
     async def driver_stream(self, raw: asyncpg.Connection, stream_id: str) -> list[Envelope]:
         """The whole stream in version order, read on an asyncpg connection (PostgreSQL)."""
         assert self._driver_stream is not None

@@ -23,7 +23,7 @@ from opentelemetry import propagate, trace
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from naervaer.envelope import Envelope
-from naervaer.eventstore.driver import on_driver_connection
+from naervaer.eventstore.driver import DriverConnections
 from naervaer.eventstore.group import GroupCommit
 from naervaer.eventstore.model import (
     AppendBatch,
@@ -71,6 +71,10 @@ class EventStore:
         self._engine = engine
         self._postgres = engine.dialect.name == "postgresql"
         self._own = _own_statements(engine)
+        # PostgreSQL: the hottest round trips (version, stream, append) on asyncpg directly.
+        self._driver = (
+            DriverConnections(self._own, disposed_with=engine) if self._postgres else None
+        )
         self._source = source
         self._outbox_topic = outbox_topic
         self._topic_by_stream_type = dict(topic_by_stream_type or {})
@@ -89,9 +93,11 @@ class EventStore:
         engine, own, reader, source = self._engine, self._own, self._reader, self._source
         if not self._postgres:
             return BatchWriter(engine, own, SqliteAppender(tables, reader), reader, source), None
+        assert self._driver is not None
         postgres = PostgresAppender(tables, engine.dialect, reader)
         writer = BatchWriter(engine, own, postgres, reader, source)
-        return writer, GroupCommit(own, postgres, writer) if group_commit else None
+        group = GroupCommit(own, self._driver, postgres, writer) if group_commit else None
+        return writer, group
 
     async def append(
         self,
@@ -173,20 +179,16 @@ class EventStore:
         self, stream_id: str, *, to_version: int | None = None, as_of: datetime | None = None
     ) -> list[Envelope]:
         """The stream's events in version order, up to ``to_version`` / recorded by ``as_of``."""
-        if to_version is None and as_of is None and self._reader.reads_streams_on_driver:
-            # A command loading its aggregate: the cheapest checkout (see ``EventReader``).
-            return await on_driver_connection(
-                self._own, partial(self._reader.driver_stream, stream_id=stream_id)
-            )
+        if to_version is None and as_of is None and self._driver is not None:
+            # A command loading its aggregate: the cheapest round trip (see ``driver.py``).
+            return await self._driver.run(partial(self._reader.driver_stream, stream_id=stream_id))
         async with self._own.connect() as conn:
             return await self._reader.stream(conn, stream_id, to_version=to_version, as_of=as_of)
 
     async def stream_version(self, stream_id: str) -> int:
         """The stream's current version; 0 when it does not exist."""
-        if self._postgres:  # read before every command's append: the cheapest checkout
-            return await on_driver_connection(
-                self._own, partial(self._reader.driver_version, stream_id=stream_id)
-            )
+        if self._driver is not None:  # read before every command's append: the cheapest way
+            return await self._driver.run(partial(self._reader.driver_version, stream_id=stream_id))
         async with self._own.connect() as conn:
             return await self._reader.version(conn, stream_id)
 
