@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import zip_longest
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -40,6 +41,16 @@ from .test_batched_rebuild import (
 )
 
 TOPIC = "naervaer.case-events"
+
+
+async def projected_one_by_one(
+    engine: AsyncEngine, case_log: CaseLog, vault: KeyVault
+) -> tuple[list[Envelope], dict[str, list[tuple[Any, ...]]]]:
+    """The log's envelopes, and the tables once they were projected one event at a time:
+    what every rebuild here must leave."""
+    envelopes = await case_log.envelopes()
+    await project(engine, envelopes, keys=vault)
+    return envelopes, await snapshot(engine, *TABLES)
 
 
 class RebuildStopped(Exception):
@@ -76,9 +87,7 @@ async def test_carried_cases_leave_the_tables_of_one_event_at_a_time(
     batch_size: int,
 ) -> None:
     await mixed_log(case_log, vault)
-    envelopes = await case_log.envelopes()
-    await project(deadline_engine, envelopes, keys=vault)
-    one_by_one = await snapshot(deadline_engine, *TABLES)
+    envelopes, one_by_one = await projected_one_by_one(deadline_engine, case_log, vault)
     carry = Carry(limit=carry_limit, written_at_end=written_at_end)
     replay = ReplayTimeline(Policies(), vault, carry)
 
@@ -103,9 +112,7 @@ async def test_what_is_carried_at_the_end_is_written_a_case_a_transaction(
     streams = [[(s, e.payload) for e in s.events] for s in scripts]
     for script, payload in [item for row in zip_longest(*streams) for item in row if item]:
         await _append(case_log, vault, script, payload)  # no erasure: cases wait to the end
-    envelopes = await case_log.envelopes()
-    await project(deadline_engine, envelopes, keys=vault)
-    one_by_one = await snapshot(deadline_engine, *TABLES)
+    envelopes, one_by_one = await projected_one_by_one(deadline_engine, case_log, vault)
     replay = ReplayTimeline(Policies(), vault, Carry(limit=20_000, written_at_end=1))
     ends: list[int] = []
     write_carried = ReplayTimeline.write_carried
@@ -139,9 +146,7 @@ async def test_a_rebuild_carries_events_up_to_its_limit_and_folds_them_as_they_c
     streams = [[(s, e.payload) for e in s.events] for s in scripts]
     for script, payload in [item for row in zip_longest(*streams) for item in row if item]:
         await _append(case_log, vault, script, payload)
-    envelopes = await case_log.envelopes()
-    await project(deadline_engine, envelopes, keys=vault)
-    one_by_one = await snapshot(deadline_engine, *TABLES)
+    envelopes, one_by_one = await projected_one_by_one(deadline_engine, case_log, vault)
     carry = Carry(limit=carry_limit)
     replay = ReplayTimeline(Policies(), vault, carry)
     seen: list[tuple[int, int, int]] = []  # after each batch: events carried, waiting, opened
@@ -191,9 +196,7 @@ async def test_a_stopped_rebuild_leaves_consumption_the_rest(
     deadline_engine: AsyncEngine, case_log: CaseLog, vault: KeyVault, batches: int, partitions: int
 ) -> None:
     await mixed_log(case_log, vault)
-    envelopes = await case_log.envelopes()
-    await project(deadline_engine, envelopes, keys=vault)
-    one_by_one = await snapshot(deadline_engine, *TABLES)
+    envelopes, one_by_one = await projected_one_by_one(deadline_engine, case_log, vault)
     replay = ByGroup(Policies(), vault)  # one partition: a ReplayTimeline as any other
 
     with pytest.raises(RebuildStopped):
@@ -235,9 +238,7 @@ async def test_partitions_replayed_side_by_side_leave_the_tables_of_one_event_at
     batch_size: int,
 ) -> None:
     await mixed_log(case_log, vault)
-    envelopes = await case_log.envelopes()
-    await project(deadline_engine, envelopes, keys=vault)
-    one_by_one = await snapshot(deadline_engine, *TABLES)
+    envelopes, one_by_one = await projected_one_by_one(deadline_engine, case_log, vault)
     handled: dict[int, set[str]] = {}  # each replaying instance: the groups it was given
     handle_batch = ByGroup.handle_batch
 
@@ -300,3 +301,13 @@ async def _checkpoint(engine: AsyncEngine, consumer: str) -> int:
 def _position(envelope: Envelope) -> int:
     assert envelope.globalposition is not None
     return envelope.globalposition
+
+
+def test_a_partition_replays_with_its_share_of_the_carry_and_the_opened_events(
+    vault: KeyVault,
+) -> None:
+    whole = ReplayTimeline(Policies(), vault, Carry(limit=400, written_at_end=10), opened=100)
+    part = whole.for_partition(4)
+    assert (part._carry.limit, part._carry.written_at_end) == (100, 10)
+    assert part._opened_capacity == 25
+    assert part._opened._capacity == 25

@@ -243,10 +243,15 @@ class ReplayTimeline(TimelineProjection):
     finally folded."""
 
     def __init__(
-        self, policies: Policies, keys: KeySource, carry: Carry | None = None, share: int = 1
+        self,
+        policies: Policies,
+        keys: KeySource,
+        carry: Carry | None = None,
+        opened: int = REPLAY_OPENED,
     ) -> None:
-        super().__init__(policies, keys, OpenedEvents(capacity=REPLAY_OPENED // share))
-        self._carry = carry if carry is not None else Carry(limit=REPLAY_CARRIED // share)
+        super().__init__(policies, keys, OpenedEvents(capacity=opened))
+        self._carry = carry if carry is not None else Carry(limit=REPLAY_CARRIED)
+        self._opened_capacity = opened
 
     def for_rebuild(self) -> ReplayTimeline:
         return self  # already what a rebuild replays into (it ends carrying nothing)
@@ -259,7 +264,8 @@ class ReplayTimeline(TimelineProjection):
         """A replay of one of ``partitions`` partitions: its share of this one's carry limit
         and of the events it keeps opened."""
         carry = Carry(self._carry.limit // partitions, self._carry.written_at_end)
-        return type(self)(self._policies, self._keys, carry, share=partitions)
+        opened = self._opened_capacity // partitions
+        return type(self)(self._policies, self._keys, carry, opened=opened)
 
     @property
     def carried(self) -> CarriedEvents:
