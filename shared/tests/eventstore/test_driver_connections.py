@@ -70,7 +70,7 @@ async def test_concurrent_round_trips_keep_a_few_connections_at_most(engine: Asy
 
 
 async def test_a_kept_connection_goes_back_when_the_store_is_quiet(engine: AsyncEngine) -> None:
-    connections = DriverConnections(engine, hold_s=0.05)
+    connections = DriverConnections(engine, hold_s=0.5)
     await connections.run(backend_pid)
     assert checked_out(engine) == 1
     await until(lambda: checked_out(engine) == 0)
@@ -128,9 +128,15 @@ async def test_failed_or_cancelled_work_gives_the_connection_back(engine: AsyncE
     assert await connections.run(backend_pid) > 0  # the server cancelled the statement
 
 
-async def test_disposing_the_engine_closes_kept_connections(target: DatabaseTarget) -> None:
+@pytest.mark.parametrize("through_a_view", [False, True])
+async def test_disposing_the_engine_closes_kept_connections(
+    target: DatabaseTarget, through_a_view: bool
+) -> None:
+    """Also when the connections come from a view of the engine (``execution_options``, as
+    the store's autocommit one): disposing the engine disposes the pool they share."""
     engine = create_engine(target)
-    connections = DriverConnections(engine, hold_s=LONG)
+    source = engine.execution_options(isolation_level="AUTOCOMMIT") if through_a_view else engine
+    connections = DriverConnections(source, hold_s=LONG)
     raws: list[asyncpg.Connection] = []
 
     async def remember(raw: asyncpg.Connection) -> int:
@@ -142,6 +148,29 @@ async def test_disposing_the_engine_closes_kept_connections(target: DatabaseTarg
     await engine.dispose()
     assert connections.kept == 0
     assert raws[0].is_closed()
+
+
+async def test_a_connection_at_work_while_the_engine_is_disposed_is_not_kept(
+    target: DatabaseTarget,
+) -> None:
+    engine = create_engine(target)
+    connections = DriverConnections(engine, hold_s=LONG)
+    entered, go = asyncio.Event(), asyncio.Event()
+    raws: list[asyncpg.Connection] = []
+
+    async def slow(raw: asyncpg.Connection) -> int:
+        raws.append(raw)
+        entered.set()
+        await go.wait()
+        return await backend_pid(raw)
+
+    task = asyncio.create_task(connections.run(slow))
+    await entered.wait()
+    await engine.dispose()
+    go.set()
+    await task
+    assert connections.kept == 0
+    assert raws[0].is_closed()  # closed, not left in the disposed pool
 
 
 async def test_a_kept_connection_whose_server_side_is_lost_is_not_used_again(
@@ -159,18 +188,31 @@ async def test_a_kept_connection_whose_server_side_is_lost_is_not_used_again(
         await conn.exec_driver_sql(f"SELECT pg_terminate_backend({lost})")
     await until(lambda: raws[0].is_closed())
     assert await connections.run(remember) != lost
-    assert checked_out(engine) == 1  # the new one, kept; the lost one was closed, not pooled
-    assert engine.sync_engine.pool.checkedin() == 1  # type: ignore[attr-defined]
+    assert checked_out(engine) == 1  # the new one, kept
+    # The lost one was closed, not pooled: whatever the pool hands out works.
+    async with engine.connect() as one, engine.connect() as two:
+        for conn in (one, two):
+            assert (await conn.exec_driver_sql("SELECT 1")).scalar() == 1
 
 
 async def test_a_kept_connection_stays_on_its_event_loop(engine: AsyncEngine) -> None:
     """asyncpg connections belong to the loop that made them: a store used from another loop
     (a test client's, say) never hands it one made on the first."""
     connections = DriverConnections(engine, hold_s=LONG)
-    first = await connections.run(backend_pid)
+    raws: list[asyncpg.Connection] = []
+
+    async def remember(raw: asyncpg.Connection) -> int:
+        raws.append(raw)
+        return await backend_pid(raw)
+
+    await connections.run(remember)
 
     def elsewhere() -> int:
-        return asyncio.run(connections.run(backend_pid))
+        return asyncio.run(connections.run(remember))
 
-    second = await asyncio.to_thread(elsewhere)
-    assert second != first
+    await asyncio.to_thread(elsewhere)
+    assert raws[1] is not raws[0]
+    assert raws[0].is_closed()  # let go of when the other loop came: never used there
+    await connections.run(remember)  # back here, the other loop's is let go of in turn
+    assert raws[2] is not raws[1]
+    assert raws[1].is_closed()

@@ -66,7 +66,7 @@ class DriverConnections:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sweep: asyncio.TimerHandle | None = None
         self._returning: set[asyncio.Task[None]] = set()
-        event.listen((disposed_with or engine).sync_engine, "engine_disposed", self._disposed)
+        event.listen(_root(disposed_with or engine), "engine_disposed", self._disposed)
 
     async def run(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         """Await ``work`` on a connection's asyncpg connection, and keep or return it."""
@@ -79,7 +79,7 @@ class DriverConnections:
             # Shielded: a caller cancelled again meanwhile still returns the connection.
             await asyncio.shield(greenlet_spawn(self._give_back, kept))
             raise
-        if len(self._kept) < self._keep and self._now() - kept.taken_at < self._hold_s:
+        if len(self._kept) < self._keep and self._reusable(kept):
             self._kept.append(kept)
             self._sweep_later()
         else:
@@ -94,16 +94,29 @@ class DriverConnections:
     def _reuse(self) -> _Kept | None:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # asyncpg connections belong to the loop they were made on
+            if self._sweep is not None:  # the other loop's timer: it must not touch ours
+                self._sweep.cancel()
             self._loop, stale = loop, self._kept
             self._kept, self._sweep = [], None
             for kept in stale:
                 kept.pooled.invalidate()  # never used on this loop again; the pool reconnects
         while self._kept:
             kept = self._kept.pop()
-            if not _lost(kept.pooled):
+            if not _lost(kept.pooled) and kept.pool is self._engine.sync_engine.pool:
                 return kept
-            kept.pooled.invalidate()  # its server went away while it was kept
+            kept.pooled.invalidate()  # its server went away, or its engine was disposed
         return None
+
+    def _reusable(self, kept: _Kept) -> bool:
+        """Whether ``kept`` may serve the next round trip: within its hold, from the engine's
+        current pool (not one disposed while it worked), and with nothing left open on it."""
+        raw = kept.pooled.driver_connection
+        return (
+            self._now() - kept.taken_at < self._hold_s
+            and kept.pool is self._engine.sync_engine.pool
+            and raw is not None
+            and not raw.is_in_transaction()
+        )
 
     def _now(self) -> float:
         """The event loop's clock (``taken_at`` and the sweep's timer go by it)."""
@@ -163,3 +176,13 @@ def _lost(pooled: PoolProxiedConnection) -> bool:
     """Whether the connection's server side is gone (asyncpg noticed it closing)."""
     raw = pooled.driver_connection
     return raw is None or bool(raw.is_closed())
+
+
+def _root(engine: AsyncEngine) -> Any:
+    """The engine whose ``dispose()`` disposes ``engine``'s pool: an engine made by
+    ``execution_options()`` shares its parent's pool, and hears of the parent's disposal only
+    through a listener on the parent (SQLAlchemy passes events down to such engines, not up)."""
+    sync: Any = engine.sync_engine
+    while getattr(sync, "_proxied", None) is not None:
+        sync = sync._proxied
+    return sync
