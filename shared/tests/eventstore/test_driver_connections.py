@@ -48,6 +48,17 @@ async def backend_pid(raw: asyncpg.Connection) -> int:
     return int(await raw.fetchval("SELECT pg_backend_pid()"))
 
 
+class Remembered:
+    """Work that answers its connection's backend pid and remembers the connection."""
+
+    def __init__(self) -> None:
+        self.raws: list[asyncpg.Connection] = []
+
+    async def __call__(self, raw: asyncpg.Connection) -> int:
+        self.raws.append(raw)
+        return await backend_pid(raw)
+
+
 async def test_round_trips_in_a_row_share_one_checkout(engine: AsyncEngine) -> None:
     connections = DriverConnections(engine, hold_s=LONG)
     seen = checkouts(engine)
@@ -137,11 +148,8 @@ async def test_disposing_the_engine_closes_kept_connections(
     engine = create_engine(target)
     source = engine.execution_options(isolation_level="AUTOCOMMIT") if through_a_view else engine
     connections = DriverConnections(source, hold_s=LONG)
-    raws: list[asyncpg.Connection] = []
-
-    async def remember(raw: asyncpg.Connection) -> int:
-        raws.append(raw)
-        return await backend_pid(raw)
+    remember = Remembered()
+    raws = remember.raws
 
     await connections.run(remember)
     assert connections.kept == 1
@@ -177,11 +185,8 @@ async def test_a_kept_connection_whose_server_side_is_lost_is_not_used_again(
     engine: AsyncEngine,
 ) -> None:
     connections = DriverConnections(engine, hold_s=LONG)
-    raws: list[asyncpg.Connection] = []
-
-    async def remember(raw: asyncpg.Connection) -> int:
-        raws.append(raw)
-        return await backend_pid(raw)
+    remember = Remembered()
+    raws = remember.raws
 
     lost = await connections.run(remember)
     async with engine.connect() as conn:
@@ -199,11 +204,8 @@ async def test_a_kept_connection_stays_on_its_event_loop(engine: AsyncEngine) ->
     """asyncpg connections belong to the loop that made them: a store used from another loop
     (a test client's, say) never hands it one made on the first."""
     connections = DriverConnections(engine, hold_s=LONG)
-    raws: list[asyncpg.Connection] = []
-
-    async def remember(raw: asyncpg.Connection) -> int:
-        raws.append(raw)
-        return await backend_pid(raw)
+    remember = Remembered()
+    raws = remember.raws
 
     await connections.run(remember)
 

@@ -46,16 +46,14 @@ class _Kept:
 class DriverConnections:
     """Runs work on an asyncpg connection of ``engine``'s pool (PostgreSQL only).
 
-    ``engine`` is where the connections come from; ``disposed_with`` is the engine whose
-    ``dispose()`` closes the kept ones (the store's own engine, of which ``engine`` may be an
-    autocommit view).
+    Disposing ``engine``, or the engine it is a view of (``execution_options``), closes the
+    kept ones.
     """
 
     def __init__(
         self,
         engine: AsyncEngine,
         *,
-        disposed_with: AsyncEngine | None = None,
         keep: int = KEEP,
         hold_s: float = HOLD_S,
     ) -> None:
@@ -66,7 +64,7 @@ class DriverConnections:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sweep: asyncio.TimerHandle | None = None
         self._returning: set[asyncio.Task[None]] = set()
-        event.listen(_root(disposed_with or engine), "engine_disposed", self._disposed)
+        event.listen(_root(engine), "engine_disposed", self._disposed)
 
     async def run(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         """Await ``work`` on a connection's asyncpg connection, and keep or return it."""
@@ -102,7 +100,7 @@ class DriverConnections:
                 kept.pooled.invalidate()  # never used on this loop again; the pool reconnects
         while self._kept:
             kept = self._kept.pop()
-            if not _lost(kept.pooled) and kept.pool is self._engine.sync_engine.pool:
+            if not self._stale(kept):
                 return kept
             kept.pooled.invalidate()  # its server went away, or its engine was disposed
         return None
@@ -113,9 +111,17 @@ class DriverConnections:
         raw = kept.pooled.driver_connection
         return (
             self._now() - kept.taken_at < self._hold_s
-            and kept.pool is self._engine.sync_engine.pool
-            and raw is not None
+            and not self._stale(kept)
+            and raw is not None  # (``_stale`` says so; for the type checker)
             and not raw.is_in_transaction()
+        )
+
+    def _stale(self, kept: _Kept) -> bool:
+        """Whether ``kept`` can serve no more: its server side is gone (asyncpg noticed it
+        closing), or it comes from a pool disposed since (the engine has a new one)."""
+        raw = kept.pooled.driver_connection
+        return (
+            raw is None or bool(raw.is_closed()) or kept.pool is not self._engine.sync_engine.pool
         )
 
     def _now(self) -> float:
@@ -154,11 +160,10 @@ class DriverConnections:
     def _give_back(self, kept: _Kept) -> None:
         """Return ``kept`` to its pool; close it instead when it was lost, or when its engine
         was disposed meanwhile (it would linger in the old pool, open, for nobody)."""
-        pooled = kept.pooled
-        if _lost(pooled) or kept.pool is not self._engine.sync_engine.pool:
-            pooled.invalidate()
+        if self._stale(kept):
+            kept.pooled.invalidate()
         else:
-            pooled.close()
+            kept.pooled.close()
 
     def _disposed(self, _engine: Any) -> None:
         """The engine was disposed (inside ``AsyncEngine.dispose``'s greenlet): close what is
@@ -170,12 +175,6 @@ class DriverConnections:
         for connection in kept:
             with contextlib.suppress(Exception):  # closing a lost connection may fail
                 connection.pooled.invalidate()
-
-
-def _lost(pooled: PoolProxiedConnection) -> bool:
-    """Whether the connection's server side is gone (asyncpg noticed it closing)."""
-    raw = pooled.driver_connection
-    return raw is None or bool(raw.is_closed())
 
 
 def _root(engine: AsyncEngine) -> Any:

@@ -72,9 +72,7 @@ class EventStore:
         self._postgres = engine.dialect.name == "postgresql"
         self._own = _own_statements(engine)
         # PostgreSQL: the hottest round trips (version, stream, append) on asyncpg directly.
-        self._driver = (
-            DriverConnections(self._own, disposed_with=engine) if self._postgres else None
-        )
+        self._driver = DriverConnections(self._own) if self._postgres else None
         self._source = source
         self._outbox_topic = outbox_topic
         self._topic_by_stream_type = dict(topic_by_stream_type or {})
