@@ -142,7 +142,7 @@ async def _open_cases(ctx: BenchContext, pipeline: Pipeline) -> None:
 async def _measure(
     ctx: BenchContext, pipeline: Pipeline, pids: dict[str, int]
 ) -> tuple[list[dict[str, object]], float, dict[str, Any]]:
-    rows = [await _fixed_rate(ctx, pipeline, target) for target in ctx.scale.rates]
+    rows = [await _fixed_rate(ctx, pipeline, target, pids) for target in ctx.scale.rates]
     before = cpu.sample(pids)
     capacity, projected = await _burst(ctx, pipeline)
     burst_cpu = cpu.per_operation(before, cpu.sample(pids), max(1, projected))
@@ -151,19 +151,24 @@ async def _measure(
         f"{burst_cpu['ceiling_per_s']} events/s"
     )
     highest = max(10, int(capacity * 0.8) // 10 * 10)
-    rows.append({**await _fixed_rate(ctx, pipeline, highest), "note": "80 % of burst capacity"})
+    row = await _fixed_rate(ctx, pipeline, highest, pids)
+    rows.append({**row, "note": "80 % of burst capacity"})
     return rows, capacity, burst_cpu
 
 
-async def _fixed_rate(ctx: BenchContext, pipeline: Pipeline, target: int) -> dict[str, object]:
+async def _fixed_rate(
+    ctx: BenchContext, pipeline: Pipeline, target: int, pids: dict[str, int]
+) -> dict[str, object]:
     """Append at ``target`` events/s for the duration (open loop: the schedule does not wait
-    for the projection), then wait for the timeline to catch up."""
+    for the projection), then wait for the timeline to catch up. With the CPU each event cost
+    the two services and the whole machine, from the first append until all were projected."""
     ctx.say(f"W4 {target} events/s for {ctx.scale.duration_s:g} s …")
     count = max(1, int(target * ctx.scale.duration_s))
     committed: dict[str, float] = {}
     cases = itertools.cycle(pipeline.cases)
     gate = asyncio.Semaphore(IN_FLIGHT)
     tasks: list[asyncio.Task[None]] = []
+    before = cpu.sample(pids)
     began = time.perf_counter()
     for index in range(count):
         if (delay := began + index / target - time.perf_counter()) > 0:
@@ -176,6 +181,7 @@ async def _fixed_rate(ctx: BenchContext, pipeline: Pipeline, target: int) -> dic
     await asyncio.gather(*tasks)
     appended_s = time.perf_counter() - began
     missing = await pipeline.watcher.wait_for(committed, stall_s=30)
+    spent = cpu.per_operation(before, cpu.sample(pids), count)["cpu_ms_per_op"]
     latencies, clock = await _commit_to_commit(pipeline.log, committed), "server"
     if latencies is None:  # a server without commit timestamps: the harness's own clock
         latencies, clock = _latencies(pipeline.watcher, committed), "harness"
@@ -190,6 +196,9 @@ async def _fixed_rate(ctx: BenchContext, pipeline: Pipeline, target: int) -> dic
         "missing": missing,
         "sustained": sustained,
         "clock": clock,
+        "case_cpu_ms": spent.get("case_ms"),
+        "deadline_cpu_ms": spent.get("deadline_ms"),
+        "cpu_ms": spent["total_ms"],
     }
 
 
@@ -324,6 +333,9 @@ def _result(
             "commits' timestamps (track_commit_timestamp); 'harness': when append returned "
             "and the inbox's NOTIFY was read, on the harness's busy loop.",
             "sustained: all projected, ≥ 95 % of the rate appended, p99 under 1 s.",
+            "case_cpu_ms, deadline_cpu_ms, cpu_ms: CPU ms per event of the case service, the "
+            "deadline service and the whole machine, from the first append until all were "
+            "projected.",
             "burst_cpu: CPU ms per event during the burst by process (harness: the appends; "
             "other: PostgreSQL, the broker, the kernel); ceiling_per_s: events/s at full cores.",
         ],
