@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import REGISTRY
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from naervaer.envelope import Envelope
@@ -106,11 +108,9 @@ async def test_relay_publishes_in_order_and_marks_rows(
     publisher = RecordingPublisher()
     relay = OutboxRelay(engine, tables, publisher, service=service, batch_size=3)
 
-    assert (await relay.drain_once(), await relay.drain_once(), await relay.drain_once()) == (
-        3,
-        2,
-        0,
-    )
+    async with contextlib.aclosing(relay):
+        drained = [await relay.drain_once(), await relay.drain_once(), await relay.drain_once()]
+    assert drained == [3, 2, 0]
 
     envelopes = [Envelope.from_json_bytes(m.value) for m in publisher.sent]
     assert [e.globalposition for e in envelopes] == [1, 2, 3, 4, 5]
@@ -141,7 +141,7 @@ async def test_failed_publish_keeps_rows_pending_and_counts(
     relay = OutboxRelay(engine, tables, publisher, service=service)
 
     with pytest.raises(PublishFailed):
-        await relay.drain_once()
+        await relay.drain_once()  # and steps down: nothing is left open
 
     lag = await relay.lag()
     assert lag.pending == 2
@@ -152,25 +152,72 @@ async def test_failed_publish_keeps_rows_pending_and_counts(
         == 1
     )
     publisher.fail = False
-    assert await relay.drain_once() == 2
+    async with contextlib.aclosing(relay):
+        assert await relay.drain_once() == 2
 
 
-async def test_only_one_relay_publishes_at_a_time_on_postgres(
+async def test_one_relay_leads_until_its_connection_ends_on_postgres(
     pg_engine: AsyncEngine,
     pg_tables: EventStoreTables,
     make_store: Callable[..., EventStore],
     service: str,
 ) -> None:
-    await make_store(pg_engine, pg_tables).append("s", [noted(1)], tenant="t", expected_version=0)
+    store = make_store(pg_engine, pg_tables)
+    await store.append("s", [noted(1)], tenant="t", expected_version=0)
     holding = RecordingPublisher()
     holding.gate = asyncio.Event()
     first = OutboxRelay(pg_engine, pg_tables, holding, service=service)
-    second = OutboxRelay(pg_engine, pg_tables, RecordingPublisher(), service=service)
+    second_publisher = RecordingPublisher()
+    second = OutboxRelay(pg_engine, pg_tables, second_publisher, service=service)
 
-    draining = asyncio.create_task(first.drain_once())
-    await asyncio.wait_for(holding.entered.wait(), timeout=10)
-    assert await second.drain_once() == 0
-    holding.gate.set()
+    async with contextlib.aclosing(first), contextlib.aclosing(second):
+        draining = asyncio.create_task(first.drain_once())
+        await asyncio.wait_for(holding.entered.wait(), timeout=10)
+        assert await second.drain_once() == 0  # not while the first is publishing
+        holding.gate.set()
+        assert await draining == 1
 
-    assert await draining == 1
-    assert len(holding.sent) == 1
+        leader = first._leading  # the server probes its socket: a silent leader goes soon
+        assert leader is not None
+        assert await leader.scalar(text("SHOW tcp_keepalives_idle")) == "10"
+        await store.append("s", [noted(2)], tenant="t", expected_version=1)
+        assert await second.drain_once() == 0  # nor after: the first still leads
+        assert await first.drain_once() == 1
+
+        await first.aclose()  # its lock ends with its connection
+        await store.append("s", [noted(3)], tenant="t", expected_version=2)
+        assert await second.drain_once() == 1
+    assert [Envelope.from_json_bytes(m.value).data for m in holding.sent] == [{"n": 1}, {"n": 2}]
+    assert [Envelope.from_json_bytes(m.value).data for m in second_publisher.sent] == [{"n": 3}]
+
+
+async def test_a_leader_whose_connection_dies_steps_down_and_another_takes_over(
+    pg_engine: AsyncEngine,
+    pg_tables: EventStoreTables,
+    make_store: Callable[..., EventStore],
+    service: str,
+) -> None:
+    store = make_store(pg_engine, pg_tables)
+    await store.append("s", [noted(1)], tenant="t", expected_version=0)
+    first_publisher, second_publisher = RecordingPublisher(), RecordingPublisher()
+    first = OutboxRelay(pg_engine, pg_tables, first_publisher, service=service)
+    second = OutboxRelay(pg_engine, pg_tables, second_publisher, service=service)
+    async with contextlib.aclosing(first), contextlib.aclosing(second):
+        assert await first.drain_once() == 1
+        async with pg_engine.connect() as conn:  # the leader's server process goes away
+            leader_pid = await conn.scalar(
+                text(
+                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = "
+                    "current_database())"
+                )
+            )
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": leader_pid})
+        await store.append("s", [noted(2)], tenant="t", expected_version=1)
+
+        assert await second.drain_once() == 1  # the lock went with the connection
+        with pytest.raises(DBAPIError):
+            await first.drain_once()  # its connection is gone: it steps down
+        assert await first.drain_once() == 0  # and finds the second leading
+    assert [Envelope.from_json_bytes(m.value).data for m in first_publisher.sent] == [{"n": 1}]
+    assert [Envelope.from_json_bytes(m.value).data for m in second_publisher.sent] == [{"n": 2}]

@@ -76,7 +76,8 @@ async def test_records_carry_key_headers_envelope_and_the_append_trace(
         relay = OutboxRelay(
             engine, tables, publisher, service=service, tracer=provider.get_tracer("test.relay")
         )
-        assert await relay.drain_once() == 2
+        async with contextlib.aclosing(relay):
+            assert await relay.drain_once() == 2
 
     records = await consume(kafka_bootstrap, topic, 2)
     assert [Envelope.from_json_bytes(r.value) for r in records] == list(result.envelopes)

@@ -2,8 +2,12 @@
 
 Rows are marked published only after the broker acknowledged the whole batch, so a crash or
 an outage means a resend, never a loss (at-least-once; consumers deduplicate by event id).
-On PostgreSQL an advisory lock lets one relay replica publish at a time and LISTEN wakes it
-as soon as an append to its own schema commits; SQLite (one process) polls.
+On PostgreSQL one relay replica leads: it holds a session advisory lock on a connection of its
+own, and each drain is two statements on it (read the pending rows, mark them published), with
+no transaction to open and close and no lock to take again (issue 8: a drain was five round
+trips, and at a few hundred appends a second the relay drains once per append). Another
+replica takes over when the leader's connection ends. LISTEN wakes the relay as soon as an
+append to its own schema commits; SQLite (one process) polls.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import structlog
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from naervaer.eventstore import NOTIFY_CHANNEL, EventStoreTables
 from naervaer.observability.metrics import (
@@ -34,6 +38,15 @@ from naervaer.outbox.messages import PendingRow, Publisher, PublishFailed, to_me
 from naervaer.outbox.rows import OutboxLag, OutboxRows
 
 log = structlog.get_logger(__name__)
+
+# The leader's session: a leader whose host died or was cut off without closing its
+# connection would keep the lock until the server's TCP keepalive gave up (two hours by the
+# kernel's default); probes after 10 s idle, three 5 s apart, end it in about 25 s.
+_KEEPALIVES = text(
+    "SELECT set_config('tcp_keepalives_idle', '10', false), "
+    "set_config('tcp_keepalives_interval', '5', false), "
+    "set_config('tcp_keepalives_count', '3', false)"
+)
 
 
 class OutboxRelay:
@@ -65,11 +78,12 @@ class OutboxRelay:
         self._retry = (retry_base_s, retry_cap_s)
         self._postgres = engine.dialect.name == "postgresql"
         self._rows = OutboxRows(tables, source or f"/{service}", postgres=self._postgres)
+        self._leading: AsyncConnection | None = None  # PostgreSQL: holds the relay's lock
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set; errors are logged and retried with backoff."""
         wake = asyncio.Event()
-        async with await self._wakeups(wake):
+        async with await self._wakeups(wake), contextlib.aclosing(self):
             failures, lag_reported = 0, 0.0
             while not stop.is_set():
                 wake.clear()  # before draining: a NOTIFY during the drain is not lost
@@ -92,10 +106,28 @@ class OutboxRelay:
         """Publish the next batch of pending rows; return how many were published.
 
         Raises ``PublishFailed`` when the broker did not acknowledge them (they stay pending).
+        On PostgreSQL the relay then leads, holding a connection, until ``aclose`` (``run``
+        closes it; a caller of ``drain_once`` alone must). One drain at a time per relay.
         """
         if self._postgres:
-            return await self._drain_locked()
+            return await self._drain_leading()
         return await self._drain_unlocked()
+
+    async def aclose(self) -> None:
+        """Stop leading: the lock goes with the connection, which is closed, not pooled."""
+        conn, self._leading = self._leading, None
+        if conn is None:
+            return
+        if not conn.invalidated:  # else SQLAlchemy closed it already (a lost connection)
+            raw = None
+            try:
+                raw = (await conn.get_raw_connection()).driver_connection
+                await conn.invalidate()
+            except Exception as error:  # it may be what broke; the lock must still go
+                log.warning("outbox.step_down_failed", service=self._service, error=repr(error))
+                if raw is not None:
+                    raw.terminate()
+        await conn.close()
 
     async def lag(self) -> OutboxLag:
         """Pending rows and the age of the oldest; also sets the outbox gauges."""
@@ -105,17 +137,41 @@ class OutboxRelay:
         OUTBOX_OLDEST_AGE.labels(service=self._service).set(lag.oldest_age_s)
         return lag
 
-    async def _drain_locked(self) -> int:
-        # The lock lives as long as the transaction, publishing included: no other replica
-        # can send these rows, or later ones, until they are acknowledged and marked.
-        async with self._engine.begin() as conn:
-            if not await self._rows.try_lock(conn):
-                return 0
+    async def _drain_leading(self) -> int:
+        # While this relay leads, no other replica sends these rows, or later ones; if its
+        # connection ends mid-batch, the rows stay pending and the next leader sends them again.
+        conn = await self._leadership()
+        if conn is None:
+            return 0
+        try:
             batch = await self._rows.pending(conn, self._batch_size)
             if batch:
                 await self._publish(batch)
                 await self._rows.mark_published(conn, batch, datetime.now(UTC))
+        except BaseException:
+            await self.aclose()  # whatever failed, lead again from a fresh connection
+            raise
         return self._count(batch)
+
+    async def _leadership(self) -> AsyncConnection | None:
+        """The connection this relay leads on; None while another replica leads."""
+        if self._leading is not None:
+            return self._leading
+        conn = await self._engine.connect()
+        try:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            leads = await self._rows.try_lead(conn)
+            if leads:  # the server notices a leader gone silent in ~25 s, not hours
+                await conn.execute(_KEEPALIVES)
+        except BaseException:
+            await conn.invalidate()  # it may hold the lock
+            await conn.close()
+            raise
+        if not leads:
+            await conn.close()  # back to the pool: it holds no lock
+            return None
+        self._leading = conn
+        return conn
 
     async def _drain_unlocked(self) -> int:
         # SQLite transactions take the write lock (BEGIN IMMEDIATE): never hold one while
