@@ -126,6 +126,47 @@ async def test_each_message_keeps_its_span_in_its_own_trace(
     assert batch.attributes["messaging.batch.message_count"] == 2
 
 
+async def test_a_message_of_an_unsampled_trace_starts_no_span(
+    kit: type[Kit], kafka: KafkaKit, pg_db: Db
+) -> None:
+    """Nothing would record it (issue 8: starting it anyway cost CPU): its handler runs in the
+    producer's own context, so its logs keep the trace id; a sampled neighbour is traced."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()  # the SDK's default sampler: parent-based
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("test")
+    name, topic = kit.unique("batch-unsampled"), kit.unique("topic")
+    await kafka.create_topic(topic)
+    unsampled = trace.SpanContext(
+        int("ab" * 16, 16), int("cd" * 8, 16), is_remote=True, trace_flags=trace.TraceFlags(0)
+    )
+    with tracer.start_as_current_span("publish", kind=SpanKind.PRODUCER) as span:
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+    sampled = span.get_span_context()
+    headers = [
+        [("traceparent", f"00-{'ab' * 16}-{'cd' * 8}-00".encode())],
+        [(k, v.encode()) for k, v in carrier.items()],
+    ]
+    envelopes = [kit.envelope("case-1", v) for v in (1, 2)]
+    await kafka.produce(topic, [kit.record(e, h) for e, h in zip(envelopes, headers, strict=True)])
+    inside: list[trace.SpanContext] = []
+
+    async def handle(tx: AsyncConnection, event: Envelope) -> None:
+        inside.append(trace.get_current_span().get_span_context())
+
+    subscription = Subscription(name, (topic,), handle)
+    source = KafkaSource(kafka.bootstrap, subscription, session_timeout_ms=2000)
+    consumer = pg_db.consumer(subscription, source, tracer=tracer, poll_timeout_s=0.2)
+    async with kit.running(consumer):
+        await kit.eventually(lambda: kit.outcomes(name, "handled") == 2, what="both handled")
+
+    consumed = [s for s in exporter.get_finished_spans() if s.name == f"consume {topic}"]
+    assert [s.context.trace_id for s in consumed] == [sampled.trace_id]
+    assert inside[0] == unsampled  # the producer's context itself, no span of its own
+    assert inside[1] == consumed[0].context
+
+
 class PlainProjection:
     name = "plain"
     event_types = None

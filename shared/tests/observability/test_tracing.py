@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from opentelemetry import propagate
+from opentelemetry.context import Context, attach, detach
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
     OTLPSpanExporter as GrpcExporter,
 )
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
     OTLPSpanExporter as HttpExporter,
 )
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Span, SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from sqlalchemy import text
 
@@ -196,3 +198,70 @@ async def test_postgres_statement_gives_one_client_span_under_the_request(
     assert statements[0].parent.span_id == parent.get_span_context().span_id
     assert statements[0].attributes is not None
     assert statements[0].attributes.get("db.system") == "postgresql"
+
+
+class CountingTracers:
+    """``provider.get_tracer`` wrapped: counts the spans its tracers start."""
+
+    def __init__(self, provider: TracerProvider) -> None:
+        self.started = 0
+        self._get_tracer = provider.get_tracer
+        provider.get_tracer = self  # type: ignore[method-assign]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Tracer:
+        tracer = self._get_tracer(*args, **kwargs)
+        start_span = tracer.start_span
+
+        def counted(*a: Any, **k: Any) -> Span:
+            self.started += 1
+            return start_span(*a, **k)
+
+        tracer.start_span = counted  # type: ignore[method-assign]
+        return tracer
+
+
+def _parent(sampled: bool) -> Context:
+    flags = "01" if sampled else "00"
+    carrier = {"traceparent": f"00-{'ab' * 16}-{'cd' * 8}-{flags}"}
+    return TraceContextTextMapPropagator().extract(carrier)
+
+
+@pytest.mark.parametrize("exports", [True, False])
+async def test_a_statement_gets_a_span_only_where_one_can_be_recorded(
+    tmp_path: Path, exports: bool
+) -> None:
+    """A statement under an unsampled parent starts no span at all (issue 8: it cost CPU and
+    nothing read it); under a sampled one it is recorded as before; one without a parent is a
+    root, recorded unless the provider exports nowhere (its roots are off)."""
+    exporter = InMemorySpanExporter()
+    if exports:
+        provider = build_tracer_provider("case-service", exporter=exporter)
+    else:  # as a service that exports nowhere builds it; a processor added to look inside
+        provider = build_tracer_provider("case-service")
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+    counting = CountingTracers(provider)
+    engine = create_engine(DatabaseTarget(f"sqlite+aiosqlite:///{tmp_path}/t.db", None))
+    instrument_engine(engine, provider)
+
+    async def statement(marker: int, context: Context | None) -> None:
+        token = attach(context) if context is not None else None
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(f"SELECT {marker}"))
+        finally:
+            if token is not None:
+                detach(token)
+
+    await statement(101, _parent(sampled=False))
+    assert counting.started == 0  # not even a non-recording one
+    await statement(202, _parent(sampled=True))
+    await statement(303, None)
+    await engine.dispose()
+
+    recorded = {str(s.attributes): s for s in exporter.get_finished_spans()}
+    assert not [a for a in recorded if "101" in a]
+    sampled = [s for a, s in recorded.items() if "202" in a]
+    assert len(sampled) == 1
+    assert sampled[0].parent is not None
+    assert sampled[0].parent.span_id == int("cd" * 8, 16)
+    assert len([a for a in recorded if "303" in a]) == (1 if exports else 0)

@@ -24,6 +24,7 @@ from naervaer.messaging import inbox
 from naervaer.messaging.source import IncomingMessage, MessageSource
 from naervaer.messaging.subscription import Outcome, Subscription
 from naervaer.messaging.tables import ConsumerTables
+from naervaer.observability.tracing import unrecorded_span
 from naervaer.privacy.keyring import KEYRING, KeySource
 
 
@@ -87,7 +88,9 @@ class BatchSettler:
     its headers, as the per-message way does), linked to the ``consume batch`` span of the
     transaction. The batch span does not link back to each message: building a link per
     message cost ~4 % of a busy consumer's CPU, and each message's span leads to it anyway.
-    A per-event handler runs inside its message's span.
+    A per-event handler runs inside its message's span. A message whose span nothing would
+    record (an unsampled trace under a parent-based sampler) gets none: its handler runs in
+    the context from its headers (``unrecorded_span``).
     """
 
     def __init__(
@@ -181,6 +184,8 @@ class BatchSettler:
                 await self._subscription.handler(tx, envelope)
 
     def _message_span(self, run: Run, index: int, context: Context, batch: Span) -> Span:
+        if (unrecorded := unrecorded_span(self._tracer, context)) is not None:
+            return unrecorded  # nothing would record it: not started at all
         message = run.messages[index]
         attributes = span_attributes(message, self._subscription.name)
         attributes["messaging.message.id"] = str(run.envelopes[index].id)
