@@ -47,15 +47,17 @@ class MessageSource(Protocol):
         ...
 
     async def acknowledge(self, message: IncomingMessage) -> None:
-        """Mark ``message`` done after the transaction committed (the Kafka offset commit)."""
+        """Mark ``message`` done after the transaction committed (the Kafka offset commit,
+        which may wait for the source's commit interval)."""
         ...
 
     async def acknowledge_many(self, messages: Sequence[IncomingMessage]) -> None:
-        """``acknowledge`` for a batch settled in one transaction, at once (one offset commit).
+        """``acknowledge`` for a batch settled in one transaction, at once (one offset commit,
+        or none until the commit interval has passed).
 
         ``messages`` are in offset order per partition; each partition moves to its last."""
         ...
 
     async def lag(self) -> dict[tuple[str, int], int]:
-        """Messages not yet acknowledged, per (topic, partition)."""
+        """Messages whose position is not yet committed, per (topic, partition)."""
         ...
