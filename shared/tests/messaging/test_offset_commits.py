@@ -12,7 +12,6 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
 from naervaer.messaging import IncomingMessage, KafkaSource, Subscription
-from naervaer.testing.servers import LocalKafka
 from shared.tests.messaging.kits import KafkaKit, make_envelope, unique
 
 
@@ -97,23 +96,3 @@ async def test_an_interval_of_zero_commits_every_batch(kafka: KafkaKit) -> None:
         await source.acknowledge_many([first])
         await source.acknowledge_many([second])
         assert await _committed(kafka, source.group_id, topic) == 2
-
-
-async def test_a_stop_with_the_broker_gone_gives_up_the_commit_and_stops() -> None:
-    """aiokafka retries a commit for as long as the broker is away: the stop bounds it, and
-    what was not committed is delivered again later (the inbox skips it)."""
-    broker = LocalKafka()
-    broker.start()
-    try:
-        kafka = KafkaKit(broker.bootstrap)
-        topic = await _topic_with(kafka, 2)
-        async with _source(kafka, topic, interval_ms=60_000) as source:
-            first, second = await _fetch(source, 2)
-            await source.acknowledge_many([first])
-            await source.acknowledge_many([second])  # pending
-            broker.kill()
-            async with asyncio.timeout(30):
-                await source.stop()
-            assert source._consumer is None  # stopped, not left running
-    finally:
-        broker.kill()

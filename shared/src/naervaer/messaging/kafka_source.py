@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Collection, Sequence
 from typing import Any
@@ -64,7 +63,6 @@ class KafkaSource:
         self._next_offsets: dict[TopicPartition, int] = {}  # committed
         self._pending: dict[TopicPartition, int] = {}  # settled, not yet committed
         self._commit_interval_s = commit_interval_ms / 1000
-        self._commit_timeout_s = max(1.0, session_timeout_ms / 2000)
         self._commit_due = 0.0
 
     @classmethod
@@ -102,14 +100,13 @@ class KafkaSource:
         await self._consumer.start()
 
     async def stop(self) -> None:
+        if self._consumer is not None:
+            try:  # what was settled: not delivered again after a clean stop
+                await self._commit()
+            except Exception as error:  # the broker may be what failed: stop all the same
+                log.warning("offset commit at stop failed", error=repr(error))
         consumer, self._consumer = self._consumer, None
-        if consumer is None:
-            return
-        try:  # what was settled: not delivered again after a clean stop
-            await self._commit(client=consumer)
-        except Exception as error:  # the broker may be what failed: stop all the same
-            log.warning("offset commit at stop failed", error=repr(error))
-        finally:
+        if consumer is not None:
             await consumer.stop()
 
     async def fetch(self, max_messages: int, timeout_s: float) -> list[IncomingMessage]:
@@ -136,19 +133,10 @@ class KafkaSource:
         if time.monotonic() >= self._commit_due:
             await self._commit()
 
-    async def _commit(
-        self,
-        partitions: Collection[TopicPartition] | None = None,
-        *,
-        client: AIOKafkaConsumer | None = None,
-    ) -> None:
+    async def _commit(self, partitions: Collection[TopicPartition] | None = None) -> None:
         """Commit the pending offsets (of ``partitions`` only, if given) in one request; those
-        of partitions no longer assigned are dropped (another member has them now).
-
-        Bounded: aiokafka retries a commit for as long as the broker is away, which would
-        hold up a fetch, a rebalance or a stop; a commit given up on is a redelivery."""
-        client = client or self._client
-        assigned = client.assignment()
+        of partitions no longer assigned are dropped (another member has them now)."""
+        assigned = self._client.assignment()
         wanted = self._pending.keys() if partitions is None else partitions
         offsets = {tp: self._pending.pop(tp) for tp in list(wanted) if tp in self._pending}
         offsets = {tp: offset for tp, offset in offsets.items() if tp in assigned}
@@ -157,13 +145,12 @@ class KafkaSource:
         self._commit_due = time.monotonic() + self._commit_interval_s
         commit = {partition: OffsetAndMetadata(offset, "") for partition, offset in offsets.items()}
         try:
-            async with asyncio.timeout(self._commit_timeout_s):
-                await client.commit(commit)
-        except (CommitFailedError, IllegalStateError, TimeoutError) as exc:
-            # A partition went to another member in a rebalance, or the broker is away:
-            # the messages come again and the inbox sees them as duplicates.
+            await self._client.commit(commit)
+        except (CommitFailedError, IllegalStateError) as exc:
+            # A partition went to another member in a rebalance; it will redeliver the
+            # messages and the inbox will see them as duplicates.
             log.warning(
-                "offset commit failed", partitions=sorted(map(str, offsets)), error=repr(exc)
+                "offset commit failed", partitions=sorted(map(str, offsets)), error=str(exc)
             )
             return
         self._next_offsets.update(offsets)
@@ -203,7 +190,6 @@ class _CommitBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]  # u
             await self._source._commit(revoked)
         except Exception as error:  # its next owner redelivers; the inbox skips the repeats
             log.warning("offset commit before a rebalance failed", error=repr(error))
-        self._source._pending.clear()  # nothing older may be committed after the rebalance
 
     async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
         """Nothing to do: positions come from the committed offsets."""

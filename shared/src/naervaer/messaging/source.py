@@ -47,17 +47,15 @@ class MessageSource(Protocol):
         ...
 
     async def acknowledge(self, message: IncomingMessage) -> None:
-        """Mark ``message`` done after the transaction committed (the Kafka offset commit,
-        which may wait for the source's commit interval)."""
+        """Mark ``message`` done after the transaction committed (the Kafka offset commit)."""
         ...
 
     async def acknowledge_many(self, messages: Sequence[IncomingMessage]) -> None:
-        """``acknowledge`` for a batch settled in one transaction, at once (one offset commit,
-        or none until the commit interval has passed).
+        """``acknowledge`` for a batch settled in one transaction, at once (one offset commit).
 
         ``messages`` are in offset order per partition; each partition moves to its last."""
         ...
 
     async def lag(self) -> dict[tuple[str, int], int]:
-        """Messages whose position is not yet committed, per (topic, partition)."""
+        """Messages not yet acknowledged, per (topic, partition)."""
         ...
