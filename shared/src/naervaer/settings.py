@@ -90,13 +90,6 @@ class PlatformSettings(BaseSettings):
         "but polls the broker that much more often, which a broker keeping its log in storage "
         "(S3, PostgreSQL) may not keep up with; use it with an in-memory Tansu only.",
     )
-    kafka_commit_interval_ms: int = Field(
-        default=200,
-        ge=0,
-        description="Longest a consumer waits before committing the offsets of what it has "
-        "settled (0: after every batch). A commit is a broker request; after a crash what was "
-        "settled since the last one is delivered again, and the inbox skips it.",
-    )
     kafka_partitions: int = Field(
         default=6, ge=1, description="Partitions for topics the services create themselves."
     )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -24,12 +23,6 @@ class KafkaSource:
 
     Auto-commit is off: the offset of a message is committed only after its database
     transaction, so a crash in between redelivers it and the inbox recognises the duplicate.
-    Offsets are committed at most every ``commit_interval_ms`` (0: after every batch): the
-    commit is a broker request of its own, and at a few hundred events a second batches hold
-    a handful of events each (issue 8). A crash redelivers what was settled since the last
-    commit, which the inbox absorbs as it does any redelivery; the offsets still pending are
-    committed at the next fetch once the interval has passed (so an idle consumer's lag goes
-    to zero), when partitions are revoked in a rebalance, and on ``stop``.
 
     ``fetch_max_wait_ms`` bounds how long a fetch request waits on the broker for new data.
     The default is the Kafka client's: Kafka answers a waiting fetch as soon as data arrives.
@@ -51,7 +44,6 @@ class KafkaSource:
         client_id: str | None = None,
         fetch_max_wait_ms: int = 500,
         group_id: str | None = None,
-        commit_interval_ms: int = 200,
     ) -> None:
         self._bootstrap = bootstrap
         self._group = group_id or subscription.name
@@ -60,10 +52,7 @@ class KafkaSource:
         self._client_id = client_id or subscription.name
         self._fetch_max_wait_ms = fetch_max_wait_ms
         self._consumer: AIOKafkaConsumer | None = None
-        self._next_offsets: dict[TopicPartition, int] = {}  # committed
-        self._pending: dict[TopicPartition, int] = {}  # settled, not yet committed
-        self._commit_interval_s = commit_interval_ms / 1000
-        self._commit_due = 0.0
+        self._next_offsets: dict[TopicPartition, int] = {}
 
     @classmethod
     def from_settings(cls, settings: PlatformSettings, subscription: Subscription) -> KafkaSource:
@@ -75,7 +64,6 @@ class KafkaSource:
             session_timeout_ms=settings.kafka_session_timeout_ms,
             fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
             group_id=consumer_group(settings, subscription),
-            commit_interval_ms=settings.kafka_commit_interval_ms,
         )
 
     @property
@@ -85,8 +73,8 @@ class KafkaSource:
     async def start(self) -> None:
         # A fresh client on every start: an AIOKafkaConsumer cannot be restarted after stop().
         self._next_offsets.clear()
-        self._pending.clear()
         self._consumer = AIOKafkaConsumer(
+            *self._topics,
             bootstrap_servers=self._bootstrap,
             group_id=self._group,
             client_id=self._client_id,
@@ -96,22 +84,14 @@ class KafkaSource:
             heartbeat_interval_ms=max(100, self._session_timeout_ms // 3),
             fetch_max_wait_ms=self._fetch_max_wait_ms,
         )
-        self._consumer.subscribe(list(self._topics), listener=_CommitBeforeRevoke(self))
         await self._consumer.start()
 
     async def stop(self) -> None:
-        if self._consumer is not None:
-            try:  # what was settled: not delivered again after a clean stop
-                await self._commit()
-            except Exception as error:  # the broker may be what failed: stop all the same
-                log.warning("offset commit at stop failed", error=repr(error))
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             await consumer.stop()
 
     async def fetch(self, max_messages: int, timeout_s: float) -> list[IncomingMessage]:
-        if self._pending and time.monotonic() >= self._commit_due:
-            await self._commit()
         batches = await self._client.getmany(
             timeout_ms=int(timeout_s * 1000), max_records=max_messages
         )
@@ -126,23 +106,13 @@ class KafkaSource:
         await self.acknowledge_many([message])
 
     async def acknowledge_many(self, messages: Sequence[IncomingMessage]) -> None:
-        """The next offset of every partition in ``messages`` is settled: committed now, or
-        with the next commit if one was made less than ``commit_interval_ms`` ago."""
-        for message in messages:  # in offset order per partition: the last one wins
-            self._pending[TopicPartition(message.topic, message.partition)] = message.offset + 1
-        if time.monotonic() >= self._commit_due:
-            await self._commit()
-
-    async def _commit(self, partitions: Collection[TopicPartition] | None = None) -> None:
-        """Commit the pending offsets (of ``partitions`` only, if given) in one request; those
-        of partitions no longer assigned are dropped (another member has them now)."""
-        assigned = self._client.assignment()
-        wanted = self._pending.keys() if partitions is None else partitions
-        offsets = {tp: self._pending.pop(tp) for tp in list(wanted) if tp in self._pending}
-        offsets = {tp: offset for tp, offset in offsets.items() if tp in assigned}
+        """Commit the next offset of every partition in ``messages`` in one request."""
+        offsets = {
+            TopicPartition(message.topic, message.partition): message.offset + 1
+            for message in messages  # in offset order per partition: the last one wins
+        }
         if not offsets:
             return
-        self._commit_due = time.monotonic() + self._commit_interval_s
         commit = {partition: OffsetAndMetadata(offset, "") for partition, offset in offsets.items()}
         try:
             await self._client.commit(commit)
@@ -176,23 +146,6 @@ class KafkaSource:
         if self._consumer is None:
             raise RuntimeError("KafkaSource is not started")
         return self._consumer
-
-
-class _CommitBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]  # untyped lib
-    """Commits a partition's pending offsets before a rebalance takes it away, so its next
-    owner starts where this one stopped (not where it last committed)."""
-
-    def __init__(self, source: KafkaSource) -> None:
-        self._source = source
-
-    async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
-        try:
-            await self._source._commit(revoked)
-        except Exception as error:  # its next owner redelivers; the inbox skips the repeats
-            log.warning("offset commit before a rebalance failed", error=repr(error))
-
-    async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
-        """Nothing to do: positions come from the committed offsets."""
 
 
 def _incoming(record: Any) -> IncomingMessage:
