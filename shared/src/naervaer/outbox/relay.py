@@ -116,8 +116,11 @@ class OutboxRelay:
     async def aclose(self) -> None:
         """Stop leading: the lock goes with the connection, which is closed, not pooled."""
         conn, self._leading = self._leading, None
-        if conn is None:
-            return
+        if conn is not None:
+            await self._close_for_good(conn)
+
+    async def _close_for_good(self, conn: AsyncConnection) -> None:
+        """Close ``conn`` and its server session (and any lock it holds), never pooling it."""
         if not conn.invalidated:  # else SQLAlchemy closed it already (a lost connection)
             raw = None
             try:
@@ -164,8 +167,7 @@ class OutboxRelay:
             if leads:  # the server notices a leader gone silent in ~25 s, not hours
                 await conn.execute(_KEEPALIVES)
         except BaseException:
-            await conn.invalidate()  # it may hold the lock
-            await conn.close()
+            await self._close_for_good(conn)  # it may hold the lock
             raise
         if not leads:
             await conn.close()  # back to the pool: it holds no lock
