@@ -17,6 +17,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import TopicPartition
+from opentelemetry import trace
+from opentelemetry.trace import Tracer
 from prometheus_client import REGISTRY
 from sqlalchemy import Column, Integer, MetaData, Table, Text, Uuid, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -106,6 +108,25 @@ class Db:
         return Consumer(
             subscription, self.engine, self.tables, source, sink, service=SERVICE, **options
         )
+
+    async def handled_in(
+        self, bootstrap: str, name: str, topic: str, tracer: Tracer, count: int
+    ) -> list[trace.SpanContext]:
+        """Consume ``topic`` from Kafka as ``name``, traced by ``tracer``, until ``count``
+        messages are handled: the span context each handler call ran in, in order."""
+        inside: list[trace.SpanContext] = []
+
+        async def handle(tx: AsyncConnection, event: Envelope) -> None:
+            inside.append(trace.get_current_span().get_span_context())
+
+        subscription = Subscription(name, (topic,), handle)
+        source = KafkaSource(bootstrap, subscription, session_timeout_ms=2000)
+        consumer = self.consumer(subscription, source, tracer=tracer, poll_timeout_s=0.2)
+        async with Kit.running(consumer):
+            await Kit.eventually(
+                lambda: Kit.outcomes(name, "handled") == count, what=f"{count} handled"
+            )
+        return inside
 
     async def count(self, table: Table, consumer: str) -> int:
         async with self.engine.connect() as connection:

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from naervaer.envelope import Envelope
 from naervaer.messaging import (
     EmbeddedLogSource,
-    KafkaSource,
     Subscription,
     inbox,
 )
@@ -102,16 +101,7 @@ async def test_each_message_keeps_its_span_in_its_own_trace(
         producers.append(span.get_span_context())
         records.append(kit.record(envelope, [(k, v.encode()) for k, v in carrier.items()]))
     await kafka.produce(topic, records)
-    inside: list[trace.SpanContext] = []
-
-    async def handle(tx: AsyncConnection, event: Envelope) -> None:
-        inside.append(trace.get_current_span().get_span_context())
-
-    subscription = Subscription(name, (topic,), handle)
-    source = KafkaSource(kafka.bootstrap, subscription, session_timeout_ms=2000)
-    consumer = pg_db.consumer(subscription, source, tracer=tracer, poll_timeout_s=0.2)
-    async with kit.running(consumer):
-        await kit.eventually(lambda: kit.outcomes(name, "handled") == 2, what="both handled")
+    inside = await pg_db.handled_in(kafka.bootstrap, name, topic, tracer, 2)
 
     spans = exporter.get_finished_spans()
     [batch] = [s for s in spans if s.name == "consume batch"]
@@ -150,16 +140,7 @@ async def test_a_message_of_an_unsampled_trace_starts_no_span(
     ]
     envelopes = [kit.envelope("case-1", v) for v in (1, 2)]
     await kafka.produce(topic, [kit.record(e, h) for e, h in zip(envelopes, headers, strict=True)])
-    inside: list[trace.SpanContext] = []
-
-    async def handle(tx: AsyncConnection, event: Envelope) -> None:
-        inside.append(trace.get_current_span().get_span_context())
-
-    subscription = Subscription(name, (topic,), handle)
-    source = KafkaSource(kafka.bootstrap, subscription, session_timeout_ms=2000)
-    consumer = pg_db.consumer(subscription, source, tracer=tracer, poll_timeout_s=0.2)
-    async with kit.running(consumer):
-        await kit.eventually(lambda: kit.outcomes(name, "handled") == 2, what="both handled")
+    inside = await pg_db.handled_in(kafka.bootstrap, name, topic, tracer, 2)
 
     consumed = [s for s in exporter.get_finished_spans() if s.name == f"consume {topic}"]
     assert [s.context.trace_id for s in consumed] == [sampled.trace_id]

@@ -5,15 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from opentelemetry import propagate, trace
+from opentelemetry import propagate
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from naervaer.envelope import Envelope
-from naervaer.messaging import KafkaSource, Subscription
 
 if TYPE_CHECKING:
     from shared.tests.messaging.kits import Db, KafkaKit, Kit
@@ -36,16 +32,7 @@ async def test_consumer_span_continues_the_producers_trace(
     headers = [(key, value.encode()) for key, value in carrier.items()]
     assert "traceparent" in carrier
     await kafka.produce(topic, [kit.record(envelope, headers)])
-    handler_spans: list[trace.SpanContext] = []
-
-    async def handle(tx: AsyncConnection, event: Envelope) -> None:
-        handler_spans.append(trace.get_current_span().get_span_context())
-
-    subscription = Subscription(name, (topic,), handle)
-    source = KafkaSource(kafka.bootstrap, subscription, session_timeout_ms=2000)
-    consumer = pg_db.consumer(subscription, source, tracer=tracer, poll_timeout_s=0.2)
-    async with kit.running(consumer):
-        await kit.eventually(lambda: len(handler_spans) == 1, what="the handler call")
+    handler_spans = await pg_db.handled_in(kafka.bootstrap, name, topic, tracer, 1)
 
     [consumed] = [s for s in exporter.get_finished_spans() if s.name == f"consume {topic}"]
     produced = producer_span.get_span_context()

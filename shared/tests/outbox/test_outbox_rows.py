@@ -35,6 +35,10 @@ class RecordingPublisher:
             raise ConnectionError("broker unreachable")
         self.sent.extend(messages)
 
+    def data(self) -> list[object]:
+        """The ``data`` of each event sent, in order."""
+        return [Envelope.from_json_bytes(m.value).data for m in self.sent]
+
 
 def noted(n: int) -> NewEvent:
     return NewEvent("case.noted", {"n": n})
@@ -187,8 +191,8 @@ async def test_one_relay_leads_until_its_connection_ends_on_postgres(
         await first.aclose()  # its lock ends with its connection
         await store.append("s", [noted(3)], tenant="t", expected_version=2)
         assert await second.drain_once() == 1
-    assert [Envelope.from_json_bytes(m.value).data for m in holding.sent] == [{"n": 1}, {"n": 2}]
-    assert [Envelope.from_json_bytes(m.value).data for m in second_publisher.sent] == [{"n": 3}]
+    assert holding.data() == [{"n": 1}, {"n": 2}]
+    assert second_publisher.data() == [{"n": 3}]
 
 
 async def test_a_leader_whose_connection_dies_steps_down_and_another_takes_over(
@@ -219,5 +223,5 @@ async def test_a_leader_whose_connection_dies_steps_down_and_another_takes_over(
         with pytest.raises(DBAPIError):
             await first.drain_once()  # its connection is gone: it steps down
         assert await first.drain_once() == 0  # and finds the second leading
-    assert [Envelope.from_json_bytes(m.value).data for m in first_publisher.sent] == [{"n": 1}]
-    assert [Envelope.from_json_bytes(m.value).data for m in second_publisher.sent] == [{"n": 2}]
+    assert first_publisher.data() == [{"n": 1}]
+    assert second_publisher.data() == [{"n": 2}]
