@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 from opentelemetry.context import Context, attach, detach
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
     OTLPSpanExporter as GrpcExporter,
@@ -265,3 +265,49 @@ async def test_a_statement_gets_a_span_only_where_one_can_be_recorded(
     assert sampled[0].parent is not None
     assert sampled[0].parent.span_id == int("cd" * 8, 16)
     assert len([a for a in recorded if "303" in a]) == (1 if exports else 0)
+
+
+@pytest.mark.parametrize("exports", [True, False])
+async def test_a_request_gets_a_server_span_only_where_one_can_be_recorded(exports: bool) -> None:
+    """Without a caller's trace, a service that exports nowhere starts no server span at all
+    (issue 8: the middleware's work for it was ~13 % of a W3 command's CPU), yet the handler
+    runs under fresh, valid ids that it carries on; a caller's trace, sampled or not, goes
+    through the span middleware as before, and an exporting service records its own roots."""
+    exporter = InMemorySpanExporter()
+    if exports:
+        provider = build_tracer_provider("case-service", exporter=exporter)
+    else:  # as a service that exports nowhere builds it; a processor added to look inside
+        provider = build_tracer_provider("case-service")
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+    counting = CountingTracers(provider)
+    app = FastAPI()
+
+    @app.get("/cases/{case_id}")
+    async def get_case(case_id: str) -> dict[str, Any]:
+        span = trace.get_current_span()
+        carried: dict[str, str] = {}
+        propagate.inject(carried)
+        return {"recording": span.is_recording(), "traceparent": carried.get("traceparent")}
+
+    instrument_app(app, provider)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
+        roots = [(await c.get("/cases/c-1")).json() for _ in range(2)]
+        started_by_roots = counting.started
+        sampled = (await c.get("/cases/c-2", headers={"traceparent": SAMPLED_PARENT})).json()
+        unsampled = (await c.get("/cases/c-3", headers={"traceparent": UNSAMPLED_PARENT})).json()
+
+    assert [r["recording"] for r in roots] == [exports, exports]
+    root_trace_ids = {r["traceparent"].split("-")[1] for r in roots}
+    assert len(root_trace_ids) == 2
+    assert "0" * 32 not in root_trace_ids
+    assert started_by_roots == (2 if exports else 0)
+    assert sampled["recording"]
+    assert not unsampled["recording"]
+    caller_trace_id = SAMPLED_PARENT.split("-")[1]
+    assert sampled["traceparent"].split("-")[1] == caller_trace_id
+    assert unsampled["traceparent"].split("-")[1] == caller_trace_id
+    spans = server_spans(exporter)
+    assert [s.name for s in spans] == ["GET /cases/{case_id}"] * (3 if exports else 1)
+    assert spans[-1].parent is not None
+    assert format(spans[-1].parent.span_id, "016x") == SAMPLED_PARENT.split("-")[2]
+    provider.shutdown()
