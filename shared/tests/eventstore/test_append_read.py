@@ -24,6 +24,7 @@ from naervaer.eventstore import (
     EventStoreTables,
     NewEvent,
 )
+from naervaer.observability.tracing import build_tracer_provider
 
 
 class SickNoteReceived(BaseModel):
@@ -192,6 +193,50 @@ async def test_untraced_append_stores_no_traceparent(
     result = await store.append("plain", [opened("plain")], tenant="t", expected_version=0)
     assert result.envelopes[0].traceparent is None
     assert (await store.read_stream("plain"))[0].traceparent is None
+
+
+@pytest.mark.parametrize("sampled", [False, True])
+async def test_an_append_under_an_unsampled_parent_starts_no_span(
+    make_store: Callable[..., EventStore], sampled: bool
+) -> None:
+    """Issue 8: its span could never be recorded, so the parent's context serves and the events
+    carry the parent's ids on; under a sampled parent the append's own span is recorded."""
+    exporter = InMemorySpanExporter()
+    provider = build_tracer_provider("case-service")  # exports nowhere: parent-based, roots off
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    store = make_store(tracer=provider.get_tracer("test"))
+    flags = trace.TraceFlags(trace.TraceFlags.SAMPLED if sampled else trace.TraceFlags.DEFAULT)
+    parent = trace.SpanContext(0xAB, 0xCD, is_remote=True, trace_flags=flags)
+    stream = f"under-{sampled}"
+    with trace.use_span(trace.NonRecordingSpan(parent)):
+        result = await store.append(stream, [opened(stream)], tenant="t", expected_version=0)
+    traceparent = result.envelopes[0].traceparent
+    assert traceparent is not None
+    _, trace_id, span_id, _ = traceparent.split("-")
+    assert int(trace_id, 16) == 0xAB
+    spans = exporter.get_finished_spans()
+    if sampled:
+        [span] = spans
+        assert span.parent is not None
+        assert span.parent.span_id == 0xCD
+        assert int(span_id, 16) == span.context.span_id
+    else:
+        assert spans == ()
+        assert int(span_id, 16) == 0xCD  # no span of its own, not even a non-recording one
+
+
+async def test_an_append_without_a_parent_still_carries_a_trace_id(
+    make_store: Callable[..., EventStore],
+) -> None:
+    """Its root is not recorded where the service exports nowhere, but the events still get
+    fresh ids, so the logs of the services that consume them correlate."""
+    store = make_store(tracer=build_tracer_provider("case-service").get_tracer("test"))
+    results = [
+        await store.append(s, [opened(s)], tenant="t", expected_version=0) for s in ("r1", "r2")
+    ]
+    ids = {r.envelopes[0].traceparent for r in results}
+    assert None not in ids
+    assert len({i.split("-")[1] for i in ids if i is not None}) == 2
 
 
 async def test_rejects_empty_appends_and_naive_clocks(

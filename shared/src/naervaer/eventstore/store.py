@@ -39,6 +39,7 @@ from naervaer.eventstore.sqlite import SqliteAppender
 from naervaer.eventstore.tables import EventStoreTables
 from naervaer.eventstore.writing import BatchWriter, same_request
 from naervaer.observability.metrics import APPEND_SECONDS
+from naervaer.observability.tracing import unrecorded_span
 
 # From this many events an append's preparation (ids, JSON, ~5-10 µs an event) outweighs a
 # turn of the event loop: such an append lets a group that is about to go out go first.
@@ -130,8 +131,15 @@ class EventStore:
         group = self._group if connection is None else None
         if group is not None and len(events) >= MAKE_WAY_AT:
             await group.make_way()
-        # What ``start_as_current_span`` does, in one context manager instead of three.
-        span = self._tracer.start_span("eventstore.append", attributes=attributes)
+        # What ``start_as_current_span`` does, in one context manager instead of three. Under
+        # an unsampled parent the append's span could never be recorded: the parent's context
+        # serves (its trace id goes on with the events). Without a parent it starts as before,
+        # so the events still carry a trace id of their own.
+        unrecorded = unrecorded_span(self._tracer, None)
+        if unrecorded is not None and unrecorded.get_span_context().is_valid:
+            span = unrecorded
+        else:
+            span = self._tracer.start_span("eventstore.append", attributes=attributes)
         with trace.use_span(span, end_on_exit=True):
             started = perf_counter()  # as ``Histogram.time()``, without its objects
             try:
