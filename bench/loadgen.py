@@ -1,6 +1,10 @@
 """W3's load generator: runs in its own process, so it does not share a core's GIL with the
-harness; closed loop over httpx (async), registering sick notes on many cases, each request
-in flight on a client (and keep-alive connection) of its own.
+harness; closed loop over aiohttp, registering sick notes on many cases, each request in flight
+on a client (and keep-alive connection) of its own.
+
+aiohttp, not httpx: the generator shares the box's two cores with what it measures, and an
+httpx request cost about four times the client CPU of an aiohttp one (~1.6 against ~0.4 ms
+in a probe on this machine; BENCHMARKS.md, tenth round): CPU the service then lacked.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import httpx
+import aiohttp
 
 from bench import cpu
 from bench.driver import Timed, closed_loop
@@ -42,8 +46,8 @@ class CaseCursor:
 
 
 def run_plan(plan: LoadPlan) -> dict[str, Any]:
-    """Entry point in the worker process; a failure comes back as text (httpx's errors do
-    not survive pickling)."""
+    """Entry point in the worker process; a failure comes back as text (the HTTP client's
+    errors need not survive pickling)."""
     try:
         return asyncio.run(_run(plan))
     except Exception as error:
@@ -53,8 +57,8 @@ def run_plan(plan: LoadPlan) -> dict[str, Any]:
 async def _run(plan: LoadPlan) -> dict[str, Any]:
     async with contextlib.AsyncExitStack() as stack:
         # One client (one keep-alive connection) per request in flight, as that many users
-        # would have: with one shared pool of exactly that many connections, httpcore hands
-        # an idle connection to several queued requests at once; the losers queue again and
+        # would have: with one shared pool of exactly that many connections, httpcore handed
+        # an idle connection to several queued requests at once; the losers queued again and
         # some waited up to a second before their request was even written (W3's p99 tail).
         clients = [await stack.enter_async_context(_client(plan)) for _ in range(plan.clients)]
         idle_clients = collections.deque(clients)
@@ -90,33 +94,33 @@ async def _run(plan: LoadPlan) -> dict[str, Any]:
     }
 
 
-def _client(plan: LoadPlan) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
+def _client(plan: LoadPlan) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
         base_url=plan.base_url,
         headers={"Authorization": f"Bearer {plan.token}"},
-        limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-        timeout=60,
+        connector=aiohttp.TCPConnector(limit=1),
+        timeout=aiohttp.ClientTimeout(total=60),
     )
 
 
 FIRST_ABSENCE_DAY = date.today() - timedelta(days=14)
 
 
-async def _open_cases(clients: list[httpx.AsyncClient], plan: LoadPlan) -> list[CaseCursor]:
+async def _open_cases(clients: list[aiohttp.ClientSession], plan: LoadPlan) -> list[CaseCursor]:
     """Open ``plan.cases`` cases, each client opening its share one after another."""
 
-    async def open_one(client: httpx.AsyncClient, index: int) -> CaseCursor:
+    async def open_one(client: aiohttp.ClientSession, index: int) -> CaseCursor:
         body = {
             "employee_id": f"emp-{index}",
             "manager_id": f"mgr-{index % 97}",
             "org_unit": f"unit-{index % 13}",
             "first_absence_day": FIRST_ABSENCE_DAY.isoformat(),
         }
-        response = await client.post(
+        async with client.post(
             "/v1/cases", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
-        )
-        response.raise_for_status()
-        answer = response.json()
+        ) as response:
+            response.raise_for_status()
+            answer = await response.json()
         return CaseCursor(answer["case_id"], answer["version"])
 
     async def open_share(slot: int) -> list[CaseCursor]:
@@ -127,7 +131,7 @@ async def _open_cases(clients: list[httpx.AsyncClient], plan: LoadPlan) -> list[
     return [cursor for share in shares for cursor in share]
 
 
-async def _sick_note(client: httpx.AsyncClient, cursor: CaseCursor) -> int:
+async def _sick_note(client: aiohttp.ClientSession, cursor: CaseCursor) -> int:
     """One week's sick note after the last one; If-Match the version the client last saw."""
     start = FIRST_ABSENCE_DAY + timedelta(days=7 * cursor.notes)
     body = {
@@ -137,15 +141,17 @@ async def _sick_note(client: httpx.AsyncClient, cursor: CaseCursor) -> int:
         "grade": 100,
         "kind": "ordinary",
     }
-    response = await client.post(
+    async with client.post(
         f"/v1/cases/{cursor.case_id}/sick-notes",
         json=body,
         headers={"Idempotency-Key": str(uuid.uuid4()), "If-Match": f'"{cursor.version}"'},
-    )
-    if response.status_code == 200:
-        cursor.version = response.json()["version"]
-        cursor.notes += 1
-    return response.status_code
+    ) as response:
+        if response.status == 200:
+            cursor.version = (await response.json())["version"]
+            cursor.notes += 1
+        else:
+            await response.read()  # the connection is kept for the next request
+        return response.status
 
 
 def summarise(result: dict[str, Any]) -> tuple[Timed, dict[int, int]]:
