@@ -10,7 +10,7 @@ from collections.abc import Generator, Sequence
 import structlog
 import uvicorn
 
-from naervaer.gc_tuning import freeze_start_up
+from naervaer.gc_tuning import collect_less_while_serving, freeze_start_up
 from naervaer.migrations import target_for, upgrade
 from naervaer.observability.logging import configure_logging
 from naervaer.privacy.vault_setup import install_vault
@@ -57,6 +57,7 @@ async def serve_services(
     all_specs = discover_services()
     servers = [_server(ServiceRuntime(spec, platform, all_specs), platform) for spec in specs]
     freeze_start_up()
+    collect_less_while_serving()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, _request_exit, servers)

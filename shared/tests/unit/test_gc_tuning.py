@@ -1,4 +1,5 @@
-"""Bulk work runs with fewer cycle collections, and the thresholds come back after it."""
+"""Bulk work runs with fewer cycle collections, and the thresholds come back after it; a
+serving process collects less often than CPython's default."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import gc
 
 import pytest
 
-from naervaer.gc_tuning import BULK_THRESHOLDS, fewer_collections, freeze_start_up
+from naervaer.gc_tuning import (
+    BULK_THRESHOLDS,
+    SERVING_THRESHOLDS,
+    collect_less_while_serving,
+    fewer_collections,
+    freeze_start_up,
+)
 
 
 def test_the_block_runs_with_bulk_thresholds_and_restores_them() -> None:
@@ -31,3 +38,13 @@ def test_start_up_objects_are_frozen_out_of_the_collectors_reach() -> None:
     finally:
         gc.unfreeze()  # the test process goes on collecting as before
     assert gc.get_freeze_count() == 0
+
+
+def test_a_serving_process_collects_its_first_generation_less_often() -> None:
+    before = gc.get_threshold()
+    try:
+        collect_less_while_serving()
+        assert gc.get_threshold() == SERVING_THRESHOLDS
+        assert SERVING_THRESHOLDS[0] > before[0]
+    finally:
+        gc.set_threshold(*before)
