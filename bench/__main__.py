@@ -33,6 +33,11 @@ def parse(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--scale", choices=list(SCALES), default="full", help="Size preset")
     parser.add_argument("--duration", type=float, help="Seconds per timed point (W1-W4)")
     parser.add_argument("--concurrency", help="W1 writers, comma-separated (e.g. 1,4,16,64)")
+    parser.add_argument(
+        "--replicas",
+        help="W3 case service processes, comma-separated, one row each (e.g. 1,2): 1 runs "
+        "alone (embedded transport), more in Kafka mode [default: 1]",
+    )
     parser.add_argument("--events", type=int, help="W5: events to replay")
     parser.add_argument(
         "--log-order",
@@ -77,6 +82,8 @@ def _scale(args: argparse.Namespace) -> Scale:
         changes["concurrency"] = _numbers(args.concurrency)
     if args.rates:
         changes["rates"] = _numbers(args.rates)
+    if args.replicas:
+        changes["http_replicas"] = _numbers(args.replicas)
     if args.events is not None:
         changes["rebuild_events"] = args.events
     if args.log_order is not None:

@@ -32,6 +32,9 @@ class Scale:
     writers: int  # W5/W6: concurrent writers filling the store
     kafka_session_timeout_ms: int  # W4/W6 services: also how long a group's first join takes
     rebuild_log_order: LogOrder = "calendar"  # W5: the order of the log replayed
+    # W3: case service processes, one row each; 1 runs alone on the embedded transport, more
+    # run in Kafka mode (as deploy/ runs replicas), the load generator's clients spread over them
+    http_replicas: tuple[int, ...] = (1,)
 
 
 SCALES = {

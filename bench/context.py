@@ -54,6 +54,12 @@ class BenchContext:
             self.kafka_bootstrap = self._broker.bootstrap
         return self.kafka_bootstrap
 
+    @property
+    def broker_pid(self) -> int | None:
+        """The broker the harness started (for its CPU); None when it uses ``--kafka``'s."""
+        process = None if self._broker is None else self._broker.process
+        return None if process is None else process.pid
+
     async def fresh_database(self, label: str) -> str:
         """A new empty database for one workload (dropped when the run ends); its URL."""
         name = f"bench_{label}_{uuid.uuid4().hex[:8]}"
@@ -70,7 +76,7 @@ class BenchContext:
         self.console.log(message)
 
     def say_started(self, workload: str, services: list[ServiceProcess]) -> None:
-        pids = ", ".join(f"{service.key} pid {service.pid}" for service in services)
+        pids = ", ".join(f"{service.name} pid {service.pid}" for service in services)
         self.say(f"{workload} services up ({pids})")
 
     async def _drop_databases(self) -> None:

@@ -58,6 +58,15 @@ def sample(pids: Mapping[str, int]) -> CpuSample:
     )
 
 
+def merged(sample_: CpuSample, prefix: str) -> CpuSample:
+    """``sample_`` with the processes named ``prefix…`` (a service's replicas) as one."""
+    processes = {k: v for k, v in sample_.processes.items() if not k.startswith(prefix)}
+    replicas = [v for k, v in sample_.processes.items() if k.startswith(prefix)]
+    if replicas:
+        processes[prefix] = sum(replicas)
+    return CpuSample(sample_.wall_s, sample_.machine_s, processes)
+
+
 def per_operation(before: CpuSample, after: CpuSample, operations: int) -> dict[str, Any]:
     """CPU milliseconds per operation by process (``other``: the rest of the machine), the
     machine's use of its cores meanwhile, and the ceiling: operations/s at full cores."""

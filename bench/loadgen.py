@@ -20,20 +20,24 @@ from datetime import date, timedelta
 from typing import Any
 
 import aiohttp
+import asyncpg  # type: ignore[import-untyped]
 
 from bench import cpu
 from bench.driver import Timed, closed_loop
+from bench.machine import plain_url
 
 
 @dataclass(frozen=True)
 class LoadPlan:
-    base_url: str
+    base_urls: tuple[str, ...]  # the service's replicas: client i talks to replica i mod n
     token: str
     clients: int  # requests in flight
     cases: int  # cases opened first; each command goes to the next idle one
     warmup_s: float
     duration_s: float
-    service_pid: int | None = None  # its CPU per command is measured too
+    service_pids: tuple[int, ...] = ()  # their CPU per command is measured too (summed)
+    broker_pid: int | None = None  # and the broker's, where the harness runs it
+    database_url: str | None = None  # the services' database: its commits per command
 
 
 @dataclass
@@ -60,7 +64,10 @@ async def _run(plan: LoadPlan) -> dict[str, Any]:
         # would have: with one shared pool of exactly that many connections, httpcore handed
         # an idle connection to several queued requests at once; the losers queued again and
         # some waited up to a second before their request was even written (W3's p99 tail).
-        clients = [await stack.enter_async_context(_client(plan)) for _ in range(plan.clients)]
+        clients = [
+            await stack.enter_async_context(_client(plan, plan.base_urls[i % len(plan.base_urls)]))
+            for i in range(plan.clients)
+        ]
         idle_clients = collections.deque(clients)
         began = time.perf_counter()
         idle = collections.deque(await _open_cases(clients, plan))
@@ -78,25 +85,48 @@ async def _run(plan: LoadPlan) -> dict[str, Any]:
 
         # CPU over the whole loop (warm-up too), divided by every command it completed.
         pids = {"loadgen": os.getpid()}
-        if plan.service_pid is not None:
-            pids["service"] = plan.service_pid
+        pids |= {f"service{i}": pid for i, pid in enumerate(plan.service_pids, 1)}
+        if plan.broker_pid is not None:
+            pids["broker"] = plan.broker_pid
+        commits_before = await _commits(plan.database_url)
         before = cpu.sample(pids)
         timed = await closed_loop(
             plan.clients, register_note, warmup_s=plan.warmup_s, duration_s=plan.duration_s
         )
-        spent = cpu.per_operation(before, cpu.sample(pids), max(1, timed.completed))
+        after = cpu.sample(pids)
+        commits = await _commits(plan.database_url) - commits_before
+        spent = cpu.per_operation(
+            cpu.merged(before, "service"), cpu.merged(after, "service"), max(1, timed.completed)
+        )
     return {
         "opened": len(idle),
         "opened_s": opened_s,
         "timed": timed,
         "statuses": statuses,
         "cpu": spent,
+        "commits_per_command": round(commits / max(1, timed.completed), 3) if commits else None,
     }
 
 
-def _client(plan: LoadPlan) -> aiohttp.ClientSession:
+async def _commits(database_url: str | None) -> int:
+    """Transactions the database has committed so far (``pg_stat_database``; its counters
+    lag by up to a second, little against a timed point of several)."""
+    if database_url is None:
+        return 0
+    connection = await asyncpg.connect(plain_url(database_url))
+    try:
+        return int(
+            await connection.fetchval(
+                "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+            )
+        )
+    finally:
+        await connection.close()
+
+
+def _client(plan: LoadPlan, base_url: str) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
-        base_url=plan.base_url,
+        base_url=base_url,
         headers={"Authorization": f"Bearer {plan.token}"},
         connector=aiohttp.TCPConnector(limit=1),
         timeout=aiohttp.ClientTimeout(total=60),

@@ -93,6 +93,7 @@ class ServiceProcess:
 
     key: str
     deployment: Deployment
+    instance: int = 1  # a replica's number among the processes of one service
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -106,8 +107,13 @@ class ServiceProcess:
         return None if self.process is None else self.process.pid
 
     @property
+    def name(self) -> str:
+        """``case``, or ``case-2`` for a second replica."""
+        return self.key if self.instance == 1 else f"{self.key}-{self.instance}"
+
+    @property
     def log_path(self) -> Path:
-        return self.deployment.data_dir / f"{self.key}.log"
+        return self.deployment.data_dir / f"{self.name}.log"
 
     def start(self) -> None:
         env = self.deployment.environment()
@@ -132,7 +138,7 @@ class ServiceProcess:
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.1)
-        raise TimeoutError(f"{self.key} service not ready after {timeout_s}s:\n{self.log_tail()}")
+        raise TimeoutError(f"{self.name} service not ready after {timeout_s}s:\n{self.log_tail()}")
 
     def peak_rss_mib(self) -> float | None:
         """The process's peak resident set (VmHWM), in MiB; None once it has exited."""
@@ -169,7 +175,7 @@ class ServiceProcess:
 
     def _check_alive(self) -> None:
         if self.process is None or self.process.poll() is not None:
-            raise RuntimeError(f"{self.key} service exited:\n{self.log_tail()}")
+            raise RuntimeError(f"{self.name} service exited:\n{self.log_tail()}")
 
     def _status_field(self, name: str) -> str | None:
         if self.process is None:
@@ -184,9 +190,16 @@ class ServiceProcess:
         return None
 
 
-async def start_services(deployment: Deployment, keys: Sequence[str]) -> list[ServiceProcess]:
-    """Start the services side by side and wait until every one is ready."""
-    services = [ServiceProcess(key, deployment) for key in keys]
+async def start_services(
+    deployment: Deployment, keys: Sequence[str], *, replicas: int = 1
+) -> list[ServiceProcess]:
+    """Start the services side by side, ``replicas`` processes of each (on ports of their
+    own, sharing the database and the broker), and wait until every one is ready."""
+    services = [
+        ServiceProcess(key, deployment, instance)
+        for key in keys
+        for instance in range(1, replicas + 1)
+    ]
     try:
         for service in services:
             service.start()

@@ -85,7 +85,7 @@ async def test_each_client_keeps_one_connection_and_all_are_in_flight(
     stub_server: tuple[StubServer, str],
 ) -> None:
     stub, base_url = stub_server
-    plan = LoadPlan(base_url, "token", CLIENTS, cases=3 * CLIENTS, warmup_s=0.05, duration_s=0.3)
+    plan = LoadPlan((base_url,), "token", CLIENTS, cases=3 * CLIENTS, warmup_s=0.05, duration_s=0.3)
 
     result = await _run(plan)
 
@@ -99,6 +99,25 @@ async def test_each_client_keeps_one_connection_and_all_are_in_flight(
     assert len(timed.started_s) == timed.operations == len(timed.latencies)
     assert all(0 <= start < plan.duration_s for start in timed.started_s)
     assert timed.opened_at > 0
+
+
+async def test_the_clients_spread_evenly_over_the_replicas(
+    stub_server: tuple[StubServer, str],
+) -> None:
+    first, first_url = stub_server
+    second = StubServer()
+    server = await asyncio.start_server(second.serve, "127.0.0.1", 0)
+    second_url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    plan = LoadPlan(
+        (first_url, second_url), "token", CLIENTS, cases=CLIENTS, warmup_s=0.05, duration_s=0.2
+    )
+
+    async with server:
+        result = await _run(plan)
+
+    assert first.connections == second.connections == CLIENTS // 2
+    assert first.most_in_flight == second.most_in_flight == CLIENTS // 2
+    assert result["timed"].operations > CLIENTS
 
 
 def test_slowest_lists_the_tail_in_the_order_it_started() -> None:

@@ -23,7 +23,17 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 ROW_FIELDS = {
     "w1": {"system", "writers", "events", "events_per_s", "p50_ms", "p99_ms", "conflicts"},
     "w2": {"system", "per_append", "appends", "events_per_s", "p50_ms", "p99_ms"},
-    "w3": {"clients", "cases", "commands", "commands_per_s", "p50_ms", "p99_ms", "non_200"},
+    "w3": {
+        "replicas",
+        "transport",
+        "clients",
+        "cases",
+        "commands",
+        "commands_per_s",
+        "p50_ms",
+        "p99_ms",
+        "non_200",
+    },
     "w4": {"rate", "appended_per_s", "events", "p50_ms", "p95_ms", "p99_ms", "missing", "clock"},
     "w5": {"log_order", "events", "applied", "rebuild_s", "minutes", "events_per_s"},
     "w6": {"cases", "events", "wall_min", "missing", "case_peak_rss_mib", "deadline_peak_rss_mib"},
@@ -63,8 +73,10 @@ def _bench(out: Path, postgres_url: str, kafka_bootstrap: str, *options: str) ->
 def report(
     postgres_url: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
-    """One tiny run of every workload through ``naervaer bench``, on the session's servers."""
-    return _bench(tmp_path_factory.mktemp("bench-results"), postgres_url, kafka_bootstrap)
+    """One tiny run of every workload through ``naervaer bench``, on the session's servers;
+    W3 also with two case service replicas (Kafka mode)."""
+    out = tmp_path_factory.mktemp("bench-results")
+    return _bench(out, postgres_url, kafka_bootstrap, "--replicas", "1,2")
 
 
 def test_the_results_file_names_the_machine_and_postgres(report: dict[str, Any]) -> None:
@@ -94,9 +106,14 @@ def test_the_append_workloads_compare_all_three_systems(report: dict[str, Any]) 
 
 
 def test_every_command_and_event_went_all_the_way(report: dict[str, Any]) -> None:
-    (http,) = report["workloads"]["w3"]["rows"]
-    assert http["commands"] > 0
-    assert http["non_200"] == 0
+    http = report["workloads"]["w3"]["rows"]
+    setups = [(row["replicas"], row["transport"]) for row in http]
+    assert setups == [(1, "embedded"), (1, "kafka"), (2, "kafka")]
+    for row in http:
+        assert row["commands"] > 0
+        assert row["non_200"] == 0
+        assert row["db_commits_per_command"] > 0
+        assert row["cpu_service_ms"] > 0  # every replica's CPU, summed
     assert all(row["missing"] == 0 for row in report["workloads"]["w4"]["rows"])
     (rebuild,) = report["workloads"]["w5"]["rows"]
     assert 0 < rebuild["applied"] <= rebuild["events"]
