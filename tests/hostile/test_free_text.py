@@ -60,6 +60,8 @@ def any_platform(request: pytest.FixtureRequest) -> Platform:
 NUL_REQUESTS = (
     ("case", "GET", "/v1/cases/a%00b", None),
     ("case", "GET", "/v1/cases?org_unit=a%00b", None),
+    ("case", "GET", "/v1/cases?a%00b=c", None),  # in a parameter's name
+    ("case", "GET", "/v1/cases/a%3F%00b", None),  # after a decoded "?" in the path
     ("case", "POST", "/v1/cases/a%00b/close", {"closed_on": "2026-03-31", "reason": "other"}),
     (
         "case",

@@ -62,8 +62,13 @@ def document_nul_refusal(app: FastAPI) -> None:
 
 
 def _nul_location(request: Request) -> str | None:
-    if NUL in request.url.path:
+    # The decoded path as routing sees it, read from the scope: ``request.url.path`` builds
+    # and re-parses a whole URL first (with the query's parsing, ~2 % of a W3 command's CPU).
+    if NUL in request.scope.get("root_path", "") + request.scope["path"]:
         return "path"
+    query: bytes = request.scope.get("query_string", b"")
+    if b"%00" not in query and b"\x00" not in query:
+        return None  # nothing to decode to U+0000: the query is not parsed for nothing
     for name, value in request.query_params.multi_items():
         if NUL in name or NUL in value:
             return f"query.{name.replace(NUL, '?')}"
