@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from pydantic import BaseModel
+from pydantic_core import to_json
 
 from naervaer.envelope import DATA_CONTENT_TYPE, SPEC_VERSION, Envelope, trusted_envelope
 from naervaer.eventstore.ids import new_event_ids
@@ -139,12 +140,21 @@ def _pending(event: NewEvent, event_id: UUID) -> PendingEvent:
     data = event.data
     if isinstance(data, BaseModel):
         payload = data.model_dump(mode="json")  # a new dict of JSON types only
-        plain: dict[str, Any] | None = payload
-    else:
-        payload = dict(data)
-        # Nested or unusual values: the envelope parses the JSON text instead.
-        plain = payload if _flat_json(payload) else None
-    return PendingEvent(event_id, event.type, event.schema_version, json.dumps(payload), plain)
+        return PendingEvent(event_id, event.type, event.schema_version, _text(payload), payload)
+    payload = dict(data)
+    if _flat_json(payload):
+        return PendingEvent(event_id, event.type, event.schema_version, _text(payload), payload)
+    # Nested or unusual values: the standard library's rules (non-str keys, types JSON does not
+    # have refused), and the envelope parses the JSON text.
+    return PendingEvent(event_id, event.type, event.schema_version, json.dumps(payload))
+
+
+def _text(json_types_only: dict[str, Any]) -> str:
+    """JSON text of a dict of JSON types only, as ``json.dumps`` gives it but compact (the
+    database keeps ``jsonb``: spacing and escapes are not kept) and about four times faster:
+    a 500-event append serialises 500 payloads. NaN and infinities stay as ``json.dumps``
+    writes them, for the database to refuse."""
+    return to_json(json_types_only, inf_nan_mode="constants").decode()
 
 
 # Exactly these types (not subclasses such as enums) read back from JSON as themselves.
