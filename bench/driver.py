@@ -7,7 +7,14 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bench import cpu
 from bench.stats import Latencies, rate
+
+CPU_NOTE = (
+    "cpu_client_us: CPU µs per operation (warm-up included) of the harness process, where "
+    "each system's client runs (eventsourcing's threads too); cpu_other_us: the rest of the "
+    "machine's meanwhile (PostgreSQL, the kernel)."
+)
 
 
 @dataclass
@@ -26,14 +33,34 @@ class Timed:
     started_s: list[float] = field(default_factory=list)
     opened_at: float = 0.0  # Unix time the measured window opened: to match servers' logs
     completed: int = 0  # every operation finished, the warm-up's too (CPU per operation)
+    client_cpu_s: float = 0.0  # the measuring process's CPU meanwhile (see ``charge``)
+    other_cpu_s: float = 0.0  # the rest of the machine's: PostgreSQL, the kernel, neighbours
 
     def per_second(self, multiplier: int = 1) -> float:
         return rate(self.operations * multiplier, self.elapsed_s)
+
+    def charge(self, before: cpu.CpuSample, after: cpu.CpuSample) -> None:
+        """The CPU spent between two samples of ``cpu.sample({"client": os.getpid()})``,
+        taken around the run: the client's (this process, all its threads) and the rest."""
+        client = after.processes["client"] - before.processes["client"]
+        self.client_cpu_s += client
+        self.other_cpu_s += max(0.0, after.machine_s - before.machine_s - client)
+
+    def cpu_us(self, multiplier: int = 1) -> dict[str, float]:
+        """CPU µs per operation (times ``multiplier``: per event of a batch), warm-up included:
+        the client's and the rest of the machine's."""
+        done = max(1, self.completed * multiplier)
+        return {
+            "cpu_client_us": round(1e6 * self.client_cpu_s / done, 1),
+            "cpu_other_us": round(1e6 * self.other_cpu_s / done, 1),
+        }
 
     def add(self, other: Timed) -> None:
         """Pool another round of the same measurement into this one."""
         self.operations += other.operations
         self.completed += other.completed
+        self.client_cpu_s += other.client_cpu_s
+        self.other_cpu_s += other.other_cpu_s
         self.conflicts += other.conflicts
         self.elapsed_s += other.elapsed_s
         self.latencies.extend(other.latencies.samples)

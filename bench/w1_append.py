@@ -8,11 +8,13 @@ and the eventsourcing library doing the same on the same PostgreSQL (fsync on).
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Sequence
 
+from bench import cpu
 from bench.context import BenchContext
-from bench.driver import Timed, closed_loop, rounds_for
+from bench.driver import CPU_NOTE, Timed, closed_loop, rounds_for
 from bench.peer_eventsourcing import EventsourcingWriter
 from bench.results import Check, WorkloadResult, ratio
 from bench.stats import Zipf
@@ -59,6 +61,7 @@ async def run(ctx: BenchContext) -> WorkloadResult:
             "naervaer: EventStore.append with outbox rows, as the case service runs it.",
             "asyncpg: SELECT max(version) + INSERT of one row, primary key (stream, version).",
             "eventsourcing: PostgresApplicationRecorder (select_events + insert_events).",
+            CPU_NOTE.replace("operation", "command"),
         ],
     )
 
@@ -69,12 +72,15 @@ async def _measure(
     zipf = Zipf(len(streams), s=1.0, seed=concurrency)
     await writer.open(concurrency)
     try:
-        return await closed_loop(
+        before = cpu.sample({"client": os.getpid()})
+        timed = await closed_loop(
             concurrency,
             lambda: writer.append_one(streams[zipf()]),
             warmup_s=ctx.scale.warmup_s,
             duration_s=ctx.scale.duration_s / rounds,
         )
+        timed.charge(before, cpu.sample({"client": os.getpid()}))
+        return timed
     finally:
         await writer.close()
 
@@ -87,6 +93,7 @@ def _row(system: str, concurrency: int, timed: Timed) -> dict[str, object]:
         "events_per_s": timed.per_second(),
         **timed.latencies.summary(50, 99),
         "conflicts": timed.conflicts,
+        **timed.cpu_us(),
     }
 
 

@@ -7,10 +7,12 @@ eventsourcing recorder (its executemany) on the same PostgreSQL.
 
 from __future__ import annotations
 
+import os
 import uuid
 
+from bench import cpu
 from bench.context import BenchContext
-from bench.driver import Timed, closed_loop, rounds_for
+from bench.driver import CPU_NOTE, Timed, closed_loop, rounds_for
 from bench.peer_eventsourcing import EventsourcingWriter
 from bench.results import Check, WorkloadResult, ratio
 from bench.writers import AsyncpgWriter, NaervaerWriter, Writer
@@ -44,19 +46,25 @@ async def run(ctx: BenchContext) -> WorkloadResult:
         },
         rows=rows,
         checks=checks(rows),
-        notes=["Every append starts a new stream (expected version 0); naervaer with outbox."],
+        notes=[
+            "Every append starts a new stream (expected version 0); naervaer with outbox.",
+            CPU_NOTE.replace("operation", "event"),
+        ],
     )
 
 
 async def _measure(ctx: BenchContext, writer: Writer, size: int, rounds: int) -> Timed:
     await writer.open(ctx.scale.batch_writers)
     try:
-        return await closed_loop(
+        before = cpu.sample({"client": os.getpid()})
+        timed = await closed_loop(
             ctx.scale.batch_writers,
             lambda: _append(writer, size),
             warmup_s=ctx.scale.warmup_s,
             duration_s=ctx.scale.duration_s / rounds,
         )
+        timed.charge(before, cpu.sample({"client": os.getpid()}))
+        return timed
     finally:
         await writer.close()
 
@@ -72,6 +80,7 @@ def _row(system: str, size: int, timed: Timed) -> dict[str, object]:
         "appends": timed.operations,
         "events_per_s": timed.per_second(size),
         **timed.latencies.summary(50, 99),
+        **timed.cpu_us(size),
     }
 
 

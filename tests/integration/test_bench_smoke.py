@@ -21,8 +21,27 @@ pytestmark = pytest.mark.integration
 NAERVAER = Path(sys.executable).parent / "naervaer"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ROW_FIELDS = {
-    "w1": {"system", "writers", "events", "events_per_s", "p50_ms", "p99_ms", "conflicts"},
-    "w2": {"system", "per_append", "appends", "events_per_s", "p50_ms", "p99_ms"},
+    "w1": {
+        "system",
+        "writers",
+        "events",
+        "events_per_s",
+        "p50_ms",
+        "p99_ms",
+        "conflicts",
+        "cpu_client_us",
+        "cpu_other_us",
+    },
+    "w2": {
+        "system",
+        "per_append",
+        "appends",
+        "events_per_s",
+        "p50_ms",
+        "p99_ms",
+        "cpu_client_us",
+        "cpu_other_us",
+    },
     "w3": {
         "replicas",
         "transport",
@@ -101,6 +120,7 @@ def test_the_append_workloads_compare_all_three_systems(report: dict[str, Any]) 
     for key, size in (("w1", "writers"), ("w2", "per_append")):
         rows = report["workloads"][key]["rows"]
         systems = {(row[size], row["system"]) for row in rows if row["events_per_s"] > 0}
+        assert all(row["cpu_client_us"] > 0 for row in rows), f"{key}: a client cost no CPU"
         sizes = {row[size] for row in rows}
         assert systems == {(s, n) for s in sizes for n in ("naervaer", "asyncpg", "eventsourcing")}
 
