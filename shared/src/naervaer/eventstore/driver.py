@@ -62,7 +62,11 @@ class DriverConnections:
         self._hold_s = hold_s
         self._kept: list[_Kept] = []
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._sweep: asyncio.TimerHandle | None = None
+        # The sweep's timer and when it is due. The time is kept here, not read back from the
+        # handle: only asyncio's handles have ``when()``; uvloop's ``call_at`` hands back a
+        # plain ``Handle`` for a time already past.
+        self._sweep: asyncio.Handle | None = None
+        self._sweep_at = 0.0
         self._returning: set[asyncio.Task[None]] = set()
         event.listen(_root(engine), "engine_disposed", self._disposed)
 
@@ -140,10 +144,11 @@ class DriverConnections:
             return
         due_at = min(kept.taken_at for kept in self._kept) + self._hold_s
         if self._sweep is not None:
-            if self._sweep.when() <= due_at:
+            if self._sweep_at <= due_at:
                 return
             self._sweep.cancel()
         self._sweep = self._loop.call_at(due_at, self._give_back_due)
+        self._sweep_at = due_at
 
     def _give_back_due(self) -> None:
         """Return the kept connections held their time (each a task: returning may need I/O)."""
