@@ -36,7 +36,8 @@ def parse(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument(
         "--replicas",
         help="W3 case service processes, comma-separated, one row each (e.g. 1,2): 1 runs "
-        "alone (embedded transport), more in Kafka mode [default: 1]",
+        "alone (embedded transport), more in Kafka mode, and then a row of 1 in Kafka mode is "
+        "added [default: 1]",
     )
     parser.add_argument("--events", type=int, help="W5: events to replay")
     parser.add_argument(
