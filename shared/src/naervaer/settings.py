@@ -43,7 +43,10 @@ class PlatformSettings(BaseSettings):
         default="json", description="json for machines (default), console for humans."
     )
     outbox_poll_interval_s: float = Field(
-        default=1.0, gt=0, description="Outbox relay polling fallback when no NOTIFY arrives."
+        default=1.0,
+        gt=0,
+        description="Outbox relay polling fallback when no NOTIFY arrives; also how soon a "
+        "replica takes over from a leader that went away.",
     )
     outbox_batch_size: int = Field(
         default=500, ge=1, description="Outbox rows published per batch."

@@ -225,3 +225,51 @@ async def test_a_leader_whose_connection_dies_steps_down_and_another_takes_over(
         assert await first.drain_once() == 0  # and finds the second leading
     assert first_publisher.data() == [{"n": 1}]
     assert second_publisher.data() == [{"n": 2}]
+
+
+async def test_a_relay_that_does_not_lead_tries_for_the_lock_at_its_poll_not_at_every_append(
+    pg_engine: AsyncEngine,
+    pg_tables: EventStoreTables,
+    make_store: Callable[..., EventStore],
+    service: str,
+) -> None:
+    """Every append wakes every replica's relay; only the leader answers. The other tries
+    for the lock at its poll, and so still takes over when the leader goes away."""
+    store = make_store(pg_engine, pg_tables)
+    await store.append("s", [noted(1)], tenant="t", expected_version=0)
+    first_publisher, second_publisher = RecordingPublisher(), RecordingPublisher()
+    first = OutboxRelay(pg_engine, pg_tables, first_publisher, service=service)
+    second = OutboxRelay(
+        pg_engine, pg_tables, second_publisher, service=service, poll_interval_s=1.0
+    )
+    tries = 0
+    try_lead = second._rows.try_lead
+
+    async def counted(conn: object) -> bool:
+        nonlocal tries
+        tries += 1
+        return await try_lead(conn)  # type: ignore[arg-type]
+
+    second._rows.try_lead = counted  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    async with contextlib.aclosing(first):
+        assert await first.drain_once() == 1  # the first leads
+        follower = asyncio.create_task(second.run(stop))
+        try:
+            for n in range(2, 12):  # ten appends, ten NOTIFYs, in about half a second
+                await store.append("s", [noted(n)], tenant="t", expected_version=n - 1)
+                await asyncio.sleep(0.05)
+            assert await first.drain_once() == 10
+            assert tries <= 2  # its first drain, perhaps one poll: not one try per wake
+        except BaseException:
+            stop.set()
+            await follower
+            raise
+    try:  # the first stopped leading: the second takes over at its next poll
+        await store.append("s", [noted(12)], tenant="t", expected_version=11)
+        await asyncio.wait_for(second_publisher.entered.wait(), timeout=10)
+    finally:
+        stop.set()
+        await follower
+    assert first_publisher.data() == [{"n": n} for n in range(1, 12)]
+    assert second_publisher.data() == [{"n": 12}]

@@ -6,8 +6,9 @@ On PostgreSQL one relay replica leads: it holds a session advisory lock on a con
 own, and each drain is two statements on it (read the pending rows, mark them published), with
 no transaction to open and close and no lock to take again (issue 8: a drain was five round
 trips, and at a few hundred appends a second the relay drains once per append). Another
-replica takes over when the leader's connection ends. LISTEN wakes the relay as soon as an
-append to its own schema commits; SQLite (one process) polls.
+replica takes over, at its next poll, when the leader's connection ends. LISTEN wakes the
+leading relay as soon as an append to its own schema commits (a replica that does not lead
+waits for its poll); SQLite (one process) polls.
 """
 
 from __future__ import annotations
@@ -100,7 +101,15 @@ class OutboxRelay:
                     await self._report_lag()
                     lag_reported = time.monotonic()
                 if published < self._batch_size:
-                    await _first_of(stop, wake, within_s=self._poll_interval_s)
+                    await _first_of(stop, self._wake_for(wake), within_s=self._poll_interval_s)
+
+    def _wake_for(self, wake: asyncio.Event) -> asyncio.Event | None:
+        """What ends the wait between drains besides ``stop`` and the poll interval: the
+        appends' NOTIFY, unless another replica leads. The leader answers those; a replica
+        that does not lead tries for the lock at its poll only, not with a pooled connection
+        and a statement at every append (issue 8, next step 34). It takes over within a poll
+        interval of the leader going away; nothing is lost meanwhile, only sent later."""
+        return None if self._postgres and self._leading is None else wake
 
     async def drain_once(self) -> int:
         """Publish the next batch of pending rows; return how many were published.
