@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -33,18 +34,11 @@ class Timed:
     started_s: list[float] = field(default_factory=list)
     opened_at: float = 0.0  # Unix time the measured window opened: to match servers' logs
     completed: int = 0  # every operation finished, the warm-up's too (CPU per operation)
-    client_cpu_s: float = 0.0  # the measuring process's CPU meanwhile (see ``charge``)
+    client_cpu_s: float = 0.0  # this process's CPU over the whole loop (all its threads)
     other_cpu_s: float = 0.0  # the rest of the machine's: PostgreSQL, the kernel, neighbours
 
     def per_second(self, multiplier: int = 1) -> float:
         return rate(self.operations * multiplier, self.elapsed_s)
-
-    def charge(self, before: cpu.CpuSample, after: cpu.CpuSample) -> None:
-        """The CPU spent between two samples of ``cpu.sample({"client": os.getpid()})``,
-        taken around the run: the client's (this process, all its threads) and the rest."""
-        client = after.processes["client"] - before.processes["client"]
-        self.client_cpu_s += client
-        self.other_cpu_s += max(0.0, after.machine_s - before.machine_s - client)
 
     def cpu_us(self, multiplier: int = 1) -> dict[str, float]:
         """CPU µs per operation (times ``multiplier``: per event of a batch), warm-up included:
@@ -85,9 +79,11 @@ async def closed_loop(
     An operation returns how many conflicts it met (or None). Operations started during the
     warm-up are not counted; the clock stops when the last counted operation has finished.
     Every worker counts at least one operation, so an overloaded machine cannot make the
-    window close empty.
+    window close empty. The CPU this process and the rest of the machine spent over the whole
+    loop (warm-up included, as ``completed``) is charged to it.
     """
     timed = Timed()
+    before = cpu.sample({"client": os.getpid()})
     measure_from = time.perf_counter() + warmup_s
     timed.opened_at = time.time() + warmup_s
     end = measure_from + duration_s
@@ -111,4 +107,7 @@ async def closed_loop(
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     timed.elapsed_s = max(finished) - measure_from
+    after = cpu.sample({"client": os.getpid()})
+    timed.client_cpu_s = after.processes["client"] - before.processes["client"]
+    timed.other_cpu_s = max(0.0, after.machine_s - before.machine_s - timed.client_cpu_s)
     return timed

@@ -8,11 +8,9 @@ and the eventsourcing library doing the same on the same PostgreSQL (fsync on).
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Sequence
 
-from bench import cpu
 from bench.context import BenchContext
 from bench.driver import CPU_NOTE, Timed, closed_loop, rounds_for
 from bench.peer_eventsourcing import EventsourcingWriter
@@ -72,15 +70,12 @@ async def _measure(
     zipf = Zipf(len(streams), s=1.0, seed=concurrency)
     await writer.open(concurrency)
     try:
-        before = cpu.sample({"client": os.getpid()})
-        timed = await closed_loop(
+        return await closed_loop(
             concurrency,
             lambda: writer.append_one(streams[zipf()]),
             warmup_s=ctx.scale.warmup_s,
             duration_s=ctx.scale.duration_s / rounds,
         )
-        timed.charge(before, cpu.sample({"client": os.getpid()}))
-        return timed
     finally:
         await writer.close()
 

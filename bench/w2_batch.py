@@ -7,10 +7,8 @@ eventsourcing recorder (its executemany) on the same PostgreSQL.
 
 from __future__ import annotations
 
-import os
 import uuid
 
-from bench import cpu
 from bench.context import BenchContext
 from bench.driver import CPU_NOTE, Timed, closed_loop, rounds_for
 from bench.peer_eventsourcing import EventsourcingWriter
@@ -56,15 +54,12 @@ async def run(ctx: BenchContext) -> WorkloadResult:
 async def _measure(ctx: BenchContext, writer: Writer, size: int, rounds: int) -> Timed:
     await writer.open(ctx.scale.batch_writers)
     try:
-        before = cpu.sample({"client": os.getpid()})
-        timed = await closed_loop(
+        return await closed_loop(
             ctx.scale.batch_writers,
             lambda: _append(writer, size),
             warmup_s=ctx.scale.warmup_s,
             duration_s=ctx.scale.duration_s / rounds,
         )
-        timed.charge(before, cpu.sample({"client": os.getpid()}))
-        return timed
     finally:
         await writer.close()
 
