@@ -140,13 +140,15 @@ def _pending(event: NewEvent, event_id: UUID) -> PendingEvent:
     data = event.data
     if isinstance(data, BaseModel):
         payload = data.model_dump(mode="json")  # a new dict of JSON types only
-        return PendingEvent(event_id, event.type, event.schema_version, _text(payload), payload)
-    payload = dict(data)
-    if _flat_json(payload):
-        return PendingEvent(event_id, event.type, event.schema_version, _text(payload), payload)
-    # Nested or unusual values: the standard library's rules (non-str keys, types JSON does not
-    # have refused), and the envelope parses the JSON text.
-    return PendingEvent(event_id, event.type, event.schema_version, json.dumps(payload))
+        plain: dict[str, Any] | None = payload
+    else:
+        payload = dict(data)
+        # Nested or unusual values: the envelope parses the JSON text instead.
+        plain = payload if _flat_json(payload) else None
+    # JSON types only: the fast text. Otherwise the standard library's rules (non-str keys,
+    # types JSON does not have refused).
+    text = json.dumps(payload) if plain is None else _text(payload)
+    return PendingEvent(event_id, event.type, event.schema_version, text, plain)
 
 
 def _text(json_types_only: dict[str, Any]) -> str:
