@@ -5,8 +5,9 @@ relay publishes them to Kafka (LocalKafka unless ``--kafka``); the deadline serv
 them into its timeline. Latency runs from the append's commit to the commit of the timeline
 change, both read from PostgreSQL's commit timestamps (the harness's own server tracks them;
 on another without, from the harness's clock: when the append returned and when a NOTIFY
-from the deadline inbox arrived, see ``watcher``). Rates: 200 and
-1 000 events/s, then 80 % of the capacity a burst showed (the highest rate it sustains).
+from the deadline inbox arrived, see ``watcher``). Rates: 200 and 1 000 events/s, then the
+highest sustainable rate: 80 % of the capacity a burst showed, and while that is not
+sustained, lower rates (each ``SEARCH_STEP`` of the one before, at most ``SEARCH_TRIES``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ TARGET_RATE = 1_000
 TARGET_P99_MS = 15.0
 IN_FLIGHT = 32
 START = first_day()  # in the future: no deadline timer fires during the run
+FIRST_TRY = 0.8  # of the burst capacity: a burst outruns what the pipeline keeps up with
+SEARCH_STEP = 0.75
+SEARCH_TRIES = 3
 
 
 @dataclass
@@ -150,10 +154,32 @@ async def _measure(
         f"W4 burst CPU per event (ms): {burst_cpu['cpu_ms_per_op']}; at full cores "
         f"{burst_cpu['ceiling_per_s']} events/s"
     )
-    highest = max(10, int(capacity * 0.8) // 10 * 10)
-    row = await _fixed_rate(ctx, pipeline, highest, pids)
-    rows.append({**row, "note": "80 % of burst capacity"})
+    rows.extend(await _highest_sustained(ctx, pipeline, pids, capacity))
     return rows, capacity, burst_cpu
+
+
+async def _highest_sustained(
+    ctx: BenchContext, pipeline: Pipeline, pids: dict[str, int], capacity: float
+) -> list[dict[str, object]]:
+    """Rows at ``FIRST_TRY`` of ``capacity`` and, while not sustained, at lower rates; the
+    last row tells whether the search found a sustained rate (every try is kept)."""
+    rows: list[dict[str, object]] = []
+    target = _round_rate(capacity * FIRST_TRY)
+    for attempt in range(1, SEARCH_TRIES + 1):
+        row = await _fixed_rate(ctx, pipeline, target, pids)
+        lower = _round_rate(target * SEARCH_STEP)
+        if row["sustained"] or attempt == SEARCH_TRIES or lower == target:
+            share = round(100 * target / capacity) if capacity else 0
+            found = "highest sustained" if row["sustained"] else "none sustained"
+            rows.append({**row, "note": f"{found} of {attempt} tried ({share} % of burst)"})
+            return rows
+        rows.append({**row, "note": "not sustained: tried lower"})
+        target = lower
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _round_rate(per_s: float) -> int:
+    return max(10, int(per_s) // 10 * 10)
 
 
 async def _fixed_rate(
@@ -332,7 +358,10 @@ def _result(
             "Latency: append commit → deadline inbox+timeline commit. clock 'server': both "
             "commits' timestamps (track_commit_timestamp); 'harness': when append returned "
             "and the inbox's NOTIFY was read, on the harness's busy loop.",
-            "sustained: all projected, ≥ 95 % of the rate appended, p99 under 1 s.",
+            "sustained: all projected, ≥ 95 % of the rate appended, p99 under 1 s. The "
+            f"highest sustainable rate: {FIRST_TRY:.0%} of the burst capacity, then "
+            f"{SEARCH_STEP} of the rate before while not sustained ({SEARCH_TRIES} tries at "
+            "most; the last row's note).",
             "case_cpu_ms, deadline_cpu_ms, cpu_ms: CPU ms per event of the case service, the "
             "deadline service and the whole machine, from the first append until all were "
             "projected.",

@@ -160,6 +160,21 @@ async def test_latency_is_measured_between_commits_where_the_server_stamps_them(
     assert all(row["p50_ms"] <= row["p99_ms"] for row in rows)
 
 
+def test_w4_searches_down_for_a_sustained_rate_and_says_what_it_found(
+    report: dict[str, Any],
+) -> None:
+    w4 = report["workloads"]["w4"]
+    search = w4["rows"][len(w4["params"]["rates"]) :]  # after the fixed rates
+    assert 1 <= len(search) <= 3
+    *lower, last = search
+    for row in lower:
+        assert not row["sustained"]
+        assert row["note"] == "not sustained: tried lower"
+    assert last["note"].startswith("highest sustained" if last["sustained"] else "none sustained")
+    rates = [row["rate"] for row in search]
+    assert rates == sorted(set(rates), reverse=True)  # each try lower than the one before
+
+
 def test_by_default_the_services_export_no_spans(report: dict[str, Any]) -> None:
     assert report["traces"] == {"exported": False, "export_requests": 0}
 
