@@ -44,15 +44,35 @@ START = first_day()  # in the future: no deadline timer fires during the run
 FIRST_TRY = 0.8  # of the burst capacity: a burst outruns what the pipeline keeps up with
 SEARCH_STEP = 0.75
 SEARCH_TRIES = 3
+# 24 weeks: past the follow-up plan (4 weeks), the first dialogue meeting (7) and the activity
+# requirement (8), before the second dialogue meeting (26); then a new case.
+NOTES_PER_CASE = 12
+
+
+@dataclass(frozen=True)
+class Step:
+    """One event to append: to which case (stream) of which tenant."""
+
+    case_id: str
+    tenant: str
+    event: NewEvent
 
 
 @dataclass
 class Cursor:
+    """One of the run's employees: a case that a two-week sick note extends at each turn; after
+    ``NOTES_PER_CASE`` notes the employee is back at work and the next turn opens a new case.
+
+    Bounded so that every phase of the run projects cases of the same size: cases that only
+    grew (a note more at every turn) made each later phase's events dearer to project (a
+    timeline recomputation folds the case's whole history), so the rates were not compared
+    on the same work."""
+
     case_id: str
     tenant: str
     notes: int = 0
 
-    def opened(self) -> NewEvent:
+    def opening(self) -> Step:
         payload = c.CaseOpened(
             case_id=self.case_id,
             employee_id=f"emp-{self.case_id[:8]}",
@@ -61,10 +81,15 @@ class Cursor:
             first_absence_day=START,
             began_with="sick_note",
         )
-        return NewEvent("case.opened", payload.model_dump(mode="json"), event_id=uuid.uuid4())
+        data = payload.model_dump(mode="json")
+        return Step(self.case_id, self.tenant, NewEvent("case.opened", data, event_id=uuid.uuid4()))
 
-    def next_note(self) -> NewEvent:
-        """A two-week sick note after the last one (sick notes of a case never overlap)."""
+    def next_step(self) -> Step:
+        """The next sick note (two weeks after the last one: they never overlap), or once the
+        case has ``NOTES_PER_CASE`` of them, a new case's opening."""
+        if self.notes == NOTES_PER_CASE:
+            self.case_id, self.notes = str(uuid.uuid4()), 0
+            return self.opening()
         first = START + timedelta(days=14 * self.notes)
         self.notes += 1
         payload = c.SickNoteReceived(
@@ -77,7 +102,8 @@ class Cursor:
             received_on=first,
         )
         data = payload.model_dump(mode="json")
-        return NewEvent("case.sick_note_received", data, event_id=uuid.uuid4())
+        event = NewEvent("case.sick_note_received", data, event_id=uuid.uuid4())
+        return Step(self.case_id, self.tenant, event)
 
 
 @dataclass
@@ -86,11 +112,11 @@ class Pipeline:
     watcher: ProjectionWatcher
     cases: list[Cursor]
 
-    async def append(self, case: Cursor, event: NewEvent, committed: dict[str, float]) -> None:
+    async def append(self, step: Step, committed: dict[str, float]) -> None:
         await self.log.store.append(
-            case.case_id, [event], tenant=case.tenant, expected_version=None
+            step.case_id, [step.event], tenant=step.tenant, expected_version=None
         )
-        committed[str(event.event_id)] = time.perf_counter()
+        committed[str(step.event.event_id)] = time.perf_counter()
 
 
 async def run(ctx: BenchContext) -> WorkloadResult:
@@ -134,8 +160,7 @@ async def _open_cases(ctx: BenchContext, pipeline: Pipeline) -> None:
     ctx.say(f"W4 opening {len(pipeline.cases)} cases (warm-up) …")
     committed: dict[str, float] = {}
     jobs = (
-        functools.partial(pipeline.append, case, case.opened(), committed)
-        for case in pipeline.cases
+        functools.partial(pipeline.append, case.opening(), committed) for case in pipeline.cases
     )
     await bounded(jobs, IN_FLIGHT)
     missing = await pipeline.watcher.wait_for(committed, stall_s=120)
@@ -200,10 +225,8 @@ async def _fixed_rate(
         if (delay := began + index / target - time.perf_counter()) > 0:
             await asyncio.sleep(delay)
         await gate.acquire()
-        case = next(cases)
-        tasks.append(
-            asyncio.create_task(_released(gate, pipeline.append(case, case.next_note(), committed)))
-        )
+        step = next(cases).next_step()
+        tasks.append(asyncio.create_task(_released(gate, pipeline.append(step, committed))))
     await asyncio.gather(*tasks)
     appended_s = time.perf_counter() - began
     missing = await pipeline.watcher.wait_for(committed, stall_s=30)
@@ -235,9 +258,9 @@ async def _burst(ctx: BenchContext, pipeline: Pipeline) -> tuple[float, int]:
     ctx.say(f"W4 burst of {count} events to find the capacity …")
     committed: dict[str, float] = {}
     cases = itertools.cycle(pipeline.cases)
-    pairs = [(case, case.next_note()) for case in itertools.islice(cases, count)]
+    steps = [case.next_step() for case in itertools.islice(cases, count)]
     began = time.perf_counter()
-    jobs = (functools.partial(pipeline.append, case, event, committed) for case, event in pairs)
+    jobs = (functools.partial(pipeline.append, step, committed) for step in steps)
     await bounded(jobs, IN_FLIGHT)
     await pipeline.watcher.wait_for(committed, stall_s=30)
     done = [
