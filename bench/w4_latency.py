@@ -6,8 +6,8 @@ them into its timeline. Latency runs from the append's commit to the commit of t
 change, both read from PostgreSQL's commit timestamps (the harness's own server tracks them;
 on another without, from the harness's clock: when the append returned and when a NOTIFY
 from the deadline inbox arrived, see ``watcher``). Rates: 200 and 1 000 events/s, then the
-highest sustainable rate: 80 % of the capacity a burst showed, and while that is not
-sustained, lower rates (each ``SEARCH_STEP`` of the one before, at most ``SEARCH_TRIES``).
+highest sustainable rate: 80 % of the capacity a burst showed and, if that is not sustained,
+a bisection between the highest rate sustained so far and the lowest not (``SEARCH_TRIES``).
 """
 
 from __future__ import annotations
@@ -42,8 +42,7 @@ TARGET_P99_MS = 15.0
 IN_FLIGHT = 32
 START = first_day()  # in the future: no deadline timer fires during the run
 FIRST_TRY = 0.8  # of the burst capacity: a burst outruns what the pipeline keeps up with
-SEARCH_STEP = 0.75
-SEARCH_TRIES = 3
+SEARCH_TRIES = 4
 # 24 weeks: past the follow-up plan (4 weeks), the first dialogue meeting (7) and the activity
 # requirement (8), before the second dialogue meeting (26); then a new case.
 NOTES_PER_CASE = 12
@@ -179,28 +178,65 @@ async def _measure(
         f"W4 burst CPU per event (ms): {burst_cpu['cpu_ms_per_op']}; at full cores "
         f"{burst_cpu['ceiling_per_s']} events/s"
     )
-    rows.extend(await _highest_sustained(ctx, pipeline, pids, capacity))
+    rows.extend(await _highest_sustained(ctx, pipeline, pids, capacity, rows))
+    ctx.say(f"W4 highest sustained rate: {highest_sustained(rows) or 'none'} events/s")
     return rows, capacity, burst_cpu
 
 
+@dataclass
+class RateSearch:
+    """The search for the highest sustained rate: first ``FIRST_TRY`` of the burst's capacity;
+    if that is not sustained, halve the gap between the highest rate sustained so far (of the
+    fixed rates below it, or none) and the lowest not, ``SEARCH_TRIES`` runs at most."""
+
+    target: int
+    low: int = 0  # the highest rate sustained so far, below ``target``
+    high: int | None = None  # the lowest rate not sustained
+    tries: int = 0
+
+    @classmethod
+    def start(cls, capacity: float, sustained: list[int]) -> RateSearch:
+        target = _round_rate(capacity * FIRST_TRY)
+        return cls(target, low=max([rate for rate in sustained if rate < target], default=0))
+
+    def record(self, held: bool) -> int | None:
+        """The outcome of a run at ``target``; the next rate to run, or None: done."""
+        self.tries += 1
+        if held:
+            self.low = max(self.low, self.target)
+        else:
+            self.high = self.target if self.high is None else min(self.high, self.target)
+        if self.high is None or self.tries == SEARCH_TRIES:
+            return None  # the first try held (the search goes no higher), or no tries left
+        following = _round_rate((self.low + self.high) / 2)
+        if following in (self.low, self.high):
+            return None
+        self.target = following
+        return following
+
+
 async def _highest_sustained(
-    ctx: BenchContext, pipeline: Pipeline, pids: dict[str, int], capacity: float
+    ctx: BenchContext,
+    pipeline: Pipeline,
+    pids: dict[str, int],
+    capacity: float,
+    fixed: list[dict[str, object]],
 ) -> list[dict[str, object]]:
-    """Rows at ``FIRST_TRY`` of ``capacity`` and, while not sustained, at lower rates; the
-    last row tells whether the search found a sustained rate (every try is kept)."""
+    """The runs of a ``RateSearch`` after the fixed rates' runs (``fixed``)."""
+    search = RateSearch.start(capacity, [int(str(r["rate"])) for r in fixed if r["sustained"]])
     rows: list[dict[str, object]] = []
-    target = _round_rate(capacity * FIRST_TRY)
-    for attempt in range(1, SEARCH_TRIES + 1):
+    target: int | None = search.target
+    while target is not None:
         row = await _fixed_rate(ctx, pipeline, target, pids)
-        lower = _round_rate(target * SEARCH_STEP)
-        if row["sustained"] or attempt == SEARCH_TRIES or lower == target:
-            share = round(100 * target / capacity) if capacity else 0
-            found = "highest sustained" if row["sustained"] else "none sustained"
-            rows.append({**row, "note": f"{found} of {attempt} tried ({share} % of burst)"})
-            return rows
-        rows.append({**row, "note": "not sustained: tried lower"})
-        target = lower
-    raise AssertionError("unreachable")  # pragma: no cover
+        held = bool(row["sustained"])
+        rows.append({**row, "note": "search: sustained" if held else "search: not sustained"})
+        target = search.record(held)
+    return rows
+
+
+def highest_sustained(rows: list[dict[str, object]]) -> int | None:
+    """The highest rate of ``rows`` that was sustained; None if none was."""
+    return max((int(str(row["rate"])) for row in rows if row["sustained"]), default=None)
 
 
 def _round_rate(per_s: float) -> int:
@@ -368,6 +404,8 @@ def _result(
             "peak_rss_mib": rss,
             # CPU per event through the whole pipeline during the burst, by process.
             "burst_cpu": burst_cpu,
+            "highest_sustained_per_s": highest_sustained(rows),
+            "search_tries": SEARCH_TRIES,
         },
         rows=rows,
         checks=[
@@ -381,10 +419,10 @@ def _result(
             "Latency: append commit → deadline inbox+timeline commit. clock 'server': both "
             "commits' timestamps (track_commit_timestamp); 'harness': when append returned "
             "and the inbox's NOTIFY was read, on the harness's busy loop.",
-            "sustained: all projected, ≥ 95 % of the rate appended, p99 under 1 s. The "
-            f"highest sustainable rate: {FIRST_TRY:.0%} of the burst capacity, then "
-            f"{SEARCH_STEP} of the rate before while not sustained ({SEARCH_TRIES} tries at "
-            "most; the last row's note).",
+            "sustained: all projected, ≥ 95 % of the rate appended, p99 under 1 s. Rows noted "
+            f"'search:' look for the highest sustainable rate: {FIRST_TRY:.0%} of the burst "
+            "capacity, then halving the gap between the highest rate sustained and the lowest "
+            f"not ({SEARCH_TRIES} runs at most); params.highest_sustained_per_s.",
             "case_cpu_ms, deadline_cpu_ms, cpu_ms: CPU ms per event of the case service, the "
             "deadline service and the whole machine, from the first append until all were "
             "projected.",

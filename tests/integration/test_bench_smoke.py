@@ -160,19 +160,23 @@ async def test_latency_is_measured_between_commits_where_the_server_stamps_them(
     assert all(row["p50_ms"] <= row["p99_ms"] for row in rows)
 
 
-def test_w4_searches_down_for_a_sustained_rate_and_says_what_it_found(
+def test_w4_searches_for_the_highest_sustained_rate_and_reports_it(
     report: dict[str, Any],
 ) -> None:
     w4 = report["workloads"]["w4"]
-    search = w4["rows"][len(w4["params"]["rates"]) :]  # after the fixed rates
-    assert 1 <= len(search) <= 3
-    *lower, last = search
-    for row in lower:
-        assert not row["sustained"]
-        assert row["note"] == "not sustained: tried lower"
-    assert last["note"].startswith("highest sustained" if last["sustained"] else "none sustained")
-    rates = [row["rate"] for row in search]
-    assert rates == sorted(set(rates), reverse=True)  # each try lower than the one before
+    fixed = len(w4["params"]["rates"])
+    search = w4["rows"][fixed:]
+    assert 1 <= len(search) <= w4["params"]["search_tries"]
+    for row in search:
+        assert row["note"] == ("search: sustained" if row["sustained"] else "search: not sustained")
+    if not search[0]["sustained"]:  # then each later try lies between a rate held and one not
+        for i, row in enumerate(search[1:], 1):
+            before = search[:i]
+            held = [r["rate"] for r in before if r["sustained"]]
+            assert row["rate"] < min(r["rate"] for r in before if not r["sustained"])
+            assert row["rate"] > max(held, default=0)
+    sustained = [row["rate"] for row in w4["rows"] if row["sustained"]]
+    assert w4["params"]["highest_sustained_per_s"] == max(sustained, default=None)
 
 
 def test_by_default_the_services_export_no_spans(report: dict[str, Any]) -> None:
