@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import SettingsConfigDict
 
-from deadline_service.adapters.opened import DEFAULT_CAPACITY
+from deadline_service.adapters import folded, opened
 from deadline_service.domain.policy import DEFAULT_POLICY, Policy
 from naervaer.settings import ServiceSettings
 
@@ -44,10 +44,16 @@ class DeadlineServiceSettings(ServiceSettings):
         default=1.0, gt=0, description="How often the deadline scheduler looks at the clock."
     )
     opened_events_capacity: int = Field(
-        default=DEFAULT_CAPACITY,
+        default=opened.DEFAULT_CAPACITY,
         ge=0,
         description="Case events the timeline keeps opened between batches (about 2 KiB each; "
         "0: open every stored event at every fold).",
+    )
+    folded_cases_capacity: int = Field(
+        default=folded.DEFAULT_CAPACITY,
+        ge=0,
+        description="Cases whose facts the timeline keeps folded between batches, to fold only "
+        "their new events (about 4 KiB each; 0: fold every case from all of its events).",
     )
     timezone: str = Field(
         default="Europe/Oslo", description="Deadlines are dates in this zone (today's date)."

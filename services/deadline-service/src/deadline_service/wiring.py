@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from deadline_service.adapters.folded import FoldedCases
 from deadline_service.adapters.opened import OpenedEvents
 from deadline_service.adapters.projection import TimelineProjection
 from deadline_service.adapters.scheduler import DeadlineScheduler
@@ -21,7 +22,10 @@ def wire(context: ServiceContext) -> Wiring:
     assert context.store is not None
     policies = Policies(settings.tenant_policies)
     timeline = TimelineProjection(
-        policies, context.vault, OpenedEvents(settings.opened_events_capacity)
+        policies,
+        context.vault,
+        OpenedEvents(settings.opened_events_capacity),
+        FoldedCases(settings.folded_cases_capacity),
     )
     scheduler = DeadlineScheduler(
         context.engine,

@@ -266,7 +266,9 @@ class TimelineBatch:
 
     def _opened_alone(self, envelope: Envelope, event: object, keys: EventKeys) -> bool:
         """A case opened for an employee with no other case waits without a read: its
-        family would be itself alone, its row as ``case.opened`` stores it."""
+        family would be itself alone, its row as ``case.opened`` stores it. It is folded as
+        its events come, unless the projection keeps folded facts (live): then when it is
+        written, from the events stored (kept opened), so that its facts are kept."""
         homes, case_id = self._homes, envelope.streamid
         if homes is None or self._erased is None or not isinstance(event, CaseOpened):
             return False
@@ -277,7 +279,8 @@ class TimelineBatch:
             return False  # not alone: a case carried from an earlier batch, not stored yet
         homes.add(case_id, home)
         row = repo.opened_row(envelope, event)
-        waiting = self._wait(_Waiting(repo.new_header(row), new_row=row, facts=CaseFacts(case_id)))
+        facts = None if self._projection.folds_on else CaseFacts(case_id)
+        waiting = self._wait(_Waiting(repo.new_header(row), new_row=row, facts=facts))
         self._events.store(envelope, event, keys, keep=self._keeps(waiting))
         self._add(waiting, envelope, event, keys)
         return True

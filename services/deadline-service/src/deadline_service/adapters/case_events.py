@@ -13,34 +13,46 @@ stream version (the INSERT does nothing on conflict), and payloads are opened an
 the read opens them (``CONTRACTS.payload`` unseals with the same key ring). An erasure deletes
 stored events behind this cache: flush before it and ``forget`` after.
 
-Across transactions the projection keeps the payloads opened (``adapters.opened``): for a case
-it keeps events of, only which events are stored is read (case, version, event id), and the
-rows themselves (their JSON) only of the cases with an event not kept; a case it keeps none of
-is read whole at once. A kept payload is used once its keys are loaded and alive.
+Across transactions the projection keeps the payloads opened (``adapters.opened``) and each
+case's facts as last folded (``adapters.folded``): for a case it keeps events or facts of, only
+which events are stored is read (case, version, event id), and the rows themselves (their JSON)
+only of the cases with an event neither kept opened nor in its kept facts; a case it keeps
+nothing of is read whole at once. A kept payload or fold is used once its keys are loaded and
+alive. ``facts`` folds a case from its kept facts and the events stored since, or from all of
+its events; ``load`` gives the events themselves.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from deadline_service.adapters import repository as repo
+from deadline_service.adapters.folded import Folded, FoldedCases, merged
 from deadline_service.adapters.keys import EventKeys
 from deadline_service.adapters.opened import Opened, OpenedEvents
 from deadline_service.adapters.tables import case_events
-from deadline_service.domain.facts import RecordedEvent
+from deadline_service.domain.facts import CaseFacts, RecordedEvent, record
 from naervaer.bulk import insert_rows
 from naervaer.db import among
 from naervaer.envelope import Envelope
 from naervaer.privacy import KEYRING, KeySource
 
+
+class InFacts:
+    """A stored event the case's kept facts were folded from: not read, not opened."""
+
+
+IN_FACTS = InFacts()
+
 _Stored = tuple[dict[str, Any], RecordedEvent]  # the row to insert, the event it holds
 # version → as stored: a row not opened yet, an event kept opened (its keys not checked yet),
-# or the event as the fold takes it
-_Known = dict[int, Row[Any] | Opened | RecordedEvent]
+# an event in the case's kept facts, or the event as the fold takes it
+_Known = dict[int, Row[Any] | Opened | InFacts | RecordedEvent]
 # Case ids per SELECT: bound values well below the databases' limits.
 _CHUNK = 1_000
 _c = case_events.c
@@ -59,12 +71,17 @@ _HEADS = {
 class CaseEvents:
     """Case events stored and read in one transaction: writes batched, reads kept."""
 
-    def __init__(self, tx: AsyncConnection, keys: KeySource, opened: OpenedEvents) -> None:
+    def __init__(
+        self, tx: AsyncConnection, keys: KeySource, opened: OpenedEvents, folded: FoldedCases
+    ) -> None:
         self._tx = tx
         self._keys = keys
         self._opened = opened
+        self._folded = folded
         self._pending: dict[str, dict[int, _Stored]] = {}  # case → version → not yet written
         self._known: dict[str, _Known] = {}  # case → version → as stored
+        # (case, version) → the sealed tokens of the event stored there, once known
+        self._keys_of: dict[tuple[str, int], EventKeys] = {}
 
     def store(
         self, envelope: Envelope, payload: object, keys: EventKeys, *, keep: bool = True
@@ -74,6 +91,7 @@ class CaseEvents:
         keep it opened for later transactions (if the projection keeps any)."""
         case_id, version = envelope.streamid, envelope.streamversion
         recorded = RecordedEvent(str(envelope.id), payload)
+        self._keys_of.setdefault((case_id, version), keys)
         pending = self._pending.setdefault(case_id, {})
         if version not in pending:
             pending[version] = (_row(envelope), recorded)
@@ -95,9 +113,70 @@ class CaseEvents:
         if case_id not in self._known:
             await self._read([case_id])
         known = self._known[case_id]
+        await self._fill(case_id, known)
         if not all(isinstance(item, RecordedEvent) for item in known.values()):
             await self._open(case_id, known)
         return [_opened(known[version]) for version in sorted(known)]
+
+    async def facts(self, case_id: str) -> CaseFacts:
+        """The case's events folded (``domain.facts.fold``), to be read only: from its kept
+        facts where its stored events begin with theirs (only the rest opened and folded onto
+        a copy), else from all of them; kept for the next transaction either way."""
+        if case_id not in self._known:
+            await self._read([case_id])
+        known = self._known[case_id]
+        stored = sorted(known)
+        entry = self._folded.get(case_id)
+        if entry is not None and not await self._usable(case_id, entry, stored):
+            entry = None
+        if entry is not None and entry.count == len(stored):
+            return entry.facts  # nothing stored since
+        facts = entry.opened() if entry is not None else CaseFacts(case_id)
+        rest = {version: known[version] for version in stored[entry.count if entry else 0 :]}
+        if not all(isinstance(item, RecordedEvent) for item in rest.values()):
+            await self._fill(case_id, rest)
+            await self._open(case_id, rest)
+            known.update(rest)
+        for item in rest.values():
+            record(facts, _opened(item))
+        if self._folded.keeps:
+            earlier = [entry.keys] if entry is not None else []
+            await self._keep(case_id, stored, facts, earlier, rest)
+        return facts
+
+    async def _usable(self, case_id: str, entry: Folded, stored: list[int]) -> bool:
+        """Whether the case's kept facts hold the first of its ``stored`` events (versions,
+        in order) and none of their keys is destroyed (then they are dropped)."""
+        if not entry.holds(stored):
+            return False
+        if entry.keys.tokens:
+            await KEYRING.load_data(entry.keys.tokens, self._keys)
+        if entry.alive():
+            return True
+        self._folded.drop(case_id)  # a key destroyed since: fold what the rows read as now
+        return False
+
+    async def _keep(
+        self,
+        case_id: str,
+        stored: list[int],
+        facts: CaseFacts,
+        keys: list[EventKeys],
+        folded: _Known,
+    ) -> None:
+        """Keep the case's facts, folded from ``stored``, for later transactions (``keys``:
+        those of the events folded before ``folded``), unless the keys of an event folded are
+        not known or one is destroyed (then it reads erased)."""
+        for version in folded:
+            event_keys = self._keys_of.get((case_id, version))
+            if event_keys is None:
+                return
+            keys.append(event_keys)
+        all_keys = merged(keys)
+        if all_keys.tokens:
+            await KEYRING.load_data(all_keys.tokens, self._keys)
+        if not all_keys.destroyed():
+            self._folded.keep(case_id, stored, facts, all_keys)
 
     async def flush(self) -> None:
         """Write the stored events: one INSERT, nothing if none."""
@@ -111,24 +190,28 @@ class CaseEvents:
         for case_id in case_ids:
             for version in self._known.get(case_id, ()):
                 self._opened.drop_at((case_id, version))
+        for case_id in case_ids:
+            self._folded.drop(case_id)
 
     def forget(self) -> None:
         """Read the cases' events again from the table (after something deleted some)."""
         self._known.clear()
 
     async def _read(self, case_ids: list[str]) -> None:
-        """What the cases have stored: the events kept opened where the projection keeps all
-        of a case's, else its rows (one SELECT of which events, one of rows, at most)."""
-        kept: dict[str, dict[int, Opened]] = {}
+        """What the cases have stored: the events kept opened or in the case's kept facts where
+        the projection keeps all of a case's, else its rows (one SELECT of which events, one of
+        rows, at most)."""
+        kept: dict[str, dict[int, Opened | InFacts]] = {}
         whole = {case_id for case_id in case_ids if not self._kept_before(case_id)}
         if heads := [case_id for case_id in case_ids if case_id not in whole]:
             result = await self._tx.execute(_HEADS[self._tx.dialect.name], {"case_ids": heads})
+            stored: dict[str, list[tuple[int, UUID]]] = {}
             for case_id, version, event_id in result:
-                opened = self._opened.get((case_id, version), event_id)
-                if opened is None:
+                stored.setdefault(case_id, []).append((version, event_id))
+            for case_id, events in stored.items():
+                kept[case_id], complete = self._kept_of(case_id, sorted(events))
+                if not complete:
                     whole.add(case_id)  # an event not kept: read the case's rows
-                else:
-                    kept.setdefault(case_id, {})[version] = opened
         found: dict[str, _Known] = {case_id: {} for case_id in case_ids}
         for case_id in found.keys() - whole:
             found[case_id].update(kept.get(case_id, {}))
@@ -137,17 +220,54 @@ class CaseEvents:
             row: Row[Any]
             for row in rows:
                 opened = kept.get(row.case_id, {}).get(row.stream_version)
-                if opened is not None and opened.event_id == row.event_id:
+                if isinstance(opened, Opened) and opened.event_id == row.event_id:
                     found[row.case_id][row.stream_version] = opened
                 else:
                     found[row.case_id][row.stream_version] = row
-        for case_id, known in found.items():
-            self._remember(case_id, known)
+        for case_id, case_known in found.items():
+            self._remember(case_id, case_known)
 
     def _kept_before(self, case_id: str) -> bool:
-        """Events of the case stored before this transaction are kept (else reading its rows
-        at once is the cheaper way: they would all be read)."""
-        return self._opened.count(case_id) > len(self._pending.get(case_id, ()))
+        """Events or facts of the case stored before this transaction are kept (else reading
+        its rows at once is the cheaper way: they would all be read)."""
+        return case_id in self._folded or self._opened.count(case_id) > len(
+            self._pending.get(case_id, ())
+        )
+
+    def _kept_of(
+        self, case_id: str, events: list[tuple[int, UUID]]
+    ) -> tuple[dict[int, Opened | InFacts], bool]:
+        """The case's stored ``events`` (version, event id, in order) as kept: opened, or in
+        its kept facts; and whether every one is (else its rows are read, and only the
+        opened ones are kept: for those rows)."""
+        entry = self._folded.get(case_id)
+        folded = 0
+        if entry is not None and entry.holds([version for version, _ in events]):
+            folded = entry.count
+        known: dict[int, Opened | InFacts] = {}
+        complete = True
+        for index, (version, event_id) in enumerate(events):
+            opened = self._opened.get((case_id, version), event_id)
+            if opened is not None:
+                known[version] = opened
+            elif index < folded:
+                known[version] = IN_FACTS
+            else:
+                complete = False
+        if not complete:
+            known = {v: item for v, item in known.items() if isinstance(item, Opened)}
+        return known, complete
+
+    async def _fill(self, case_id: str, known: _Known) -> None:
+        """Read the rows of the case's events known only to be in its kept facts (when the
+        events themselves are wanted after all)."""
+        if not any(isinstance(item, InFacts) for item in known.values()):
+            return
+        rows = await self._tx.execute(_ROWS[self._tx.dialect.name], {"case_ids": [case_id]})
+        row: Row[Any]
+        for row in rows:
+            if isinstance(known.get(row.stream_version), InFacts):
+                known[row.stream_version] = row
 
     async def _open(self, case_id: str, known: _Known) -> None:
         """Open the events not opened yet: a kept one where its keys live, else its row.
@@ -162,6 +282,7 @@ class CaseEvents:
         tokens.extend(t for keys in sealed.values() for t in keys.tokens)
         await KEYRING.load_data(tokens, self._keys)
         for version, opened in kept.items():
+            self._keys_of[case_id, version] = opened.keys
             if opened.alive():
                 known[version] = opened.recorded
             else:  # a key destroyed since: the row reads as erased now
@@ -169,6 +290,7 @@ class CaseEvents:
                 rows[version] = known[version] = row = await self._row(case_id, version)
                 sealed[version] = EventKeys.in_data(row.data)
         for version, row in rows.items():
+            self._keys_of[case_id, version] = sealed[version]
             known[version] = self._open_row(row, sealed[version])
 
     def _open_row(self, row: Row[Any], keys: EventKeys) -> RecordedEvent:
@@ -198,7 +320,7 @@ class CaseEvents:
         self._known[case_id] = known
 
 
-def _opened(item: Row[Any] | Opened | RecordedEvent) -> RecordedEvent:
+def _opened(item: Row[Any] | Opened | InFacts | RecordedEvent) -> RecordedEvent:
     assert isinstance(item, RecordedEvent)  # ``load`` opened every stored event first
     return item
 

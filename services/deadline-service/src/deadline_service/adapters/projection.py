@@ -13,8 +13,9 @@ one array per column on PostgreSQL (``naervaer.bulk``). A case whose sick-pay da
 recomputes the employee's later cases. ``handle_batch`` takes a whole batch in one
 transaction and folds a case once per batch where nothing else reads it meanwhile
 (``adapters.batch``); the events are stored, and a case's stored events read, once per
-transaction (``adapters.case_events``), and each stored event is opened once, not once per
-fold (``adapters.opened``).
+transaction (``adapters.case_events``), each stored event is opened once, not once per
+fold (``adapters.opened``), and a live case is folded on from its facts as last folded: only
+the events stored since are opened and folded (``adapters.folded``).
 
 Erasure: ``employee.personal_data_erased`` deletes everything about its cases. Events of an
 erased case are ignored from then on, and so is every event whose key is destroyed: in a
@@ -35,6 +36,7 @@ from deadline_service.adapters.batch import Carry, TimelineBatch
 from deadline_service.adapters.case_events import CaseEvents
 from deadline_service.adapters.digest import compare, without_obligations
 from deadline_service.adapters.erasure import erase_cases, is_erased
+from deadline_service.adapters.folded import FoldedCases
 from deadline_service.adapters.keys import EventKeys
 from deadline_service.adapters.opened import OpenedEvents
 from deadline_service.adapters.repository import CaseHeader
@@ -43,7 +45,7 @@ from deadline_service.adapters.writes import CaseWrite, write_cases
 from deadline_service.config import Policies
 from deadline_service.domain.absence import lay_days
 from deadline_service.domain.calendar import iso_day
-from deadline_service.domain.facts import RELEVANT_PAYLOADS, CaseFacts, fold
+from deadline_service.domain.facts import RELEVANT_PAYLOADS, CaseFacts
 from deadline_service.domain.maxdate import known_sick_pay_days
 from deadline_service.domain.timeline import due_timers, plan_laid
 from naervaer.contracts import CONTRACTS
@@ -71,11 +73,22 @@ class TimelineProjection:
     event_types: frozenset[str] | None = RELEVANT_TYPES
 
     def __init__(
-        self, policies: Policies, keys: KeySource, opened: OpenedEvents | None = None
+        self,
+        policies: Policies,
+        keys: KeySource,
+        opened: OpenedEvents | None = None,
+        folded: FoldedCases | None = None,
     ) -> None:
         self._policies = policies
         self._keys = keys
         self._opened = opened if opened is not None else OpenedEvents()
+        self._folded = folded if folded is not None else FoldedCases()
+
+    @property
+    def folds_on(self) -> bool:
+        """Whether it keeps cases' facts folded across transactions (``adapters.folded``):
+        then a batch folds a new case through them (to keep them), not as its events come."""
+        return self._folded.keeps
 
     def for_rebuild(self) -> ReplayTimeline:
         """The projection a rebuild replays into (``naervaer.messaging.rebuild``)."""
@@ -107,7 +120,7 @@ class TimelineProjection:
 
     def case_events(self, tx: AsyncConnection) -> CaseEvents:
         """The stored case events as ``tx`` writes and folds them (flush before it commits)."""
-        return CaseEvents(tx, self._keys, self._opened)
+        return CaseEvents(tx, self._keys, self._opened, self._folded)
 
     async def family(
         self,
@@ -171,6 +184,7 @@ class TimelineProjection:
                 await self.recompute(tx, events, other.case_id, cascade=False)
         KEYRING.forget(event.key_id)
         self._opened.forget_key(event.key_id)  # nor a payload opened with it
+        self._folded.forget_key(event.key_id)  # nor facts folded from one
 
     async def recompute(
         self, tx: AsyncConnection, events: CaseEvents, case_id: str, *, cascade: bool = True
@@ -216,7 +230,7 @@ class TimelineProjection:
         (the obligation rows and the timers only where they differ from its digest).
         ``facts``: the case's events folded already (by whoever saw every one of them)."""
         if facts is None:
-            facts = fold(case.case_id, await events.load(case.case_id))
+            facts = await events.facts(case.case_id)
         absence = lay_days(facts)
         start = absence.start if absence else None
         policy = self._policies.for_tenant(case.tenant)
@@ -240,7 +254,8 @@ class ReplayTimeline(TimelineProjection):
     (``adapters.batch.Carry``: cases with up to ``REPLAY_CARRIED`` events unless told): one
     it opened is folded from its events as they came, another from its events kept opened
     (``REPLAY_OPENED``), so a carried case is not opened again from its rows when it is
-    finally folded."""
+    finally folded. It keeps no folded facts (``adapters.folded``): it folds a case about
+    once."""
 
     def __init__(
         self,
@@ -249,7 +264,7 @@ class ReplayTimeline(TimelineProjection):
         carry: Carry | None = None,
         opened: int = REPLAY_OPENED,
     ) -> None:
-        super().__init__(policies, keys, OpenedEvents(capacity=opened))
+        super().__init__(policies, keys, OpenedEvents(capacity=opened), FoldedCases(capacity=0))
         self._carry = carry if carry is not None else Carry(limit=REPLAY_CARRIED)
         self._opened_capacity = opened
 

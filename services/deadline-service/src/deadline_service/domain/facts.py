@@ -47,6 +47,18 @@ class Layer:
     seq: int
     extended: list[tuple[date, int]] = field(default_factory=list)
 
+    def copy(self) -> Layer:
+        """An equal layer that changing leaves this one as it is."""
+        return Layer(
+            self.start,
+            self.end,
+            list(self.grades),
+            self.kind,
+            self.source,
+            self.seq,
+            list(self.extended),
+        )
+
     def parts(self) -> list[tuple[date, date, int]]:
         """The layer's days as (first, last, seq) runs, in the order they were added."""
         if not self.extended:  # most notes: one part
@@ -99,6 +111,29 @@ class CaseFacts:
     def next_seq(self) -> int:
         self._seq += 1
         return self._seq
+
+    def copy(self) -> CaseFacts:
+        """Facts equal to these that folding more events into changes nothing of these: the
+        containers and the layers (which ``record`` changes in place) are new, the rest
+        (immutable facts and returns) shared."""
+        return CaseFacts(
+            self.case_id,
+            self.opened_on,
+            {key: layer.copy() for key, layer in self.layers.items()},
+            list(self.returns),
+            self.closed_on,
+            dict(self.plans),
+            list(self.shares),
+            {number: list(facts) for number, facts in self.meeting_requests.items()},
+            dict(self.scheduled),
+            {number: list(facts) for number, facts in self.meetings_held.items()},
+            self.meeting_2_exception,
+            list(self.assessments),
+            list(self.aap_applications),
+            list(self.review_decisions),
+            dict(self.waivers),
+            self._seq,
+        )
 
 
 def fold(case_id: str, events: Iterable[RecordedEvent]) -> CaseFacts:
