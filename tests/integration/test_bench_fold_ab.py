@@ -1,0 +1,23 @@
+"""``bench.fold_ab`` at a tiny size on the test session's PostgreSQL: both timelines (folded on
+from kept facts, and folded from every stored event) write the same rows for a generated
+year, and the figures are there. It asserts no timing."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the harness is not a package
+
+from bench.fold_ab import run
+from naervaer.testing.pytest_plugin import temporary_database
+
+
+async def test_folding_on_writes_what_folding_every_event_writes(postgres_url: str) -> None:
+    async with temporary_database(postgres_url) as url:
+        outcome = await run(url, cases=60, batch=7)
+    assert outcome.events > 100
+    assert outcome.same_rows
+    assert outcome.cases_kept_folded > 0  # the second timeline did fold on
+    assert set(outcome.cpu_us) == {"refold", "fold_on"}
+    assert all(len(tenths) == 10 for tenths in outcome.tenths_us.values())
