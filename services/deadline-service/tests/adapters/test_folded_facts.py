@@ -141,3 +141,25 @@ async def test_kept_facts_whose_key_is_destroyed_read_as_erased(
     assert facts.waivers["dialogue_meeting_2"].detail == ERASED
     assert facts == await _facts(deadline_engine, _cold(vault))
     assert CASE not in folded  # nothing opened with the destroyed key is kept
+
+
+async def test_kept_facts_given_up_between_the_read_and_the_fold_read_the_rows_as_they_are(
+    deadline_engine: AsyncEngine, case_log: CaseLog, vault: KeyVault
+) -> None:
+    first, second, _ = await _split_case(case_log, vault)
+    warm, folded = _warm(vault)
+    await _batch(deadline_engine, warm, vault, [*first, *second])
+    async with deadline_engine.begin() as tx:
+        events = warm.case_events(tx)
+        await events.prefetch([CASE])  # which events are stored: all in the kept facts
+        folded.drop(CASE)  # given up meanwhile (aged out, say)
+        newest = select(func.max(case_events.c.stream_version)).scalar_subquery()
+        await tx.execute(  # and a row gone meanwhile
+            delete(case_events).where(
+                case_events.c.case_id == CASE, case_events.c.stream_version == newest
+            )
+        )
+        facts = await events.facts(CASE)
+        loaded = await events.load(CASE)
+    assert facts == await _facts(deadline_engine, _cold(vault))
+    assert len(loaded) == len(first) + len(second) - 1

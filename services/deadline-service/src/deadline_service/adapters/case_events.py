@@ -129,12 +129,17 @@ class CaseEvents:
         entry = self._folded.get(case_id)
         if entry is not None and not await self._usable(case_id, entry, stored):
             entry = None
-        if entry is not None and entry.count == len(stored):
+        start = entry.count if entry is not None else 0
+        if any(isinstance(known[version], InFacts) for version in stored[start:]):
+            # events of kept facts it cannot use after all: their rows (one deleted since is
+            # gone, as the SELECT would find it), and the fold from all of them
+            await self._fill(case_id, known)
+            stored, entry, start = sorted(known), None, 0
+        if entry is not None and start == len(stored):
             return entry.facts  # nothing stored since
         facts = entry.opened() if entry is not None else CaseFacts(case_id)
-        rest = {version: known[version] for version in stored[entry.count if entry else 0 :]}
+        rest = {version: known[version] for version in stored[start:]}
         if not all(isinstance(item, RecordedEvent) for item in rest.values()):
-            await self._fill(case_id, rest)
             await self._open(case_id, rest)
             known.update(rest)
         for item in rest.values():
@@ -175,7 +180,9 @@ class CaseEvents:
         all_keys = merged(keys)
         if all_keys.tokens:
             await KEYRING.load_data(all_keys.tokens, self._keys)
-        if not all_keys.destroyed():
+        if all_keys.destroyed():
+            self._folded.drop(case_id)  # nor the facts kept before: they held its plaintext
+        else:
             self._folded.keep(case_id, stored, facts, all_keys)
 
     async def flush(self) -> None:
@@ -260,7 +267,7 @@ class CaseEvents:
 
     async def _fill(self, case_id: str, known: _Known) -> None:
         """Read the rows of the case's events known only to be in its kept facts (when the
-        events themselves are wanted after all)."""
+        events themselves are wanted after all); one deleted since is no longer known."""
         if not any(isinstance(item, InFacts) for item in known.values()):
             return
         rows = await self._tx.execute(_ROWS[self._tx.dialect.name], {"case_ids": [case_id]})
@@ -268,6 +275,8 @@ class CaseEvents:
         for row in rows:
             if isinstance(known.get(row.stream_version), InFacts):
                 known[row.stream_version] = row
+        for version in [v for v, item in known.items() if isinstance(item, InFacts)]:
+            del known[version]
 
     async def _open(self, case_id: str, known: _Known) -> None:
         """Open the events not opened yet: a kept one where its keys live, else its row.
