@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from deadline_service.adapters.folded import FoldedCases
 from deadline_service.adapters.opened import OpenedEvents
-from deadline_service.adapters.projection import RELEVANT_TYPES, TimelineProjection
+from deadline_service.adapters.projection import TimelineProjection
 from deadline_service.adapters.tables import case_events
 from deadline_service.config import Policies
 from deadline_service.domain.facts import CaseFacts
@@ -20,6 +20,7 @@ from naervaer.privacy import ERASED, KEYRING
 from naervaer.privacy.keyvault import KeyVault
 
 from ..conftest import CaseLog
+from .test_opened_events import handled_batch, relevant
 from .test_privacy import ERASED_EMPLOYEE, sick_case
 from .test_projection_cost import counted
 
@@ -37,21 +38,6 @@ def _cold(vault: KeyVault) -> TimelineProjection:
     return TimelineProjection(Policies(), vault, OpenedEvents(capacity=0), FoldedCases(0))
 
 
-async def _relevant(case_log: CaseLog) -> list[Envelope]:
-    return [e for e in await case_log.envelopes() if e.type in RELEVANT_TYPES]
-
-
-async def _batch(
-    engine: AsyncEngine, projection: TimelineProjection, vault: KeyVault, batch: list[Envelope]
-) -> list[str]:
-    """Handle ``batch`` in one transaction; the statements that read stored case events."""
-    await KEYRING.load(batch, vault)
-    with counted(engine) as sent:
-        async with engine.begin() as tx:
-            await projection.handle_batch(tx, batch)
-    return [s for s in sent if s.lstrip().upper().startswith("SELECT") and "case_events" in s]
-
-
 async def _facts(engine: AsyncEngine, projection: TimelineProjection) -> CaseFacts:
     async with engine.begin() as tx:
         return await projection.case_events(tx).facts(CASE)
@@ -64,11 +50,11 @@ async def _split_case(case_log: CaseLog, vault: KeyVault) -> tuple[list[Envelope
     script.note("2026-01-01", "2026-01-20")
     payloads = script.payloads()
     await case_log.append_sealed(CASE, payloads[:-2], vault, ERASED_EMPLOYEE)
-    first = await _relevant(case_log)
+    first = await relevant(case_log)
     await case_log.append_sealed(CASE, payloads[-2:-1], vault, ERASED_EMPLOYEE)
-    second = (await _relevant(case_log))[len(first) :]
+    second = (await relevant(case_log))[len(first) :]
     await case_log.append_sealed(CASE, payloads[-1:], vault, ERASED_EMPLOYEE)
-    third = (await _relevant(case_log))[len(first) + len(second) :]
+    third = (await relevant(case_log))[len(first) + len(second) :]
     assert first
     assert second
     assert third
@@ -80,9 +66,9 @@ async def test_a_live_batch_folds_on_from_the_kept_facts(
 ) -> None:
     first, second, _ = await _split_case(case_log, vault)
     warm, folded = _warm(vault)
-    await _batch(deadline_engine, warm, vault, first)
+    await handled_batch(deadline_engine, warm, vault, first)
     assert CASE in folded
-    reads = await _batch(deadline_engine, warm, vault, second)
+    reads = await handled_batch(deadline_engine, warm, vault, second)
     assert reads
     assert all("case_events.data" not in s for s in reads), reads  # no stored event opened
     assert await _facts(deadline_engine, warm) == await _facts(deadline_engine, _cold(vault))
@@ -100,10 +86,10 @@ async def test_events_stored_behind_the_kept_facts_are_folded_on(
 ) -> None:
     first, second, third = await _split_case(case_log, vault)
     warm, _ = _warm(vault)
-    await _batch(deadline_engine, warm, vault, first)
+    await handled_batch(deadline_engine, warm, vault, first)
     # another consumer (a replica after a rebalance) stores and folds the next one
-    await _batch(deadline_engine, _cold(vault), vault, second)
-    await _batch(deadline_engine, warm, vault, third)
+    await handled_batch(deadline_engine, _cold(vault), vault, second)
+    await handled_batch(deadline_engine, warm, vault, third)
     assert await _facts(deadline_engine, warm) == await _facts(deadline_engine, _cold(vault))
 
 
@@ -112,7 +98,7 @@ async def test_kept_facts_are_not_used_for_other_stored_events(
 ) -> None:
     first, second, _ = await _split_case(case_log, vault)
     warm, _ = _warm(vault)
-    await _batch(deadline_engine, warm, vault, [*first, *second])
+    await handled_batch(deadline_engine, warm, vault, [*first, *second])
     before = await _facts(deadline_engine, warm)
     async with deadline_engine.begin() as tx:  # an event deleted behind its back
         newest = select(func.max(case_events.c.stream_version)).scalar_subquery()
@@ -131,7 +117,7 @@ async def test_kept_facts_whose_key_is_destroyed_read_as_erased(
 ) -> None:
     first, second, _ = await _split_case(case_log, vault)
     warm, folded = _warm(vault)
-    await _batch(deadline_engine, warm, vault, [*first, *second])
+    await handled_batch(deadline_engine, warm, vault, [*first, *second])
     assert CASE in folded
     key_id = await vault.live_key_id("acme", ERASED_EMPLOYEE)
     assert key_id is not None
@@ -148,7 +134,7 @@ async def test_kept_facts_given_up_between_the_read_and_the_fold_read_the_rows_a
 ) -> None:
     first, second, _ = await _split_case(case_log, vault)
     warm, folded = _warm(vault)
-    await _batch(deadline_engine, warm, vault, [*first, *second])
+    await handled_batch(deadline_engine, warm, vault, [*first, *second])
     async with deadline_engine.begin() as tx:
         events = warm.case_events(tx)
         await events.prefetch([CASE])  # which events are stored: all in the kept facts

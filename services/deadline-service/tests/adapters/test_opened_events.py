@@ -22,11 +22,11 @@ from .test_projection_cost import counted
 CASE = "case-kept"
 
 
-async def _relevant(case_log: CaseLog) -> list[Envelope]:
+async def relevant(case_log: CaseLog) -> list[Envelope]:
     return [e for e in await case_log.envelopes() if e.type in RELEVANT_TYPES]
 
 
-async def _batch(
+async def handled_batch(
     engine: AsyncEngine, projection: TimelineProjection, vault: KeyVault, batch: list[Envelope]
 ) -> list[str]:
     """Handle ``batch`` in one transaction; the statements that read stored case events."""
@@ -48,15 +48,15 @@ async def test_a_live_batch_reads_no_payload_it_keeps(
     script = sick_case(CASE, ERASED_EMPLOYEE)
     payloads = script.payloads()
     await case_log.append_sealed(CASE, payloads[:-1], vault, ERASED_EMPLOYEE)
-    first = await _relevant(case_log)
+    first = await relevant(case_log)
     await case_log.append_sealed(CASE, payloads[-1:], vault, ERASED_EMPLOYEE)
-    last = (await _relevant(case_log))[len(first) :]
+    last = (await relevant(case_log))[len(first) :]
     assert first
     assert last
 
     warm = TimelineProjection(Policies(), vault)
-    await _batch(deadline_engine, warm, vault, first)
-    reads = await _batch(deadline_engine, warm, vault, last)
+    await handled_batch(deadline_engine, warm, vault, first)
+    reads = await handled_batch(deadline_engine, warm, vault, last)
     assert reads
     assert all("case_events.data" not in s for s in reads), reads
 
@@ -77,7 +77,7 @@ async def test_a_kept_event_whose_key_is_destroyed_reads_as_erased(
     script = sick_case(CASE, ERASED_EMPLOYEE)
     key_id = await case_log.append_sealed(CASE, script.payloads(), vault, ERASED_EMPLOYEE)
     projection = TimelineProjection(Policies(), vault)
-    await _batch(deadline_engine, projection, vault, await _relevant(case_log))
+    await handled_batch(deadline_engine, projection, vault, await relevant(case_log))
     opened = next(e.payload for e in await _loaded(deadline_engine, projection))
     assert isinstance(opened, CaseOpened)
     assert opened.employee_id == ERASED_EMPLOYEE
