@@ -88,7 +88,7 @@ async def _tables(engine: AsyncEngine, prefix: str) -> dict[str, list[tuple[Any,
 
 
 def _header(case_id: str, digest: str | None) -> CaseHeader:
-    return CaseHeader(case_id, "acme", "emp", "mgr", "unit", START, frozenset(), None, None, digest)
+    return CaseHeader(case_id, "acme", "emp", "mgr", "unit", START, (), None, None, digest)
 
 
 async def test_writing_the_differences_leaves_the_rows_of_writing_everything(

@@ -51,7 +51,7 @@ def _held_rows(case_id: str) -> list[dict[str, Any]]:
 
 
 def _header(case_id: str) -> CaseHeader:
-    return CaseHeader(case_id, "acme", "emp", "mgr", "unit", DUE, frozenset())
+    return CaseHeader(case_id, "acme", "emp", "mgr", "unit", DUE, ())
 
 
 async def _sync(engine: AsyncEngine, prefix: str, cases: int) -> list[str]:

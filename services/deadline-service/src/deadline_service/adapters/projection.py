@@ -213,7 +213,7 @@ class TimelineProjection:
         transaction (``changes`` touch nothing the timeline rows copy)."""
         done = await self.recomputed(events, case, others, changes)
         await write_cases(tx, [done.write])
-        if cascade and done.days != case.sick_pay_days and done.start is not None:
+        if cascade and done.days != case.sick_pay_iso and done.start is not None:
             for later in others:
                 if later.case_start is not None and later.case_start > done.start:
                     await self.recompute(tx, events, later.case_id, cascade=False)
@@ -238,14 +238,15 @@ class TimelineProjection:
         found = plan_laid(facts, absence, policy, history=history)
         wanted = due_timers(found, policy.reminder_lead_days)
         change = compare(case.timeline_digest, repo.obligation_rows(case, found), wanted)
-        days = known_sick_pay_days(absence) if absence else frozenset()
-        row = {
+        days = tuple(map(iso_day, sorted(known_sick_pay_days(absence)))) if absence else ()
+        row: dict[str, object] = {
             "case_start": start,
-            "sick_pay_days": list(map(iso_day, sorted(days))),
             "last_sick_day": absence.last_known_day if absence else None,
             "timeline_digest": change.digest,
-        } | changes
-        return Recomputed(CaseWrite.of(case, row, change), days, start)
+        }
+        if days != case.sick_pay_iso:  # else left as the row has them (most events)
+            row["sick_pay_days"] = list(days)
+        return Recomputed(CaseWrite.of(case, row | changes, change), days, start)
 
 
 class ReplayTimeline(TimelineProjection):
@@ -298,7 +299,7 @@ class Recomputed:
     """A case's recomputation: what to write, and what the cascade to later cases needs."""
 
     write: CaseWrite
-    days: frozenset[date]  # its known sick-pay days
+    days: tuple[str, ...]  # its known sick-pay days, as its row keeps them
     start: date | None  # its first absence day
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Row, Select, and_, bindparam, select
@@ -35,10 +36,17 @@ class CaseHeader:
     manager_id: str
     org_unit: str
     case_start: date | None
-    sick_pay_days: frozenset[date]
+    sick_pay_iso: tuple[str, ...]  # its known sick-pay weekdays as its row keeps them
     last_sick_day: date | None = None
     key_id: str | None = None  # the employee key its events (and its notices) are sealed with
     timeline_digest: str | None = None  # see ``adapters.digest``
+
+    @cached_property
+    def sick_pay_days(self) -> frozenset[date]:
+        """Its known sick-pay weekdays, read into dates only when asked: most reads of a
+        case (each recomputation reads the case itself) never count them, and a long
+        absence has hundreds."""
+        return frozenset(map(date.fromisoformat, self.sick_pay_iso))
 
 
 def recorded(row: Row[Any]) -> RecordedEvent:
@@ -87,7 +95,7 @@ def new_header(values: dict[str, Any]) -> CaseHeader:
         manager_id=values["manager_id"],
         org_unit=values["org_unit"],
         case_start=values["case_start"],
-        sick_pay_days=frozenset(),
+        sick_pay_iso=(),
     )
 
 
@@ -99,7 +107,7 @@ def _header(row: Row[Any]) -> CaseHeader:
         manager_id=row.manager_id,
         org_unit=row.org_unit,
         case_start=row.case_start,
-        sick_pay_days=frozenset(date.fromisoformat(d) for d in row.sick_pay_days),
+        sick_pay_iso=tuple(row.sick_pay_days),
         last_sick_day=row.last_sick_day,
         key_id=row.key_id,
         timeline_digest=row.timeline_digest,
