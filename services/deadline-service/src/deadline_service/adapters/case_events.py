@@ -244,21 +244,19 @@ class CaseEvents:
     def _kept_of(
         self, case_id: str, events: list[tuple[int, UUID]]
     ) -> tuple[dict[int, Opened | InFacts], bool]:
-        """The case's stored ``events`` (version, event id, in order) as kept: opened, or in
-        its kept facts; and whether every one is (else its rows are read, and only the
-        opened ones are kept: for those rows)."""
+        """The case's stored ``events`` (version, event id, in order) as kept: in its kept
+        facts, or opened; and whether every one is (else its rows are read, and only the
+        opened ones are kept: for those rows). An event in the kept facts is not looked up
+        among the opened ones: a long case has hundreds, and the facts are what is used."""
         entry = self._folded.get(case_id)
-        folded = 0
-        if entry is not None and entry.holds([version for version, _ in events]):
-            folded = entry.count
-        known: dict[int, Opened | InFacts] = {}
+        versions = [version for version, _ in events]
+        folded = entry.count if entry is not None and entry.holds(versions) else 0
+        known: dict[int, Opened | InFacts] = dict.fromkeys(versions[:folded], IN_FACTS)
         complete = True
-        for index, (version, event_id) in enumerate(events):
+        for version, event_id in events[folded:]:
             opened = self._opened.get((case_id, version), event_id)
             if opened is not None:
                 known[version] = opened
-            elif index < folded:
-                known[version] = IN_FACTS
             else:
                 complete = False
         if not complete:
