@@ -10,6 +10,7 @@ CPU an event cost this process (the projection's Python and its database driver;
 server's) for each, overall and by tenth of the log (what grows with the size), and checks
 that both wrote the same obligations and timers. No Kafka, no services: W6 without the
 machine's noise around the one process under study (see BENCHMARKS.md, thirteenth round).
+The timed part collects garbage as a serving process does (fourteenth round).
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ import argparse
 import asyncio
 import collections
 import functools
+import gc
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
@@ -35,6 +38,7 @@ from deadline_service.bootstrap import SERVICE as DEADLINE_SERVICE
 from deadline_service.config import Policies
 from naervaer.db import DatabaseTarget, create_engine, normalise_url
 from naervaer.envelope import Envelope
+from naervaer.gc_tuning import collect_less_while_serving, freeze_start_up
 from naervaer.migrations import upgrade
 from naervaer.testing.servers import LocalPostgres
 
@@ -96,13 +100,8 @@ async def run(database_url: str, cases: int, batch: int) -> Outcome:
         await _variant(database_url, "refold", 0),
         await _variant(database_url, "fold_on", DEFAULT_CAPACITY),
     ]
-    for number, start in enumerate(range(0, len(envelopes), batch)):
-        chunk = envelopes[start : start + batch]
-        tenth = start * TENTHS // len(envelopes)
-        for variant in variants if number % 2 == 0 else variants[::-1]:
-            spent = await variant.apply(chunk)
-            variant.cpu_s += spent
-            variant.tenths[tenth] += spent
+    with _collecting_as_served():
+        await _alternate(variants, envelopes, batch)
     written = [await variant.written() for variant in variants]
     kept = len(variants[1].folded)
     for variant in variants:
@@ -115,6 +114,34 @@ async def run(database_url: str, cases: int, batch: int) -> Outcome:
         same_rows=written[0] == written[1],
         cases_kept_folded=kept,
     )
+
+
+async def _alternate(variants: list[Variant], envelopes: list[Envelope], batch: int) -> None:
+    """Every batch into both, alternating which goes first; each one's CPU counted."""
+    for number, start in enumerate(range(0, len(envelopes), batch)):
+        chunk = envelopes[start : start + batch]
+        tenth = start * TENTHS // len(envelopes)
+        for variant in variants if number % 2 == 0 else variants[::-1]:
+            spent = await variant.apply(chunk)
+            variant.cpu_s += spent
+            variant.tenths[tenth] += spent
+
+
+@contextmanager
+def _collecting_as_served() -> Iterator[None]:
+    """The cycle collector as a serving process has it (``naervaer.hosting``): what lives
+    before the run (the year's envelopes, which a service never holds) frozen, the first
+    generation's threshold raised; as before afterwards. With CPython's defaults the
+    collector scanned the growing heap ever longer: 3-7 s of each tenth of a 20 000-case
+    year (BENCHMARKS.md, fourteenth round)."""
+    thresholds = gc.get_threshold()
+    freeze_start_up()
+    collect_less_while_serving()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 async def _year(database_url: str, cases: int) -> list[Envelope]:

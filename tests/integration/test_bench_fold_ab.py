@@ -1,9 +1,10 @@
 """``bench.fold_ab`` at a tiny size on the test session's PostgreSQL: both timelines (folded on
 from kept facts, and folded from every stored event) write the same rows for a generated
-year, and the figures are there. It asserts no timing."""
+year, the figures are there, and the collector is left as it was. It asserts no timing."""
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -14,8 +15,12 @@ from naervaer.testing.pytest_plugin import temporary_database
 
 
 async def test_folding_on_writes_what_folding_every_event_writes(postgres_url: str) -> None:
+    thresholds = gc.get_threshold()
     async with temporary_database(postgres_url) as url:
         outcome = await run(url, cases=60, batch=7)
+    # it collected as a service does while timing, and leaves the test process as it was
+    assert gc.get_threshold() == thresholds
+    assert gc.get_freeze_count() == 0
     assert outcome.events > 100
     assert outcome.same_rows
     assert outcome.cases_kept_folded > 0  # the second timeline did fold on
