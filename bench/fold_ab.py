@@ -130,18 +130,20 @@ async def _alternate(variants: list[Variant], envelopes: list[Envelope], batch: 
 @contextmanager
 def _collecting_as_served() -> Iterator[None]:
     """The cycle collector as a serving process has it (``naervaer.hosting``): what lives
-    before the run (the year's envelopes, which a service never holds) frozen, the first
-    generation's threshold raised; as before afterwards. With CPython's defaults the
-    collector scanned the growing heap ever longer: 3-7 s of each tenth of a 20 000-case
-    year (BENCHMARKS.md, fourteenth round)."""
-    thresholds = gc.get_threshold()
-    freeze_start_up()
-    collect_less_while_serving()
+    before the run (the year's envelopes, which a service never holds) frozen unless the
+    caller froze some, the first generation's threshold raised; as before afterwards. With
+    CPython's defaults the collector scanned the growing heap ever longer: 3-7 s of each
+    tenth of a 20 000-case year (BENCHMARKS.md, fourteenth round)."""
+    thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
     try:
+        if not frozen:  # else what the caller froze stays as it is (unfreezing is all or none)
+            freeze_start_up()
+        collect_less_while_serving()
         yield
     finally:
         gc.set_threshold(*thresholds)
-        gc.unfreeze()
+        if not frozen:
+            gc.unfreeze()
 
 
 async def _year(database_url: str, cases: int) -> list[Envelope]:

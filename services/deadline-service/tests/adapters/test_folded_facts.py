@@ -6,11 +6,13 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from deadline_service.adapters.folded import FoldedCases
-from deadline_service.adapters.opened import OpenedEvents
+from deadline_service.adapters.opened import Opened, OpenedEvents
 from deadline_service.adapters.projection import TimelineProjection
 from deadline_service.adapters.tables import case_events
 from deadline_service.config import Policies
@@ -149,3 +151,30 @@ async def test_kept_facts_given_up_between_the_read_and_the_fold_read_the_rows_a
         loaded = await events.load(CASE)
     assert facts == await _facts(deadline_engine, _cold(vault))
     assert len(loaded) == len(first) + len(second) - 1
+
+
+class _LookedUp(OpenedEvents):
+    """Opened events that note which stored versions were looked up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.versions: list[int] = []
+
+    def get(self, where: tuple[str, int], event_id: UUID) -> Opened | None:
+        self.versions.append(where[1])
+        return super().get(where, event_id)
+
+
+async def test_events_in_the_kept_facts_are_not_looked_up_among_the_opened(
+    deadline_engine: AsyncEngine, case_log: CaseLog, vault: KeyVault
+) -> None:
+    first, second, third = await _split_case(case_log, vault)
+    opened = _LookedUp()
+    warm = TimelineProjection(Policies(), vault, opened, FoldedCases())
+    await handled_batch(deadline_engine, warm, vault, [*first, *second])
+    opened.versions.clear()
+    reads = await handled_batch(deadline_engine, warm, vault, third)
+    assert all("case_events.data" not in s for s in reads), reads  # folded on, none opened
+    folded_before = {e.streamversion for e in [*first, *second]}
+    assert not folded_before & set(opened.versions), opened.versions
+    assert await _facts(deadline_engine, warm) == await _facts(deadline_engine, _cold(vault))

@@ -26,7 +26,7 @@ from naervaer.envelope import Envelope
 from naervaer.privacy import KEYRING, unseal_data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # not slots: ``sick_pay_days`` is cached in the instance's dict
 class CaseHeader:
     """Who a case belongs to: what the access policy and the worklist filter on."""
 
