@@ -9,7 +9,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from deadline_service.adapters.folded import FoldedCases
 from deadline_service.adapters.opened import Opened, OpenedEvents
@@ -43,6 +43,16 @@ def _cold(vault: KeyVault) -> TimelineProjection:
 async def _facts(engine: AsyncEngine, projection: TimelineProjection) -> CaseFacts:
     async with engine.begin() as tx:
         return await projection.case_events(tx).facts(CASE)
+
+
+async def _delete_newest(tx: AsyncConnection) -> None:
+    """Delete the case's newest stored event (as another consumer might)."""
+    newest = select(func.max(case_events.c.stream_version)).scalar_subquery()
+    await tx.execute(
+        delete(case_events).where(
+            case_events.c.case_id == CASE, case_events.c.stream_version == newest
+        )
+    )
 
 
 async def _split_case(case_log: CaseLog, vault: KeyVault) -> tuple[list[Envelope], ...]:
@@ -103,12 +113,7 @@ async def test_kept_facts_are_not_used_for_other_stored_events(
     await handled_batch(deadline_engine, warm, vault, [*first, *second])
     before = await _facts(deadline_engine, warm)
     async with deadline_engine.begin() as tx:  # an event deleted behind its back
-        newest = select(func.max(case_events.c.stream_version)).scalar_subquery()
-        await tx.execute(
-            delete(case_events).where(
-                case_events.c.case_id == CASE, case_events.c.stream_version == newest
-            )
-        )
+        await _delete_newest(tx)
     facts = await _facts(deadline_engine, warm)
     assert facts != before
     assert facts == await _facts(deadline_engine, _cold(vault))
@@ -141,12 +146,7 @@ async def test_kept_facts_given_up_between_the_read_and_the_fold_read_the_rows_a
         events = warm.case_events(tx)
         await events.prefetch([CASE])  # which events are stored: all in the kept facts
         folded.drop(CASE)  # given up meanwhile (aged out, say)
-        newest = select(func.max(case_events.c.stream_version)).scalar_subquery()
-        await tx.execute(  # and a row gone meanwhile
-            delete(case_events).where(
-                case_events.c.case_id == CASE, case_events.c.stream_version == newest
-            )
-        )
+        await _delete_newest(tx)  # and a row gone meanwhile
         facts = await events.facts(CASE)
         loaded = await events.load(CASE)
     assert facts == await _facts(deadline_engine, _cold(vault))
