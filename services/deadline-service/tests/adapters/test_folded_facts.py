@@ -6,14 +6,18 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
+import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from deadline_service.adapters import case_events as case_events_module
 from deadline_service.adapters.folded import FoldedCases
 from deadline_service.adapters.opened import Opened, OpenedEvents
 from deadline_service.adapters.projection import TimelineProjection
+from deadline_service.adapters.stored import Since, Stored, stored_since
 from deadline_service.adapters.tables import case_events
 from deadline_service.config import Policies
 from deadline_service.domain.facts import CaseFacts
@@ -178,3 +182,29 @@ async def test_events_in_the_kept_facts_are_not_looked_up_among_the_opened(
     folded_before = {e.streamversion for e in [*first, *second]}
     assert not folded_before & set(opened.versions), opened.versions
     assert await _facts(deadline_engine, warm) == await _facts(deadline_engine, _cold(vault))
+
+
+async def test_only_the_events_after_the_kept_facts_are_listed(
+    deadline_engine: AsyncEngine,
+    case_log: CaseLog,
+    vault: KeyVault,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, second, third = await _split_case(case_log, vault)
+    warm, _ = _warm(vault)
+    await handled_batch(deadline_engine, warm, vault, [*first, *second])
+    await handled_batch(deadline_engine, _cold(vault), vault, third)  # stored behind its back
+    listed: list[Stored] = []
+
+    async def spied(tx: AsyncConnection, asked: Sequence[Since]) -> dict[str, Stored]:
+        found = await stored_since(tx, asked)
+        listed.extend(found.values())
+        return found
+
+    monkeypatch.setattr(case_events_module, "stored_since", spied)
+    facts = await _facts(deadline_engine, warm)
+    assert [[version for version, _ in stored.events] for stored in listed] == [
+        [e.streamversion for e in third]
+    ]
+    assert all(stored.intact for stored in listed)
+    assert facts == await _facts(deadline_engine, _cold(vault))

@@ -15,16 +15,17 @@ stored events behind this cache: flush before it and ``forget`` after.
 
 Across transactions the projection keeps the payloads opened (``adapters.opened``) and each
 case's facts as last folded (``adapters.folded``): for a case it keeps events or facts of, only
-which events are stored is read (case, version, event id), and the rows themselves (their JSON)
-only of the cases with an event neither kept opened nor in its kept facts; a case it keeps
-nothing of is read whole at once. A kept payload or fold is used once its keys are loaded and
-alive. ``facts`` folds a case from its kept facts and the events stored since, or from all of
-its events; ``load`` gives the events themselves.
+which events are stored is read (case, version, event id; with kept facts only those after
+the last one they hold, and a check of the rest: ``adapters.stored``), and the rows themselves
+(their JSON) only of the cases with an event neither kept opened nor in its kept facts; a case
+it keeps nothing of is read whole at once. A kept payload or fold is used once its keys are
+loaded and alive. ``facts`` folds a case from its kept facts and the events stored since, or
+from all of its events; ``load`` gives the events themselves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -35,6 +36,7 @@ from deadline_service.adapters import repository as repo
 from deadline_service.adapters.folded import Folded, FoldedCases, merged
 from deadline_service.adapters.keys import EventKeys
 from deadline_service.adapters.opened import Opened, OpenedEvents
+from deadline_service.adapters.stored import Since, stored_since
 from deadline_service.adapters.tables import case_events
 from deadline_service.domain.facts import CaseFacts, RecordedEvent, record
 from naervaer.bulk import insert_rows
@@ -56,14 +58,8 @@ _Known = dict[int, Row[Any] | Opened | InFacts | RecordedEvent]
 # Case ids per SELECT: bound values well below the databases' limits.
 _CHUNK = 1_000
 _c = case_events.c
-_ROWS = {  # built once per dialect: at most two are run per batch
+_ROWS = {  # built once per dialect
     dialect: select(case_events).where(among(_c.case_id, "case_ids", dialect))
-    for dialect in ("postgresql", "sqlite")
-}
-_HEADS = {
-    dialect: select(_c.case_id, _c.stream_version, _c.event_id).where(
-        among(_c.case_id, "case_ids", dialect)
-    )
     for dialect in ("postgresql", "sqlite")
 }
 
@@ -206,18 +202,18 @@ class CaseEvents:
 
     async def _read(self, case_ids: list[str]) -> None:
         """What the cases have stored: the events kept opened or in the case's kept facts where
-        the projection keeps all of a case's, else its rows (one SELECT of which events, one of
-        rows, at most)."""
+        the projection keeps all of a case's, else its rows (one SELECT of which events, from
+        the last one folded on where facts are kept, one of rows, at most)."""
         kept: dict[str, dict[int, Opened | InFacts]] = {}
         whole = {case_id for case_id in case_ids if not self._kept_before(case_id)}
         if heads := [case_id for case_id in case_ids if case_id not in whole]:
-            result = await self._tx.execute(_HEADS[self._tx.dialect.name], {"case_ids": heads})
-            stored: dict[str, list[tuple[int, UUID]]] = {}
-            for case_id, version, event_id in result:
-                stored.setdefault(case_id, []).append((version, event_id))
-            for case_id, events in stored.items():
-                kept[case_id], complete = self._kept_of(case_id, sorted(events))
-                if not complete:
+            folded = {case_id: self._folded.get(case_id) for case_id in heads}
+            asked = [Since.of(c, entry.versions if entry else ()) for c, entry in folded.items()]
+            for case_id, stored in (await stored_since(self._tx, asked)).items():
+                entry = folded[case_id]
+                held = entry.versions if entry is not None and stored.intact else ()
+                kept[case_id], complete = self._kept_of(case_id, held, stored.events)
+                if not (complete and stored.intact):
                     whole.add(case_id)  # an event not kept: read the case's rows
         found: dict[str, _Known] = {case_id: {} for case_id in case_ids}
         for case_id in found.keys() - whole:
@@ -242,18 +238,15 @@ class CaseEvents:
         )
 
     def _kept_of(
-        self, case_id: str, events: list[tuple[int, UUID]]
+        self, case_id: str, held: Sequence[int], after: list[tuple[int, UUID]]
     ) -> tuple[dict[int, Opened | InFacts], bool]:
-        """The case's stored ``events`` (version, event id, in order) as kept: in its kept
-        facts, or opened; and whether every one is (else its rows are read, and only the
-        opened ones are kept: for those rows). An event in the kept facts is not looked up
-        among the opened ones: a long case has hundreds, and the facts are what is used."""
-        entry = self._folded.get(case_id)
-        versions = [version for version, _ in events]
-        folded = entry.count if entry is not None and entry.holds(versions) else 0
-        known: dict[int, Opened | InFacts] = dict.fromkeys(versions[:folded], IN_FACTS)
+        """The case's stored events as kept: those of the ``held`` versions in its kept facts
+        (not read, not looked up among the opened ones: a long case has hundreds), those
+        ``after`` them (version, event id, in order) opened; and whether every one is (else
+        its rows are read, and only the opened ones are kept: for those rows)."""
+        known: dict[int, Opened | InFacts] = dict.fromkeys(held, IN_FACTS)
         complete = True
-        for version, event_id in events[folded:]:
+        for version, event_id in after:
             opened = self._opened.get((case_id, version), event_id)
             if opened is not None:
                 known[version] = opened
