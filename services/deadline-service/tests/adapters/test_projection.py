@@ -35,7 +35,8 @@ def earlier_case() -> CaseScript:
     return case
 
 
-async def _due_dates(engine: AsyncEngine, case_id: str) -> dict[str, date | None]:
+async def due_dates(engine: AsyncEngine, case_id: str) -> dict[str, date | None]:
+    """The due date of each of the case's obligations, by kind."""
     async with engine.connect() as conn:
         rows = await conn.execute(
             select(obligations.c.kind, obligations.c.due_date).where(
@@ -51,7 +52,7 @@ async def test_the_worked_example_is_stored_with_its_timers(
     case = worked_example()
     await case_log.append(case.case_id, [e.payload for e in case.events])
     await project(deadline_engine, await case_log.envelopes())
-    due = await _due_dates(deadline_engine, case.case_id)
+    due = await due_dates(deadline_engine, case.case_id)
     assert due["follow_up_plan"] == date(2018, 1, 28)
     assert due["max_date"] == date(2018, 12, 28)
     assert due["dialogue_meeting_3"] is None
@@ -114,7 +115,7 @@ async def test_the_order_across_cases_does_not_matter(
     await project(deadline_engine, envelopes)
     in_log_order = await snapshot(deadline_engine, *TABLES)
     # ftrl § 8-12: the 52 sick-pay weekdays of autumn 2017 count, 196 are left in 2018
-    assert (await _due_dates(deadline_engine, "case-2018"))["max_date"] == date(2018, 10, 17)
+    assert (await due_dates(deadline_engine, "case-2018"))["max_date"] == date(2018, 10, 17)
 
     async with deadline_engine.begin() as tx:
         await TimelineProjection(Policies(), NoKeys()).reset(tx)
@@ -132,4 +133,4 @@ async def test_tenant_policy_moves_policy_deadlines(
     await case_log.append(case.case_id, [e.payload for e in case.events])
     policies = Policies({"acme": TenantPolicy(plan_to_doctor_days=3)})
     await project(deadline_engine, await case_log.envelopes(), policies)
-    assert (await _due_dates(deadline_engine, case.case_id))["plan_to_doctor"] == date(2018, 1, 23)
+    assert (await due_dates(deadline_engine, case.case_id))["plan_to_doctor"] == date(2018, 1, 23)

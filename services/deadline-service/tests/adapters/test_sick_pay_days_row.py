@@ -11,12 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from deadline_service.adapters.projection import TimelineProjection
-from deadline_service.adapters.tables import cases, consumers, obligations
+from deadline_service.adapters.tables import cases, consumers
 from deadline_service.config import Policies
 from naervaer.messaging import rebuild
 
 from ..builders import CaseScript
 from ..conftest import CaseLog, NoKeys, project, snapshot
+from .test_projection import due_dates
 from .test_projection_cost import counted
 
 TABLES = ("cases", "obligations", "timers")
@@ -26,14 +27,6 @@ async def _days(engine: AsyncEngine, case_id: str) -> list[str]:
     async with engine.connect() as conn:
         query = select(cases.c.sick_pay_days).where(cases.c.case_id == case_id)
         return list((await conn.execute(query)).scalar_one())
-
-
-async def _max_date(engine: AsyncEngine, case_id: str) -> date | None:
-    async with engine.connect() as conn:
-        query = select(obligations.c.due_date).where(
-            obligations.c.case_id == case_id, obligations.c.kind == "max_date"
-        )
-        return (await conn.execute(query)).scalar_one()
 
 
 async def _more(case_log: CaseLog, engine: AsyncEngine, script: CaseScript, seen: int) -> None:
@@ -89,11 +82,11 @@ async def test_fewer_days_of_an_earlier_case_move_the_later_cases_max_date(
     await _more(case_log, deadline_engine, earlier, 0)
     await _more(case_log, deadline_engine, later, 0)
     # 52 sick-pay weekdays of autumn 2017 count (as in test_projection)
-    assert await _max_date(deadline_engine, "case-2018") == date(2018, 10, 17)
+    assert (await due_dates(deadline_engine, "case-2018"))["max_date"] == date(2018, 10, 17)
 
     seen = len(earlier.events)
     earlier.correct("autumn", "2017-09-04", "2017-10-31", 100)  # November's 22 weekdays go
     await _more(case_log, deadline_engine, earlier, seen)
     assert (await _days(deadline_engine, "case-2017"))[-1] == "2017-10-31"
     # 30 earlier days count now: the 248th sick-pay day comes 22 weekdays later
-    assert await _max_date(deadline_engine, "case-2018") == date(2018, 11, 16)
+    assert (await due_dates(deadline_engine, "case-2018"))["max_date"] == date(2018, 11, 16)
