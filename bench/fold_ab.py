@@ -6,8 +6,10 @@ two live projections in batches of ``--batch`` events, each into a schema of its
 keeping no folded facts (every case folded from all of its stored events, as before the
 thirteenth round), one keeping them (the default). The batches alternate between the two and
 which goes first, so a slow minute of this shared machine falls on both alike. It prints the
-CPU an event cost this process (the projection's Python and its database driver; not the
-server's) for each, overall and by tenth of the log (what grows with the size), and checks
+CPU an event cost this process (the projection's Python and its database driver) for each,
+overall and by tenth of the log (what grows with the size), and the CPU its database backend
+spent meanwhile (read from ``/proc``, so only where the server runs on this machine, as the
+one the tool starts does; fifteenth round: a change can move work to the server), and checks
 that both wrote the same obligations and timers. No Kafka, no services: W6 without the
 machine's noise around the one process under study (see BENCHMARKS.md, thirteenth round).
 The timed part collects garbage as a serving process does (fourteenth round).
@@ -20,13 +22,15 @@ import asyncio
 import collections
 import functools
 import gc
+import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bench.appender import CaseLog, bounded
 from bench.year import Step, days, first_day
@@ -68,12 +72,24 @@ class Variant:
     folded: FoldedCases
     cpu_s: float = 0.0
     tenths: list[float] = field(default_factory=lambda: [0.0] * TENTHS)
+    server_s: float | None = 0.0  # its database backend's, None where it cannot be read
 
     async def apply(self, batch: list[Envelope]) -> float:
-        began = time.process_time()
-        async with self.engine.begin() as tx:
-            await self.projection.handle_batch(tx, batch)
-        return time.process_time() - began
+        """Handle the batch in one transaction; the CPU it cost this process (its backend's
+        added to ``server_s``)."""
+        async with self.engine.connect() as conn:
+            backend = await _backend(conn)
+            server = _cpu_of(backend)
+            began = time.process_time()
+            async with conn.begin():
+                await self.projection.handle_batch(conn, batch)
+            spent = time.process_time() - began
+            after = _cpu_of(backend)
+        if self.server_s is not None and server is not None and after is not None:
+            self.server_s += after - server
+        else:
+            self.server_s = None
+        return spent
 
     async def written(self) -> list[tuple[int, int]]:
         rows = []
@@ -84,10 +100,27 @@ class Variant:
         return rows
 
 
+async def _backend(conn: AsyncConnection) -> int:
+    """The pid of the connection's PostgreSQL backend (asyncpg knows it: no round trip)."""
+    raw = await conn.get_raw_connection()
+    return int(raw.driver_connection.get_server_pid())  # type: ignore[union-attr]
+
+
+def _cpu_of(pid: int) -> float | None:
+    """The CPU a process of this machine has used (s; in clock ticks), None if not here."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass(frozen=True)
 class Outcome:
     events: int
     cpu_us: dict[str, float]  # per event, by variant
+    server_us: dict[str, float | None]  # its database backend's per event, where readable
     tenths_us: dict[str, list[float]]  # per event in each tenth of the log, by variant
     same_rows: bool
     cases_kept_folded: int  # by the variant that keeps them, at the end
@@ -110,6 +143,10 @@ async def run(database_url: str, cases: int, batch: int) -> Outcome:
     return Outcome(
         events=len(envelopes),
         cpu_us={v.name: v.cpu_s / len(envelopes) * 1e6 for v in variants},
+        server_us={
+            v.name: None if v.server_s is None else v.server_s / len(envelopes) * 1e6
+            for v in variants
+        },
         tenths_us={v.name: [t / per_tenth * 1e6 for t in v.tenths] for v in variants},
         same_rows=written[0] == written[1],
         cases_kept_folded=kept,
@@ -195,6 +232,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     for name, cpu_us in outcome.cpu_us.items():
         tenths = " ".join(f"{t:.0f}" for t in outcome.tenths_us[name])
         print(f"{name:8} {cpu_us:7.0f} µs of CPU an event; by tenth of the log: {tenths}")
+    for name, server_us in outcome.server_us.items():
+        figure = "not readable here" if server_us is None else f"{server_us:.0f} µs an event"
+        print(f"{name:8} its database backend: {figure}")
     print(f"cases kept folded at the end: {outcome.cases_kept_folded:,}")
     print("same obligations and timers:", "yes" if outcome.same_rows else "NO")
     if not outcome.same_rows:

@@ -25,4 +25,6 @@ async def test_folding_on_writes_what_folding_every_event_writes(postgres_url: s
     assert outcome.same_rows
     assert outcome.cases_kept_folded > 0  # the second timeline did fold on
     assert set(outcome.cpu_us) == {"refold", "fold_on"}
+    # the test session's server runs on this machine: its backends' CPU is read
+    assert all(us is not None and us > 0 for us in outcome.server_us.values()), outcome
     assert all(len(tenths) == 10 for tenths in outcome.tenths_us.values())
