@@ -77,3 +77,14 @@ async def test_one_event_deleted_and_another_stored_below_is_no_longer_intact(
     found = (await _ask(deadline_engine, Since.of(CASE, [1, 3, 5])))[CASE]
     assert not found.intact
     assert [version for version, _ in found.events] == [6]
+
+
+async def test_a_case_with_nothing_kept_lists_every_version_it_holds(
+    deadline_engine: AsyncEngine,
+) -> None:
+    ids = await _store(deadline_engine, CASE, [0, 1])  # no envelope has 0; a row could
+    assert (await _ask(deadline_engine, Since.of(CASE, [])))[CASE] == Stored(
+        sorted(ids.items()), intact=True
+    )
+    found = (await _ask(deadline_engine, Since.of(CASE, [1])))[CASE]
+    assert not found.intact  # 0 is stored below the one folded

@@ -12,7 +12,7 @@ was. The check and the events come from one statement, so from one snapshot of t
 The server still reads the versions up to the last one folded, in the index and in C; the
 service reads one row a case and those after it.
 
-A case with nothing kept is asked with version 0: all of its events, no check. The cases are
+A case with nothing kept is asked from below any version: all of its events, no check. The cases are
 bound as one array per column on PostgreSQL (``naervaer.db.unnested``), as one JSON array on
 SQLite: one statement for any number of cases on both.
 """
@@ -48,6 +48,8 @@ from sqlalchemy.sql.selectable import FromClause
 from deadline_service.adapters.tables import case_events
 from naervaer.db import unnested, unnested_params
 
+NOTHING_KEPT = -1
+"""``Since.last`` of a case with nothing kept: below any version a row can hold."""
 _KEPT: tuple[ColumnClause[Any], ...] = (
     column("case_id", Text),
     column("last", Integer),
@@ -58,10 +60,10 @@ _KEPT: tuple[ColumnClause[Any], ...] = (
 @dataclass(frozen=True, slots=True)
 class Since:
     """What to ask of one case: its events after ``last``, and whether its stored versions
-    up to it are ``folded`` (versions in order; empty with ``last`` 0: nothing kept)."""
+    up to it are ``folded`` (versions in order; empty with ``last`` ``NOTHING_KEPT``)."""
 
     case_id: str
-    last: int = 0
+    last: int = NOTHING_KEPT
     folded: str = ""
 
     @classmethod
@@ -89,7 +91,7 @@ async def stored_since(tx: AsyncConnection, asked: Sequence[Since]) -> dict[str,
         params: dict[str, Any] = unnested_params("kept", _KEPT, rows)
     else:
         params = {"kept": json.dumps(rows)}
-    found = {a.case_id: Stored(intact=a.last == 0) for a in asked}
+    found = {a.case_id: Stored(intact=a.last == NOTHING_KEPT) for a in asked}
     for case_id, version, event_id, intact in await tx.execute(_STATEMENTS[dialect], params):
         if event_id is None:
             found[case_id].intact = bool(intact)
@@ -106,7 +108,7 @@ def _statement(dialect: str) -> CompoundSelect[Any]:
     after = select(c.case_id, c.stream_version, c.event_id, null().label("intact")).join(
         kept, and_(c.case_id == k.case_id, c.stream_version > k.last)
     )
-    checks = select(k.case_id, null(), null(), _intact(dialect, k)).where(k.last > 0)
+    checks = select(k.case_id, null(), null(), _intact(dialect, k)).where(k.last > NOTHING_KEPT)
     return union_all(after, checks)
 
 
