@@ -214,7 +214,7 @@ class CaseEvents:
                 held = entry.versions if entry is not None and stored.intact else ()
                 kept[case_id], complete = self._kept_of(case_id, held, stored.events)
                 if not (complete and stored.intact):
-                    whole.add(case_id)  # an event not kept: read the case's rows
+                    whole.add(case_id)  # an event not kept, or other versions: read its rows
         found: dict[str, _Known] = {case_id: {} for case_id in case_ids}
         for case_id in found.keys() - whole:
             found[case_id].update(kept.get(case_id, {}))

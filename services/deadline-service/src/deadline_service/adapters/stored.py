@@ -12,9 +12,9 @@ was. The check and the events come from one statement, so from one snapshot of t
 The server still reads the versions up to the last one folded, in the index and in C; the
 service reads one row a case and those after it.
 
-A case with nothing kept is asked from below any version: all of its events, no check. The cases are
-bound as one array per column on PostgreSQL (``naervaer.db.unnested``), as one JSON array on
-SQLite: one statement for any number of cases on both.
+A case with nothing kept is asked from below any version: all of its events, no check. The
+cases are bound as one array per column on PostgreSQL (``naervaer.db.unnested``), as one JSON
+array on SQLite: one statement for any number of cases on both.
 """
 
 from __future__ import annotations
