@@ -44,9 +44,9 @@ from deadline_service.adapters.tables import case_events, cases, erased_cases, o
 from deadline_service.adapters.writes import CaseWrite, write_cases
 from deadline_service.config import Policies
 from deadline_service.domain.absence import lay_days
-from deadline_service.domain.calendar import iso_day
+from deadline_service.domain.calendar import iso_of_ordinal
 from deadline_service.domain.facts import RELEVANT_PAYLOADS, CaseFacts
-from deadline_service.domain.maxdate import known_sick_pay_days
+from deadline_service.domain.maxdate import known_sick_pay_ordinals
 from deadline_service.domain.timeline import due_timers, plan_laid
 from naervaer.contracts import CONTRACTS
 from naervaer.contracts.case import CaseOpened, ManagerReassigned
@@ -238,7 +238,7 @@ class TimelineProjection:
         found = plan_laid(facts, absence, policy, history=history)
         wanted = due_timers(found, policy.reminder_lead_days)
         change = compare(case.timeline_digest, repo.obligation_rows(case, found), wanted)
-        days = tuple(map(iso_day, sorted(known_sick_pay_days(absence)))) if absence else ()
+        days = tuple(map(iso_of_ordinal, known_sick_pay_ordinals(absence))) if absence else ()
         row: dict[str, object] = {
             "case_start": start,
             "last_sick_day": absence.last_known_day if absence else None,

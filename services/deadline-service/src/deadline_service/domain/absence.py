@@ -145,16 +145,16 @@ class Absence:
             return None
         return nth_weekday_after(max(after, self.last_known_day), left)
 
-    def known_weekdays_after(self, skipped: int) -> frozenset[date]:
+    def known_weekday_ordinals_after(self, skipped: int) -> list[int]:
         """The weekdays among the known days (even after the end), all but the first
-        ``skipped`` known days."""
+        ``skipped`` known days: their ordinals (``date.toordinal``), in order."""
         strides: list[range] = []
         for first, last in spans(self._runs):
             length = last - first + 1
             if skipped < length:
                 strides.extend(weekday_ordinals(first + skipped, last))
             skipped = max(0, skipped - length)
-        return frozenset(map(date.fromordinal, chain.from_iterable(strides)))
+        return sorted(chain.from_iterable(strides))
 
 
 _FIRST = itemgetter(0)

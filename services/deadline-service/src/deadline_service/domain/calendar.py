@@ -30,10 +30,11 @@ def years_before(day: date, years: int) -> date:
 
 
 @lru_cache(maxsize=8192)
-def iso_day(day: date) -> str:
-    """``day`` as ISO 8601 text, memoised: every recomputation of a case renders its sick-pay
-    days again (for the case row), most of them the days it rendered the time before."""
-    return day.isoformat()
+def iso_of_ordinal(ordinal: int) -> str:
+    """The day of ``ordinal`` (``date.toordinal``) as ISO 8601 text, memoised: every
+    recomputation of a case renders its sick-pay days again (for the case row), most of them
+    the days it rendered the time before."""
+    return date.fromordinal(ordinal).isoformat()
 
 
 def is_weekday(day: date) -> bool:

@@ -63,7 +63,9 @@ def _still_counting(start: date, history: SickPayHistory) -> Iterable[date]:
     return (day for day in history.days if day < start)
 
 
-def known_sick_pay_days(absence: Absence) -> frozenset[date]:
+def known_sick_pay_ordinals(absence: Absence) -> list[int]:
     """The sick-pay weekdays the facts already show, without projection: what a later case of
-    the same employee counts (the known days after the 16th known day)."""
-    return absence.known_weekdays_after(EMPLOYER_PERIOD_DAYS)
+    the same employee counts (the known days after the 16th known day). As day ordinals in
+    order (``date.fromordinal``): a long absence has hundreds, recounted at every event, and
+    the case row keeps them as text, so no date needs to be made of them."""
+    return absence.known_weekday_ordinals_after(EMPLOYER_PERIOD_DAYS)
