@@ -22,17 +22,16 @@ import asyncio
 import collections
 import functools
 import gc
-import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bench.appender import CaseLog, bounded
+from bench.cpu import process_cpu_s
 from bench.year import Step, days, first_day
 from case_service.bootstrap import SERVICE as CASE_SERVICE
 from deadline_service.adapters.folded import DEFAULT_CAPACITY, FoldedCases
@@ -79,12 +78,12 @@ class Variant:
         added to ``server_s``)."""
         async with self.engine.connect() as conn:
             backend = await _backend(conn)
-            server = _cpu_of(backend)
+            server = process_cpu_s(backend)
             began = time.process_time()
             async with conn.begin():
                 await self.projection.handle_batch(conn, batch)
             spent = time.process_time() - began
-            after = _cpu_of(backend)
+            after = process_cpu_s(backend)
         if self.server_s is not None and server is not None and after is not None:
             self.server_s += after - server
         else:
@@ -104,16 +103,6 @@ async def _backend(conn: AsyncConnection) -> int:
     """The pid of the connection's PostgreSQL backend (asyncpg knows it: no round trip)."""
     raw = await conn.get_raw_connection()
     return int(raw.driver_connection.get_server_pid())  # type: ignore[union-attr]
-
-
-def _cpu_of(pid: int) -> float | None:
-    """The CPU a process of this machine has used (s; in clock ticks), None if not here."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
