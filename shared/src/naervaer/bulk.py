@@ -8,6 +8,14 @@ rows go as one array per column instead, into one ``INSERT … SELECT FROM unnes
 shape, prepared once. SQLite keeps the executemany (it has no arrays; its statements cost no
 round trip). The arrays are bound as ``naervaer.db.unnested`` binds them, which other
 statements use as a subquery (a claim's RETURNING, a NOT IN).
+
+Plain inserts (no conflicts to skip) inside a transaction go by ``COPY`` instead (binary, on
+the transaction's own asyncpg connection): asyncpg encodes an array's every element after a
+chain of ``isinstance`` checks against the collection ABCs (``None``, a date or a bool is no
+string, so each pays them), a COPY record's values by their column's codec alone. Probed with
+650 timeline rows of 13 columns: 5.1 → 0.74 ms of the client's CPU, the server's the same. A
+COPY is not a statement SQLAlchemy runs, so it has no span of its own (the store's hot path,
+on the driver too, has none either): its time is its enclosing span's.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import (
     JSON,
     ColumnElement,
@@ -50,11 +59,48 @@ async def insert_rows(
         return
     names = tuple(rows[0])
     dialect = tx.dialect.name
+    if dialect == "postgresql" and not skip_conflicts:
+        raw = await _in_transaction(tx)
+        if raw is not None:
+            await _copy(raw, table, rows, names)
+            return
     statement = _insert(table, dialect, names, skip_conflicts)
     if dialect == "postgresql":
         await tx.execute(statement, _arrays(table, rows, names))
     else:
         await tx.execute(statement, list(rows))
+
+
+async def _in_transaction(tx: AsyncConnection) -> asyncpg.Connection | None:
+    """``tx``'s asyncpg connection if its transaction has begun on the server, else None.
+
+    SQLAlchemy's asyncpg adapter begins the transaction with its first statement: a COPY sent
+    before that would commit on its own, so the arrays' INSERT goes instead, which begins it."""
+    raw = (await tx.get_raw_connection()).driver_connection
+    return raw if raw is not None and raw.is_in_transaction() else None
+
+
+async def _copy(
+    raw: asyncpg.Connection, table: Table, rows: Sequence[Row], names: tuple[str, ...]
+) -> None:
+    """``rows`` by ``COPY … FROM STDIN (FORMAT binary)``: the values in column order, JSON as
+    its text (the JSON codecs SQLAlchemy's dialect installs take text)."""
+    as_json = _json_columns(table, names)
+    if any(as_json):
+        records = [
+            tuple(_json_text(row[n]) if j else row[n] for n, j in zip(names, as_json, strict=True))
+            for row in rows
+        ]
+    else:
+        records = [tuple(row[n] for n in names) for row in rows]
+    await raw.copy_records_to_table(
+        table.name, schema_name=table.schema, columns=names, records=records
+    )
+
+
+@functools.cache
+def _json_columns(table: Table, names: tuple[str, ...]) -> tuple[bool, ...]:
+    return tuple(_is_json(table, n) for n in names)
 
 
 async def update_rows(tx: AsyncConnection, table: Table, key: str, rows: Sequence[Row]) -> None:

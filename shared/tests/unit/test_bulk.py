@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from naervaer.bulk import insert_rows, update_rows
 from naervaer.db import DatabaseTarget, create_engine
 from naervaer.testing.pytest_plugin import temporary_database
+from naervaer.testing.statements import statements_sent
 
 metadata = MetaData()
 things = Table(
@@ -88,3 +89,37 @@ async def test_on_postgresql_any_number_of_rows_is_one_statement_of_one_shape(
     assert len(inserts) == len(updates) == 3  # one statement each, whatever the size
     assert len(set(inserts)) == len(set(updates)) == 1
     assert "unnest" in inserts[0]
+
+
+async def test_on_postgresql_rows_inside_a_begun_transaction_go_by_copy_and_leave_the_same_rows(
+    fresh_database: str,
+) -> None:
+    made = create_engine(DatabaseTarget(fresh_database, None))
+    async with made.begin() as tx:
+        await tx.run_sync(metadata.create_all)
+    rows = [
+        {"thing_id": "a", "count": 1, "day": date(2026, 1, 5), "tags": ["x", {"y": 1}]},
+        {"thing_id": "b", "count": 2, "day": None, "tags": {"z": [None, True]}},
+        {"thing_id": "c", "count": 3, "day": date(2024, 2, 29), "tags": None},
+    ]
+    try:
+        with statements_sent(made) as sent:
+            async with made.begin() as tx:
+                await tx.execute(select(things.c.thing_id))  # the transaction has begun
+                await insert_rows(tx, things, rows)
+        with contextlib.suppress(_Undone):  # … and goes back with its transaction
+            async with made.begin() as tx:
+                await tx.execute(select(things.c.thing_id))
+                await insert_rows(tx, things, [rows[0] | {"thing_id": "d"}])
+                raise _Undone
+        found = await _rows(made)
+    finally:
+        await made.dispose()
+    assert [s for s in sent if "things" in s and not s.lstrip().startswith("SELECT")] == [
+        "COPY things"
+    ]
+    assert found == [tuple(row.values()) for row in rows]
+
+
+class _Undone(Exception):
+    pass

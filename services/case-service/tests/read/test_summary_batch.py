@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from case_service.adapters.summary import SummaryRows
@@ -15,6 +15,7 @@ from case_service.adapters.tables import read_models
 from case_service.app.summary_projection import CaseSummaryProjection, StreamTenantMismatch
 from naervaer.envelope import Envelope
 from naervaer.privacy.sealing import ERASED
+from naervaer.testing.statements import statements_sent
 
 from .builders import (
     closed,
@@ -75,20 +76,11 @@ async def in_batches(engine: AsyncEngine, items: list[Envelope], size: int) -> i
     projection = CaseSummaryProjection(SummaryRows(read_models), vault(engine))
     async with engine.begin() as tx:
         await projection.reset(tx)
-    statements = 0
-
-    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        nonlocal statements
-        statements += "case_summaries" in statement  # not SQLite's BEGIN IMMEDIATE
-
-    event.listen(engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(engine) as sent:  # an insert may go by COPY on PostgreSQL
         for start in range(0, len(items), size):
             async with engine.begin() as tx:
                 await projection.handle_batch(tx, items[start : start + size])
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", count)
-    return statements
+    return sum("case_summaries" in s for s in sent)  # not SQLite's BEGIN IMMEDIATE
 
 
 @pytest.mark.parametrize("size", [1, 2, 5, 14])

@@ -10,10 +10,10 @@ from deadline_service.adapters.projection import RELEVANT_TYPES, TimelineProject
 from deadline_service.config import Policies
 from naervaer.envelope import Envelope
 from naervaer.privacy import KEYRING
+from naervaer.testing.statements import statements_sent
 
 from ..builders import CaseScript
 from ..conftest import CaseLog, NoKeys, project
-from .test_projection_cost import counted
 
 
 async def _batch_statements(engine: AsyncEngine, case_log: CaseLog, cases: int) -> list[str]:
@@ -35,7 +35,7 @@ async def _batch_statements(engine: AsyncEngine, case_log: CaseLog, cases: int) 
     assert len(batch) == cases
     projection = TimelineProjection(Policies(), NoKeys())
     await KEYRING.load(batch, NoKeys())
-    with counted(engine) as sent:
+    with statements_sent(engine) as sent:
         async with engine.begin() as tx:
             await projection.handle_batch(tx, batch)
     return [s for s in sent if not s.lstrip().upper().startswith(("BEGIN", "COMMIT"))]

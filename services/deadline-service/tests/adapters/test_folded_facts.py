@@ -24,11 +24,11 @@ from deadline_service.domain.facts import CaseFacts
 from naervaer.envelope import Envelope
 from naervaer.privacy import ERASED, KEYRING
 from naervaer.privacy.keyvault import KeyVault
+from naervaer.testing.statements import statements_sent
 
 from ..conftest import CaseLog
 from .test_opened_events import handled_batch, relevant
 from .test_privacy import ERASED_EMPLOYEE, sick_case
-from .test_projection_cost import counted
 
 CASE = "case-folded"
 
@@ -92,7 +92,7 @@ async def test_a_live_batch_folds_on_from_the_kept_facts(
     assert waiver.detail == "obviously unnecessary"  # opened once, kept folded
 
     # A cold projection folds every stored event (it reads their payloads)
-    with counted(deadline_engine) as sent:
+    with statements_sent(deadline_engine) as sent:
         await _facts(deadline_engine, _cold(vault))
     assert any("case_events.data" in s for s in sent), sent
 

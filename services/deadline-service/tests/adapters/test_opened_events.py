@@ -14,10 +14,10 @@ from naervaer.contracts.case import CaseOpened
 from naervaer.envelope import Envelope
 from naervaer.privacy import ERASED, KEYRING
 from naervaer.privacy.keyvault import KeyVault
+from naervaer.testing.statements import statements_sent
 
 from ..conftest import CaseLog
 from .test_privacy import ERASED_EMPLOYEE, sick_case
-from .test_projection_cost import counted
 
 CASE = "case-kept"
 
@@ -31,7 +31,7 @@ async def handled_batch(
 ) -> list[str]:
     """Handle ``batch`` in one transaction; the statements that read stored case events."""
     await KEYRING.load(batch, vault)
-    with counted(engine) as sent:
+    with statements_sent(engine) as sent:
         async with engine.begin() as tx:
             await projection.handle_batch(tx, batch)
     return [s for s in sent if s.lstrip().upper().startswith("SELECT") and "case_events" in s]
@@ -66,7 +66,7 @@ async def test_a_live_batch_reads_no_payload_it_keeps(
     ]
     async with deadline_engine.begin() as tx:  # a cold projection reads the payloads
         events = cold.case_events(tx)
-        with counted(deadline_engine) as sent:
+        with statements_sent(deadline_engine) as sent:
             await events.load(CASE)
     assert any("case_events.data" in s for s in sent), sent
 

@@ -3,34 +3,18 @@ set-based timer sync keeps fired timers (exactly-once deadline events) on both d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from deadline_service.adapters.tables import timers
 from naervaer.contracts.case import ManagerReassigned
+from naervaer.testing.statements import statements_sent
 
 from ..conftest import CaseLog, project
 from .test_projection import earlier_case, worked_example
-
-
-@contextmanager
-def counted(engine: AsyncEngine) -> Iterator[list[str]]:
-    """The statements ``engine`` sends meanwhile (an executemany counts once)."""
-    sent: list[str] = []
-
-    def record(*args: Any) -> None:
-        sent.append(args[2])
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 async def _two_cases(engine: AsyncEngine, case_log: CaseLog) -> None:
@@ -41,7 +25,7 @@ async def _two_cases(engine: AsyncEngine, case_log: CaseLog) -> None:
 
 async def _project_last(engine: AsyncEngine, case_log: CaseLog) -> list[str]:
     envelopes = await case_log.envelopes()
-    with counted(engine) as sent:
+    with statements_sent(engine) as sent:
         await project(engine, envelopes[-1:])
     return [s for s in sent if not s.lstrip().upper().startswith(("BEGIN", "COMMIT"))]
 
@@ -58,7 +42,8 @@ async def test_an_event_costs_four_to_seven_statements_however_many_timers_go(
     assert len(sent) == 4, sent
     await case_log.append("case-2018", [_return_to_work()])  # every pending timer goes
     sent = await _project_last(deadline_engine, case_log)
-    # … and the obligations (delete, insert) and the timers (delete; nothing to insert):
+    # … and the obligations (delete, insert: a COPY on PostgreSQL) and the timers (delete;
+    # nothing to insert):
     # was 13 + one statement per timer
     assert len(sent) == 7, sent
 

@@ -14,11 +14,11 @@ from deadline_service.adapters.projection import TimelineProjection
 from deadline_service.adapters.tables import cases, consumers
 from deadline_service.config import Policies
 from naervaer.messaging import rebuild
+from naervaer.testing.statements import statements_sent
 
 from ..builders import CaseScript
 from ..conftest import CaseLog, NoKeys, project, snapshot
 from .test_projection import due_dates
-from .test_projection_cost import counted
 
 TABLES = ("cases", "obligations", "timers")
 
@@ -53,7 +53,7 @@ async def test_the_row_keeps_the_days_the_facts_show_as_they_change(
 
     seen = len(case.events)
     case.plan("2018-01-20")  # the timeline changes, the days do not
-    with counted(deadline_engine) as sent:
+    with statements_sent(deadline_engine) as sent:
         await _more(case_log, deadline_engine, case, seen)
     assert any(s.startswith("UPDATE cases") for s in sent), sent
     assert not any("sick_pay_days" in s for s in sent if s.startswith("UPDATE")), sent

@@ -14,8 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from deadline_service.adapters.repository import CaseHeader, TimerKey
 from deadline_service.adapters.tables import timers
 from deadline_service.adapters.writes import CaseWrite, write_cases
-
-from .test_projection_cost import counted
+from naervaer.testing.statements import statements_sent
 
 FIRED_AT = datetime(2024, 2, 1, 6, tzinfo=UTC)
 DUE = date(2024, 3, 1)
@@ -66,7 +65,7 @@ async def _sync(engine: AsyncEngine, prefix: str, cases: int) -> list[str]:
         CaseWrite(_header(c), {"timeline_digest": "d"}, timers={} if c == ids[-1] else WANTED)
         for c in ids
     ]
-    with counted(engine) as sent:
+    with statements_sent(engine) as sent:
         async with engine.begin() as tx:
             await write_cases(tx, writes)
     for case_id in ids:

@@ -77,7 +77,8 @@ async def claim_all(
     tx: AsyncConnection, tables: ConsumerTables, consumer: str, event_ids: Iterable[UUID]
 ) -> None:
     """Insert inbox rows for events known to be new (a rebuild after clearing the inbox):
-    one statement of per-column arrays on PostgreSQL (``naervaer.bulk``)."""
+    one ``COPY`` on PostgreSQL once the transaction has begun, else one statement of
+    per-column arrays (``naervaer.bulk``)."""
     now = datetime.now(UTC)
     rows = [{"consumer": consumer, "event_id": id_, "handled_at": now} for id_ in event_ids]
     await insert_rows(tx, tables.inbox, rows)

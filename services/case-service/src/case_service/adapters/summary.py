@@ -56,7 +56,8 @@ class SummaryRows:
         self, tx: AsyncConnection, rows: Sequence[tuple[str, Mapping[str, Any], bool]]
     ) -> None:
         """``save`` of each (case id, values, exists): the updates in one statement and the
-        inserts in another (per-column arrays on PostgreSQL, ``naervaer.bulk``)."""
+        inserts in another (per-column arrays on PostgreSQL, the inserts a ``COPY`` once the
+        transaction has begun: ``naervaer.bulk``)."""
         updates = [{"case_id": c, **values} for c, values, exists in rows if exists]
         inserts = [{"case_id": c, **values} for c, values, exists in rows if not exists]
         await update_rows(tx, self._table, "case_id", updates)

@@ -5,7 +5,8 @@ says differs (``adapters.digest``) — obligation rows and wanted timers. ``writ
 any number of them set-based: the obligations as a DELETE (of whole cases, and of the changed
 kinds of the others) and one INSERT, the timers as one DELETE of the unfired unwanted ones
 (only where some may be there) and one INSERT of the new ones, the case rows as one UPDATE per
-set of columns, each of them one array per column on PostgreSQL (``naervaer.bulk``). One case
+set of columns, each of them one array per column on PostgreSQL (``naervaer.bulk``; the
+obligations' INSERT a ``COPY`` there, after the batch's reads began the transaction). One case
 costs what it always cost; a rebuild batch of a hundred cases costs the same handful of
 statements.
 """

@@ -1,0 +1,40 @@
+"""What an engine sends to its database: for tests that count statements (issue 8).
+
+SQLAlchemy's ``before_cursor_execute`` sees every statement it runs, but not the ``COPY``s
+``naervaer.bulk`` sends on the transaction's asyncpg connection; those are recorded here too,
+as ``COPY <table>``, so a count still tells every round of writing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+@contextmanager
+def statements_sent(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The statements ``engine`` runs meanwhile (an executemany counts once), and every
+    ``COPY`` sent meanwhile on an asyncpg connection of this process."""
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        sent.append(args[2])
+
+    copy = asyncpg.Connection.copy_records_to_table
+
+    async def recorded_copy(self: asyncpg.Connection, table_name: str, **kwargs: Any) -> Any:
+        sent.append(f"COPY {table_name}")
+        return await copy(self, table_name, **kwargs)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    asyncpg.Connection.copy_records_to_table = recorded_copy
+    try:
+        yield sent
+    finally:
+        asyncpg.Connection.copy_records_to_table = copy
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
