@@ -47,7 +47,22 @@ from naervaer.db import unnested
 
 Row = dict[str, Any]
 # ``json.dumps`` with its defaults (the JSON type's serializer) without its per-call checks.
-_json_text = json.JSONEncoder().encode
+_encode = json.JSONEncoder().encode
+
+
+class JsonText(str):
+    """A JSON column's value rendered already (pydantic's ``model_dump_json`` renders a model
+    in a fraction of what ``model_dump`` and ``json.dumps`` take): written as it is on
+    PostgreSQL, parsed back where the column's own type binds it (SQLite)."""
+
+
+def _json_text(value: Any) -> str:
+    return value if type(value) is JsonText else _encode(value)
+
+
+def _json_value(value: Any) -> Any:
+    """A JSON column's value as the JSON type binds it."""
+    return json.loads(value) if type(value) is JsonText else value
 
 
 async def insert_rows(
@@ -68,7 +83,7 @@ async def insert_rows(
     if dialect == "postgresql":
         await tx.execute(statement, _arrays(table, rows, names))
     else:
-        await tx.execute(statement, list(rows))
+        await tx.execute(statement, [_bound(table, row, names) for row in rows])
 
 
 async def _in_transaction(tx: AsyncConnection) -> asyncpg.Connection | None:
@@ -114,7 +129,8 @@ async def update_rows(tx: AsyncConnection, table: Table, key: str, rows: Sequenc
     if dialect == "postgresql":
         await tx.execute(statement, _arrays(table, rows, names))
     else:
-        await tx.execute(statement, [{f"b_{n}": row[n] for n in names} for row in rows])
+        bound = [_bound(table, row, names) for row in rows]
+        await tx.execute(statement, [{f"b_{n}": row[n] for n in names} for row in bound])
 
 
 @functools.cache  # built once per shape
@@ -160,6 +176,14 @@ def _arrays(table: Table, rows: Sequence[Row], names: tuple[str, ...]) -> dict[s
         # Python's None is JSON null, as the JSON type binds it (``none_as_null`` is off).
         arrays[f"u_{n}"] = list(map(_json_text, values)) if _is_json(table, n) else values
     return arrays
+
+
+def _bound(table: Table, row: Row, names: tuple[str, ...]) -> Row:
+    """``row`` as SQLite's statements bind it: JSON rendered already parsed back."""
+    as_json = _json_columns(table, names)
+    if not any(as_json):
+        return row
+    return {n: _json_value(row[n]) if j else row[n] for n, j in zip(names, as_json, strict=True)}
 
 
 def _is_json(table: Table, name: str) -> bool:

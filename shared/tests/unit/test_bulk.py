@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Column, Date, Integer, MetaData, Table, Text, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from naervaer.bulk import insert_rows, update_rows
+from naervaer.bulk import JsonText, insert_rows, update_rows
 from naervaer.db import DatabaseTarget, create_engine
 from naervaer.testing.pytest_plugin import temporary_database
 from naervaer.testing.statements import statements_sent
@@ -68,6 +68,18 @@ async def test_rows_go_in_and_change_as_an_executemany_would_leave_them(
     ]
 
 
+async def test_json_rendered_already_is_written_as_the_json_it_is(engine: AsyncEngine) -> None:
+    """``JsonText`` is the value's JSON, not a string: the arrays' INSERT and UPDATE on
+    PostgreSQL (and the COPY in the test below), the executemany on SQLite."""
+    async with engine.begin() as tx:
+        await insert_rows(
+            tx, things, [{"thing_id": "a", "count": 1, "tags": JsonText('{"y":[1]}')}]
+        )
+        await insert_rows(tx, things, [{"thing_id": "b", "count": 2, "tags": JsonText("[]")}])
+        await update_rows(tx, things, "thing_id", [{"thing_id": "b", "tags": JsonText('"z"')}])
+    assert await _rows(engine) == [("a", 1, None, {"y": [1]}), ("b", 2, None, "z")]
+
+
 async def test_on_postgresql_any_number_of_rows_is_one_statement_of_one_shape(
     fresh_database: str,
 ) -> None:
@@ -101,6 +113,7 @@ async def test_on_postgresql_rows_inside_a_begun_transaction_go_by_copy_and_leav
         {"thing_id": "a", "count": 1, "day": date(2026, 1, 5), "tags": ["x", {"y": 1}]},
         {"thing_id": "b", "count": 2, "day": None, "tags": {"z": [None, True]}},
         {"thing_id": "c", "count": 3, "day": date(2024, 2, 29), "tags": None},
+        {"thing_id": "e", "count": 4, "day": None, "tags": JsonText('{"w":1}')},
     ]
     try:
         with statements_sent(made) as sent:
@@ -118,7 +131,8 @@ async def test_on_postgresql_rows_inside_a_begun_transaction_go_by_copy_and_leav
     assert [s for s in sent if "things" in s and not s.lstrip().startswith("SELECT")] == [
         "COPY things"
     ]
-    assert found == [tuple(row.values()) for row in rows]
+    assert found[:3] == [tuple(row.values()) for row in rows[:3]]
+    assert found[3] == ("e", 4, None, {"w": 1})
 
 
 class _Undone(Exception):

@@ -26,6 +26,7 @@ from case_service.app.summary_days import summary_facts
 from case_service.app.summary_fold import fold, folded_event_types
 from case_service.app.summary_state import SummaryState
 from case_service.app.summary_view import meetings_held
+from naervaer.bulk import JsonText
 from naervaer.contracts import CONTRACTS
 from naervaer.contracts.case import CaseOpened
 from naervaer.contracts.employee import PersonalDataErased
@@ -139,7 +140,8 @@ class _Folded:
 
     @classmethod
     def of(cls, row: Any) -> _Folded:
-        return cls(row["tenant"], row["version"], SummaryState.model_validate(row["state"]))
+        state = SummaryState.model_validate_json(row["state"])  # its JSON text (SummaryRows)
+        return cls(row["tenant"], row["version"], state)
 
 
 def _row(state: SummaryState, last: Envelope, *, exists: bool) -> tuple[str, dict[str, Any], bool]:
@@ -200,7 +202,7 @@ def summary_changes(envelope: Envelope, state: SummaryState) -> dict[str, Any]:
         "plan_version": state.plan_version,
         "meetings_held": len(meetings_held(state)),
         "absence": [segment.to_json() for segment in facts.segments],
-        "state": state.model_dump(mode="json"),
+        "state": JsonText(state.model_dump_json()),
         "version": envelope.streamversion,
         "updated_at": envelope.time,
     }
