@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from case_service.adapters.summary import SummaryRows
-from case_service.app.summary_days import summary_facts
+from case_service.app.summary_days import segments_json, summary_facts
 from case_service.app.summary_fold import fold, folded_event_types
 from case_service.app.summary_state import SummaryState
 from case_service.app.summary_view import meetings_held
@@ -201,7 +201,7 @@ def summary_changes(envelope: Envelope, state: SummaryState) -> dict[str, Any]:
         "employer_period_end": facts.employer_period_end,
         "plan_version": state.plan_version,
         "meetings_held": len(meetings_held(state)),
-        "absence": [segment.to_json() for segment in facts.segments],
+        "absence": JsonText(segments_json(facts.segments)),
         "state": JsonText(state.model_dump_json()),
         "version": envelope.streamversion,
         "updated_at": envelope.time,
