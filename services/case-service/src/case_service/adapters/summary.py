@@ -28,11 +28,11 @@ class SummaryRows:
         table = self._table = tables.case_summaries
         # Not named "case_id": an update's SET clause takes that name from the parameters.
         key: BindParameter[str] = bindparam("summary_case_id")
-        kept = table.c
-        columns = (kept.case_id, kept.tenant, kept.version, cast(kept.state, Text).label("state"))
-        self._load = select(*columns).where(table.c.case_id == key)
+        c = table.c
+        columns = (c.case_id, c.tenant, c.version, cast(c.state, Text).label("state"))
+        self._load = select(*columns).where(c.case_id == key)
         self._load_many = {  # per dialect: one statement for any number of ids (``among``)
-            dialect: select(*columns).where(among(table.c.case_id, "summary_case_ids", dialect))
+            dialect: select(*columns).where(among(c.case_id, "summary_case_ids", dialect))
             for dialect in ("postgresql", "sqlite")
         }
 
