@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Dialect, Select, bindparam, select
@@ -30,14 +33,23 @@ class EventReader:
         self._source = source
         self._driver_version: str | None = None
         self._driver_stream: str | None = None
+        self._driver_versions: str | None = None
+        self._driver_streams: str | None = None
         if dialect.name == "postgresql":
             preparer = dialect.identifier_preparer
             name = preparer.format_table(tables.streams)
             self._driver_version = f"SELECT version FROM {name} WHERE stream_id = $1"
+            self._driver_versions = (
+                f"SELECT stream_id, version FROM {name} WHERE stream_id = ANY($1::text[])"
+            )
             columns = ", ".join(preparer.quote(c.name) for c in tables.events.c)
+            events = preparer.format_table(tables.events)
             self._driver_stream = (
-                f"SELECT {columns} FROM {preparer.format_table(tables.events)} "
-                "WHERE stream_id = $1 ORDER BY stream_version"
+                f"SELECT {columns} FROM {events} WHERE stream_id = $1 ORDER BY stream_version"
+            )
+            self._driver_streams = (
+                f"SELECT {columns} FROM {events} WHERE stream_id = ANY($1::text[]) "
+                "ORDER BY stream_id, stream_version"
             )
         # The hot single-row reads, built once: building a select costs more Python than
         # running it (a command reads its stream's version before every append).
@@ -108,8 +120,30 @@ class EventReader:
     async def driver_stream(self, raw: asyncpg.Connection, stream_id: str) -> list[Envelope]:
         """The whole stream in version order, read on an asyncpg connection (PostgreSQL)."""
         assert self._driver_stream is not None
-        rows = await raw.fetch(self._driver_stream, stream_id)
-        return [envelope_from_row(row, self._source) for row in rows]
+        return self.envelopes(await raw.fetch(self._driver_stream, stream_id))
+
+    async def driver_versions(
+        self, raw: asyncpg.Connection, stream_ids: Sequence[str]
+    ) -> dict[str, int]:
+        """The versions of those of ``stream_ids`` that exist, in one statement (PostgreSQL)."""
+        assert self._driver_versions is not None
+        return dict(await raw.fetch(self._driver_versions, stream_ids))
+
+    async def driver_streams(
+        self, raw: asyncpg.Connection, stream_ids: Sequence[str]
+    ) -> dict[str, list[asyncpg.Record]]:
+        """The rows of those of ``stream_ids`` that have events, each stream's in version
+        order, in one statement (PostgreSQL); ``envelopes`` makes them a stream's envelopes."""
+        assert self._driver_streams is not None
+        rows = await raw.fetch(self._driver_streams, stream_ids)
+        return {
+            stream_id: list(stream)
+            for stream_id, stream in groupby(rows, key=itemgetter("stream_id"))
+        }
+
+    def envelopes(self, rows: Iterable[Mapping[str, Any]] | None) -> list[Envelope]:
+        """A stream's envelopes from its rows (none: a stream without events)."""
+        return [envelope_from_row(row, self._source) for row in rows or ()]
 
     async def head(self, conn: AsyncConnection) -> int:
         return int(await conn.scalar(self._head) or 0)

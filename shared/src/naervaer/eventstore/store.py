@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
-from functools import partial
 from time import perf_counter
 
+from asyncpg import Record  # type: ignore[import-untyped]
 from opentelemetry import propagate, trace
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -34,6 +34,7 @@ from naervaer.eventstore.model import (
     utc_now,
 )
 from naervaer.eventstore.postgres import PostgresAppender
+from naervaer.eventstore.read_group import ReadGroup
 from naervaer.eventstore.reading import EventReader
 from naervaer.eventstore.sqlite import SqliteAppender
 from naervaer.eventstore.tables import EventStoreTables
@@ -83,6 +84,7 @@ class EventStore:
         self._append_seconds = APPEND_SECONDS.labels(service=service)
         self._reader = EventReader(tables, source, engine.dialect)
         self._writer, self._group = self._write_path(tables, group_commit)
+        self._versions, self._streams = self._read_groups()
 
     def _write_path(
         self, tables: EventStoreTables, group_commit: bool
@@ -97,6 +99,21 @@ class EventStore:
         writer = BatchWriter(engine, own, postgres, reader, source)
         group = GroupCommit(own, self._driver, postgres, writer) if group_commit else None
         return writer, group
+
+    def _read_groups(
+        self,
+    ) -> tuple[ReadGroup[int, int] | None, ReadGroup[list[Record], list[Envelope]] | None]:
+        """PostgreSQL: a command's reads before its append, gathered under concurrency."""
+        if self._driver is None:
+            return None, None
+        reader = self._reader
+        versions = ReadGroup(
+            self._driver, reader.driver_version, reader.driver_versions, _version_or_zero
+        )
+        streams = ReadGroup(
+            self._driver, reader.driver_stream, reader.driver_streams, reader.envelopes
+        )
+        return versions, streams
 
     async def append(
         self,
@@ -185,16 +202,17 @@ class EventStore:
         self, stream_id: str, *, to_version: int | None = None, as_of: datetime | None = None
     ) -> list[Envelope]:
         """The stream's events in version order, up to ``to_version`` / recorded by ``as_of``."""
-        if to_version is None and as_of is None and self._driver is not None:
-            # A command loading its aggregate: the cheapest round trip (see ``driver.py``).
-            return await self._driver.run(partial(self._reader.driver_stream, stream_id=stream_id))
+        if to_version is None and as_of is None and self._streams is not None:
+            # A command loading its aggregate: the cheapest round trip (see ``driver.py``),
+            # shared with the commands loading theirs meanwhile (``read_group.py``).
+            return await self._streams.read(stream_id)
         async with self._own.connect() as conn:
             return await self._reader.stream(conn, stream_id, to_version=to_version, as_of=as_of)
 
     async def stream_version(self, stream_id: str) -> int:
         """The stream's current version; 0 when it does not exist."""
-        if self._driver is not None:  # read before every command's append: the cheapest way
-            return await self._driver.run(partial(self._reader.driver_version, stream_id=stream_id))
+        if self._versions is not None:  # read before every command's append: the cheapest way
+            return await self._versions.read(stream_id)
         async with self._own.connect() as conn:
             return await self._reader.version(conn, stream_id)
 
@@ -267,6 +285,10 @@ class EventStore:
             topic=self._topic_by_stream_type.get(stream_type, self._outbox_topic),
             created_at=datetime.now(UTC),
         )
+
+
+def _version_or_zero(found: int | None) -> int:
+    return found or 0
 
 
 def _own_statements(engine: AsyncEngine) -> AsyncEngine:
