@@ -27,6 +27,7 @@ class Reads:
         self.release = asyncio.Event()
         self.groups: list[list[str]] = []
         self.fail_next_group: Exception | None = None
+        self.hold_groups: asyncio.Event | None = None
 
     async def alone(self, raw: Any, stream_id: str) -> int:
         await self.release.wait()
@@ -34,6 +35,8 @@ class Reads:
 
     async def together(self, raw: Any, stream_ids: Sequence[str]) -> Mapping[str, int]:
         self.groups.append(list(stream_ids))
+        if self.hold_groups is not None:
+            await self.hold_groups.wait()
         if self.fail_next_group is not None:
             error, self.fail_next_group = self.fail_next_group, None
             raise error
@@ -99,6 +102,29 @@ async def test_a_failed_group_read_fails_its_callers_and_only_them() -> None:
         with pytest.raises(ConnectionError, match="server gone"):
             await task
     assert await group.read("dddd") == 4  # the next read is not held up by the failure
+
+
+async def test_reads_queued_behind_a_failing_group_go_in_the_next_one() -> None:
+    reads = Reads()
+    group = group_of(reads)
+    reads.hold_groups = asyncio.Event()
+    first = asyncio.create_task(group.read("a"))
+    await settle()
+    failing = [asyncio.create_task(group.read(s)) for s in ("bb", "ccc")]
+    await settle()
+    reads.fail_next_group = ConnectionError("server gone")
+    reads.release.set()
+    await settle()  # the group of bb and ccc is in flight, held
+    later = asyncio.create_task(group.read("dddd"))
+    await settle()
+    reads.hold_groups.set()
+
+    assert await first == 1
+    for task in failing:
+        with pytest.raises(ConnectionError):
+            await task
+    assert await later == 4
+    assert reads.groups == [["bb", "ccc"], ["dddd"]]
 
 
 async def test_a_caller_cancelled_while_queued_leaves_the_others_answer_alone() -> None:

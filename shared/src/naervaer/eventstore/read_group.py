@@ -108,18 +108,15 @@ class ReadGroup(Generic[Found, Answer]):
             del queue[: self._max_group]
             try:
                 await self._flush(group)
-            except (Exception, asyncio.CancelledError) as error:  # shutdown, or a lost server
-                cancelled = isinstance(error, asyncio.CancelledError)
+            except asyncio.CancelledError:  # the loop is shutting down: nobody will be answered
                 for queued in (*group, *queue):
-                    if queued.future.done():
-                        continue
-                    if cancelled:
-                        queued.future.cancel()
-                    else:
-                        queued.future.set_exception(error)
+                    queued.future.cancel()
                 queue.clear()
-                if cancelled:
-                    raise
+                raise
+            except Exception as error:  # e.g. the server was lost: this group's callers hear it
+                for queued in group:
+                    if not queued.future.done():
+                        queued.future.set_exception(error)
 
     async def _flush(self, group: Sequence[_Queued[Answer]]) -> None:
         stream_ids = list(dict.fromkeys(queued.stream_id for queued in group))
