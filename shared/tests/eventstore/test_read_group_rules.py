@@ -127,6 +127,49 @@ async def test_reads_queued_behind_a_failing_group_go_in_the_next_one() -> None:
     assert reads.groups == [["bb", "ccc"], ["dddd"]]
 
 
+async def test_a_stream_whose_answer_fails_fails_only_its_own_callers() -> None:
+    reads = Reads()
+
+    def answer(found: int | None) -> int:
+        if found == 3:
+            raise ValueError("an unreadable row")
+        return found or 0
+
+    group = ReadGroup(Driver(), reads.alone, reads.together, answer, alone_at_once=1)  # type: ignore[arg-type]
+    first = asyncio.create_task(group.read("a"))
+    await settle()
+    behind = [asyncio.create_task(group.read(s)) for s in ("bb", "ccc", "dddd", "ccc")]
+    await settle()
+    reads.release.set()
+
+    assert await first == 1
+    outcomes = await asyncio.gather(*behind, return_exceptions=True)
+    assert outcomes[0] == 2
+    assert outcomes[2] == 4
+    assert isinstance(outcomes[1], ValueError)
+    assert isinstance(outcomes[3], ValueError)
+
+
+async def test_a_crowd_goes_in_groups_of_at_most_max_group() -> None:
+    reads = Reads()
+    group = ReadGroup(
+        Driver(),  # type: ignore[arg-type]
+        reads.alone,
+        reads.together,
+        lambda found: found or 0,
+        alone_at_once=1,
+        max_group=2,
+    )
+    first = asyncio.create_task(group.read("a"))
+    await settle()
+    crowd = [asyncio.create_task(group.read("x" * n)) for n in range(2, 7)]
+    await settle()
+    reads.release.set()
+
+    assert [await task for task in (first, *crowd)] == [1, 2, 3, 4, 5, 6]
+    assert [len(ids) for ids in reads.groups] == [2, 2, 1]
+
+
 async def test_a_caller_cancelled_while_queued_leaves_the_others_answer_alone() -> None:
     reads = Reads()
     group = group_of(reads)

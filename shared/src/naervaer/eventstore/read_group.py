@@ -13,13 +13,19 @@ most of what a version read costs).
 
 Freshness is a lone read's: a queued read is sent after it was queued, so it sees every append
 committed before its caller asked. A failed group read fails each of its callers (and only
-them); a caller cancelled while queued leaves the others' read alone.
+them; reads queued meanwhile go in the next group), a stream whose rows cannot be read fails
+only its own callers, and a caller cancelled while queued leaves the others' read alone. Two
+callers of one stream in a group get equal answers that share nothing (the second a deep
+copy). The price is a lone read's: under load every read waits for the group in flight, so
+one slow read (a long stream) delays the reads queued behind it, as one slow append delays
+its group's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import copy
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -47,7 +53,7 @@ class ReadGroup(Generic[Found, Answer]):
     ``alone(raw, stream_id)`` is the read of one stream; ``together(raw, stream_ids)`` what
     one statement finds for several (streams it does not name were not found), and
     ``answer(found)`` turns that into a caller's answer (``found`` None for a stream not
-    found) — once per caller, so two callers of one stream share nothing mutable.
+    found): once per stream, deep-copied for a second caller of the same stream.
     """
 
     def __init__(
@@ -123,6 +129,17 @@ class ReadGroup(Generic[Found, Answer]):
         found = await self._driver.run(lambda raw: self._together(raw, stream_ids))
         if len(group) > 1:
             self.reads_grouped += len(group)
+        first: dict[str, Answer] = {}
         for queued in group:
-            if not queued.future.done():  # its caller may have been cancelled meanwhile
-                queued.future.set_result(self._answer(found.get(queued.stream_id)))
+            if queued.future.done():  # its caller was cancelled meanwhile
+                continue
+            stream_id = queued.stream_id
+            try:
+                if stream_id in first:  # another caller of the stream: a copy, nothing shared
+                    answer = copy.deepcopy(first[stream_id])
+                else:
+                    answer = first[stream_id] = self._answer(found.get(stream_id))
+            except Exception as error:  # this stream's rows could not be read: its callers only
+                queued.future.set_exception(error)
+            else:
+                queued.future.set_result(answer)
