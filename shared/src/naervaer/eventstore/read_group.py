@@ -97,12 +97,12 @@ class ReadGroup(Generic[Found, Answer]):
         finally:
             if self._loop is loop:  # not if the store has moved to another event loop since
                 self._reading_alone -= 1
-            if self._loop is loop and self._queue and not self._flushing():
-                # Its own task, in an empty context: a caller cancelled while waiting cannot
-                # stop the others' read, which joins no single caller's trace.
-                self._flusher = asyncio.create_task(
-                    self._flush_all(), name="eventstore-reads", context=contextvars.Context()
-                )
+                if self._queue and not self._flushing():
+                    # Its own task, in an empty context: a caller cancelled while waiting
+                    # cannot stop the others' read, which joins no single caller's trace.
+                    self._flusher = asyncio.create_task(
+                        self._flush_all(), name="eventstore-reads", context=contextvars.Context()
+                    )
 
     def _flushing(self) -> bool:
         return self._flusher is not None and not self._flusher.done()
