@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from naervaer.eventstore.read_group import ReadGroup
+from naervaer.eventstore.read_group import MAX_GROUP, ReadGroup
 
 
 class Driver:
@@ -43,13 +43,24 @@ class Reads:
         return {s: len(s) for s in stream_ids if s != "missing"}
 
 
-def group_of(reads: Reads, alone_at_once: int = 1) -> ReadGroup[int, int]:
+def _version_or_zero(found: int | None) -> int:
+    return found or 0
+
+
+def group_of(
+    reads: Reads,
+    alone_at_once: int = 1,
+    *,
+    answer: Callable[[int | None], int] = _version_or_zero,
+    max_group: int = MAX_GROUP,
+) -> ReadGroup[int, int]:
     return ReadGroup(
         Driver(),  # type: ignore[arg-type]
         reads.alone,
         reads.together,
-        lambda found: found or 0,
+        answer,
         alone_at_once=alone_at_once,
+        max_group=max_group,
     )
 
 
@@ -135,7 +146,7 @@ async def test_a_stream_whose_answer_fails_fails_only_its_own_callers() -> None:
             raise ValueError("an unreadable row")
         return found or 0
 
-    group = ReadGroup(Driver(), reads.alone, reads.together, answer, alone_at_once=1)  # type: ignore[arg-type]
+    group = group_of(reads, answer=answer)
     first = asyncio.create_task(group.read("a"))
     await settle()
     behind = [asyncio.create_task(group.read(s)) for s in ("bb", "ccc", "dddd", "ccc")]
@@ -152,14 +163,7 @@ async def test_a_stream_whose_answer_fails_fails_only_its_own_callers() -> None:
 
 async def test_a_crowd_goes_in_groups_of_at_most_max_group() -> None:
     reads = Reads()
-    group = ReadGroup(
-        Driver(),  # type: ignore[arg-type]
-        reads.alone,
-        reads.together,
-        lambda found: found or 0,
-        alone_at_once=1,
-        max_group=2,
-    )
+    group = group_of(reads, max_group=2)
     first = asyncio.create_task(group.read("a"))
     await settle()
     crowd = [asyncio.create_task(group.read("x" * n)) for n in range(2, 7)]
