@@ -83,7 +83,7 @@ async def insert_rows(
     if dialect == "postgresql":
         await tx.execute(statement, _arrays(table, rows, names))
     else:
-        await tx.execute(statement, [_bound(table, row, names) for row in rows])
+        await tx.execute(statement, _bound(table, rows, names))
 
 
 async def _in_transaction(tx: AsyncConnection) -> asyncpg.Connection | None:
@@ -129,7 +129,7 @@ async def update_rows(tx: AsyncConnection, table: Table, key: str, rows: Sequenc
     if dialect == "postgresql":
         await tx.execute(statement, _arrays(table, rows, names))
     else:
-        bound = [_bound(table, row, names) for row in rows]
+        bound = _bound(table, rows, names)
         await tx.execute(statement, [{f"b_{n}": row[n] for n in names} for row in bound])
 
 
@@ -178,12 +178,15 @@ def _arrays(table: Table, rows: Sequence[Row], names: tuple[str, ...]) -> dict[s
     return arrays
 
 
-def _bound(table: Table, row: Row, names: tuple[str, ...]) -> Row:
-    """``row`` as SQLite's statements bind it: JSON rendered already parsed back."""
+def _bound(table: Table, rows: Sequence[Row], names: tuple[str, ...]) -> list[Row]:
+    """``rows`` as SQLite's statements bind them: JSON rendered already parsed back."""
     as_json = _json_columns(table, names)
     if not any(as_json):
-        return row
-    return {n: _json_value(row[n]) if j else row[n] for n, j in zip(names, as_json, strict=True)}
+        return list(rows)
+    return [
+        {n: _json_value(row[n]) if j else row[n] for n, j in zip(names, as_json, strict=True)}
+        for row in rows
+    ]
 
 
 def _is_json(table: Table, name: str) -> bool:
