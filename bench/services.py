@@ -1,7 +1,11 @@
 """Services as a deployment runs them: ``naervaer serve <key>`` subprocesses on PostgreSQL.
 
 The harness migrates first (in-process, as the one-shot ``naervaer migrate`` step would) and
-starts each service with ``--no-migrate``; peak RSS and CPU time come from /proc.
+starts each service with ``--no-migrate``; peak RSS and CPU time come from /proc. The services
+run in production mode (``NAERVAER_ENVIRONMENT=production``: the plain system clock, no dev
+routes), with keys the harness makes in the data folder and names to them as a deployment
+would: the master key the harness seals with too, and the public half of the key it signs
+the load generator's tokens with.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from pathlib import Path
 import httpx
 
 from bench.cpu import process_cpu_s
+from naervaer.auth.devkeys import DEV_PUBLIC_KEY_FILE, ensure_dev_key
 from naervaer.hosting import migrate_services, select_services
+from naervaer.privacy.vault_setup import DEV_MASTER_KEY, master_key
 from naervaer.settings import PlatformSettings
 from naervaer.testing.servers import free_port
 
@@ -53,6 +59,9 @@ class Deployment:
             NAERVAER_DATA_DIR=str(self.data_dir),
             NAERVAER_TOPIC_PREFIX=self.topic_prefix,
             NAERVAER_LOG_LEVEL="WARNING",
+            NAERVAER_ENVIRONMENT="production",
+            NAERVAER_MASTER_KEY_FILE=str(self.data_dir / DEV_MASTER_KEY),
+            NAERVAER_AUTH_PUBLIC_KEY_FILE=str(self.data_dir / DEV_PUBLIC_KEY_FILE),
             NAERVAER_KAFKA_SESSION_TIMEOUT_MS=str(self.kafka_session_timeout_ms),
             # One load generator is one client: the per-client write limit would measure itself.
             NAERVAER_RATE_LIMIT_WRITES_PER_MINUTE="0",
@@ -82,8 +91,11 @@ class Deployment:
 
 
 async def migrate(deployment: Deployment, keys: Sequence[str]) -> None:
-    """Create the services' schemas and tables (``naervaer migrate <key>``)."""
+    """Create the services' schemas and tables (``naervaer migrate <key>``), and the keys
+    ``Deployment.environment`` names."""
     deployment.data_dir.mkdir(parents=True, exist_ok=True)
+    master_key(deployment.platform())  # made in the data folder (the harness is not production)
+    ensure_dev_key(deployment.data_dir)  # writes the public half beside it
     await migrate_services(deployment.platform(), select_services(list(keys)))
 
 
