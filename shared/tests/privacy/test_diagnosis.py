@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import naervaer.privacy.diagnosis as diagnosis
 from naervaer.privacy import DiagnosisFinding, find_diagnosis
 
 
@@ -74,3 +75,23 @@ def test_explanation_names_the_field_and_the_rule_but_not_the_value() -> None:
     assert "/notes" in finding.explanation
     assert "function" in finding.explanation
     assert "L87" not in finding.explanation
+
+
+def test_a_long_field_name_is_read_as_a_short_one_and_not_kept() -> None:
+    long_name = "x" * 80 + "_diagnosis"
+    kept_before = diagnosis._kept_reading.cache_info().currsize
+
+    assert find_diagnosis({long_name: "x"}) == DiagnosisFinding(f"/{long_name}", "diagnosis_field")
+    assert find_diagnosis({"y" * 80 + "_notes": "L87"}) == DiagnosisFinding(
+        "/" + "y" * 80 + "_notes", "diagnosis_code", "ICPC-2/ICD-10"
+    )
+    assert find_diagnosis({"z" * 80 + "_id": "L87"}) is None
+    assert diagnosis._kept_reading.cache_info().currsize == kept_before
+
+
+def test_a_kept_field_name_reads_the_same_every_time() -> None:
+    for _ in range(3):
+        assert find_diagnosis({"notes": "L87", "note_id": "L87"}) == DiagnosisFinding(
+            "/notes", "diagnosis_code", "ICPC-2/ICD-10"
+        )
+        assert find_diagnosis({"note_id": "L87"}) is None

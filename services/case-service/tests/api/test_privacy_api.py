@@ -80,3 +80,23 @@ async def test_code_like_ids_and_dates_pass(api: CaseApi) -> None:
 async def test_the_check_runs_after_authentication(api: CaseApi) -> None:
     response = await api.client.post("/v1/cases", json={**CASE, "diagnosis": "x"})
     assert response.status_code == 401
+
+
+async def test_the_check_reads_the_body_whatever_its_declared_type(api: CaseApi) -> None:
+    case_id = await api.open_case()
+    before = await api.head()
+    plain = await api.client.post(
+        f"/v1/cases/{case_id}/sick-notes/n-1/cancel",
+        content=b'{"reason": "Wrong code M54 on it"}',
+        headers={**api.auth(), "Content-Type": "text/plain"},
+    )
+    malformed = await api.client.post(
+        f"/v1/cases/{case_id}/sick-notes/n-1/cancel",
+        content=b'{"reason": "Wrong code M54',
+        headers={**api.auth(), "Content-Type": "application/json"},
+    )
+    assert plain.status_code == 422, plain.text
+    assert plain.json()["rule"] == "diagnosis_not_allowed"
+    assert malformed.status_code == 400, malformed.text
+    assert malformed.json()["type"] == "urn:naervaer:problem:malformed-json"
+    assert await api.head() == before

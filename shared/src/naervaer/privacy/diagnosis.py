@@ -30,6 +30,7 @@ storing one diagnosis.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -40,6 +41,9 @@ _CODE_SYSTEM_WORD = re.compile(r"^(icd|icpc)\d*$")
 _HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _ID_WORDS = frozenset({"id", "ids", "uuid", "ref", "key", "unit"})
+# Keys up to this length have their reading kept (an API's field names come again with every
+# body); longer ones, which no API field is, are read afresh and hold no memory.
+_KEPT_KEY_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -71,11 +75,14 @@ def find_diagnosis(document: object) -> DiagnosisFinding | None:
 def _walk(value: object, pointer: str, *, free_text: bool) -> DiagnosisFinding | None:
     if isinstance(value, dict):
         for key, item in value.items():
-            child = f"{pointer}/{_escape(str(key))}"
-            words = _words(str(key))
-            if _names_diagnosis(words):
+            name = str(key)
+            segment, names_diagnosis, item_free_text = (
+                _kept_reading(name) if len(name) <= _KEPT_KEY_LENGTH else _reading(name)
+            )
+            child = f"{pointer}/{segment}"
+            if names_diagnosis:
                 return DiagnosisFinding(child, "diagnosis_field")
-            found = _walk(item, child, free_text=_is_free_text(words))
+            found = _walk(item, child, free_text=item_free_text)
             if found:
                 return found
     elif isinstance(value, list):
@@ -94,6 +101,16 @@ def _code_in(text: str, pointer: str) -> DiagnosisFinding | None:
         return None
     icpc_shaped = match.group(1) in ICPC2_LETTERS and match.group(2) is None
     return DiagnosisFinding(pointer, "diagnosis_code", "ICPC-2/ICD-10" if icpc_shaped else "ICD-10")
+
+
+def _reading(key: str) -> tuple[str, bool, bool]:
+    """``key`` as a JSON pointer segment, whether it names a diagnosis, and whether its value
+    is free text."""
+    words = _words(key)
+    return _escape(key), _names_diagnosis(words), _is_free_text(words)
+
+
+_kept_reading = functools.lru_cache(maxsize=1024)(_reading)
 
 
 def _words(key: str) -> list[str]:

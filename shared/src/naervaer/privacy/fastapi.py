@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from fastapi import Request
 
 from naervaer.auth.fastapi import CurrentPrincipal
@@ -18,12 +16,12 @@ async def refuse_diagnosis(request: Request, _principal: CurrentPrincipal) -> No
 
     Runs after authentication and before the body is validated, so a diagnosis is refused
     as such even where the body is otherwise invalid. Malformed JSON is left to FastAPI (400).
+    The body is parsed once: ``Request.json`` keeps what FastAPI parsed for the route.
     """
-    body = await request.body()
-    if not body:
+    if not await request.body():
         return
     try:
-        document = json.loads(body)
+        document = await request.json()
     except ValueError:
         return
     finding = find_diagnosis(document)
