@@ -11,7 +11,7 @@ from typing import get_args
 
 from rich.console import Console
 
-from bench.config import SCALES, LogOrder, Options, Scale
+from bench.config import SCALES, LogOrder, Options, Scale, service_settings_of
 
 ALL = (1, 2, 3, 4, 5, 6)
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -56,8 +56,21 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         help="Services export every span over OTLP (to a sink the harness runs), as they "
         "would to a collector: what tracing costs (W3, W4, W6)",
     )
+    parser.add_argument(
+        "--service-setting",
+        action="append",
+        default=[],
+        metavar="NAERVAER_NAME=VALUE",
+        help="A setting every service process the harness starts gets (repeat for several), "
+        "over the harness's own (e.g. NAERVAER_KAFKA_FETCH_MIN_BYTES=16384); recorded in the "
+        "results",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="Results folder")
     args = parser.parse_args(argv)
+    try:
+        service_settings = service_settings_of(args.service_setting)
+    except ValueError as error:
+        parser.error(str(error))
     return Options(
         workloads=_workloads(args.workload),
         scale=_scale(args),
@@ -65,6 +78,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         database_url=args.database_url,
         kafka=args.kafka,
         traces=args.traces,
+        service_settings=service_settings,
     )
 
 

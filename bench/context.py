@@ -38,6 +38,7 @@ class BenchContext:
     work_dir: Path
     kafka_bootstrap: str | None = None
     spans: SpanSink | None = None  # ``--traces``: where the services export every span
+    service_settings: tuple[tuple[str, str], ...] = ()  # ``--service-setting``: every service's
     _broker: LocalKafka | None = None
     _databases: list[str] = field(default_factory=list)
 
@@ -101,7 +102,13 @@ async def bench_context(options: Options, console: Console) -> AsyncIterator[Ben
     else:
         url = normalise_url(options.database_url)
     context = BenchContext(
-        options.scale, console, url, await _fsync_on(url), work_dir, options.kafka
+        options.scale,
+        console,
+        url,
+        await _fsync_on(url),
+        work_dir,
+        options.kafka,
+        service_settings=options.service_settings,
     )
     try:
         with SpanSink() if options.traces else contextlib.nullcontext() as spans:

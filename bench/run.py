@@ -53,6 +53,7 @@ async def run(options: Options, console: Console) -> tuple[Path, dict[str, Any]]
             result = await _timed(chosen[number], ctx)
             report["workloads"][result.key] = result.to_json()
             print_workload(console, result)
+        report["service_settings"] = dict(ctx.service_settings)
         report["traces"] = {
             "exported": ctx.spans is not None,
             "export_requests": 0 if ctx.spans is None else ctx.spans.exports,

@@ -42,6 +42,7 @@ class Deployment:
     topic_prefix: str = "naervaer."
     kafka_session_timeout_ms: int = 10_000
     otlp_endpoint: str | None = None  # export every span there (``--traces``)
+    settings: tuple[tuple[str, str], ...] = ()  # ``--service-setting``: over the ones below
 
     def platform(self) -> PlatformSettings:
         return PlatformSettings(
@@ -72,6 +73,7 @@ class Deployment:
             # connections on every request.
             NAERVAER_DB_POOL_SIZE="40",
         )
+        env.update(self.settings)
         if self.kafka is not None:
             env["NAERVAER_KAFKA_BOOTSTRAP"] = self.kafka
         if self.otlp_endpoint is not None:

@@ -94,6 +94,7 @@ async def _measure(
         topic_prefix=f"bench-w3-{replicas}.",
         kafka_session_timeout_ms=scale.kafka_session_timeout_ms,
         otlp_endpoint=ctx.otlp_endpoint,
+        settings=ctx.service_settings,
     )
     await migrate(deployment, ["case"])
     token = mint_token(deployment.data_dir, tenant="bench", roles=["hr"], sub="hr-bench")

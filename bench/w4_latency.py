@@ -127,6 +127,7 @@ async def run(ctx: BenchContext) -> WorkloadResult:
         topic_prefix="bench-w4.",
         kafka_session_timeout_ms=scale.kafka_session_timeout_ms,
         otlp_endpoint=ctx.otlp_endpoint,
+        settings=ctx.service_settings,
     )
     await migrate(deployment, ["case", "deadline"])
     await install_trigger(deployment.database_url)

@@ -183,6 +183,10 @@ def test_by_default_the_services_export_no_spans(report: dict[str, Any]) -> None
     assert report["traces"] == {"exported": False, "export_requests": 0}
 
 
+def test_by_default_the_services_get_no_settings_of_the_callers(report: dict[str, Any]) -> None:
+    assert report["service_settings"] == {}
+
+
 def test_with_traces_the_services_export_their_spans(
     postgres_url: str, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
