@@ -11,7 +11,8 @@ from typing import get_args
 
 from rich.console import Console
 
-from bench.config import SCALES, LogOrder, Options, Scale, service_settings_of
+from bench.config import SCALES, LogOrder, Options, Scale
+from bench.services import service_settings_of
 
 ALL = (1, 2, 3, 4, 5, 6)
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -61,16 +62,17 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         action="append",
         default=[],
         metavar="NAERVAER_NAME=VALUE",
-        help="A setting every service process the harness starts gets (repeat for several), "
-        "over the harness's own (e.g. NAERVAER_KAFKA_FETCH_MIN_BYTES=16384); recorded in the "
-        "results",
+        help="A setting every service process of W3, W4 and W6 gets (repeat for several), over "
+        "the harness's own, e.g. NAERVAER_KAFKA_FETCH_MIN_BYTES=16384; not those that tie the "
+        "services to the harness (database, data folder, keys, topics, broker, ports); "
+        "recorded in the results",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="Results folder")
     args = parser.parse_args(argv)
     try:
         service_settings = service_settings_of(args.service_setting)
     except ValueError as error:
-        parser.error(str(error))
+        parser.error(str(error))  # exits
     return Options(
         workloads=_workloads(args.workload),
         scale=_scale(args),

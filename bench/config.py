@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+ServiceSettings = tuple[tuple[str, str], ...]
+"""Settings (environment variable, value) the services the harness starts get, over its own."""
 
 LogOrder = Literal["calendar", "cases"]
 """W5's log: a year's steps interleaved day by day, or each case whole (imported histories)."""
@@ -106,15 +108,4 @@ class Options:
     database_url: str | None = None  # an existing server instead of one started with fsync on
     kafka: str | None = None  # an existing broker instead of a Tansu started here
     traces: bool = False  # services export every span (OTLP, to a sink), as to a collector
-    service_settings: tuple[tuple[str, str], ...] = ()  # NAERVAER_* for every service process
-
-
-def service_settings_of(given: Sequence[str]) -> tuple[tuple[str, str], ...]:
-    """``NAERVAER_NAME=VALUE`` strings as (name, value) pairs; ValueError for anything else."""
-    pairs = []
-    for setting in given:
-        name, equals, value = setting.partition("=")
-        if not equals or not name.startswith("NAERVAER_") or name != name.upper():
-            raise ValueError(f"--service-setting {setting!r}: expected NAERVAER_NAME=VALUE")
-        pairs.append((name, value))
-    return tuple(pairs)
+    service_settings: ServiceSettings = ()  # ``--service-setting``: every service process's

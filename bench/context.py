@@ -20,9 +20,9 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 
 from bench.collector import SpanSink
-from bench.config import Options, Scale
+from bench.config import Options, Scale, ServiceSettings
 from bench.machine import plain_url
-from bench.services import ServiceProcess
+from bench.services import Deployment, ServiceProcess
 from naervaer.db import normalise_url
 from naervaer.testing.servers import LocalKafka, LocalPostgres
 
@@ -38,7 +38,7 @@ class BenchContext:
     work_dir: Path
     kafka_bootstrap: str | None = None
     spans: SpanSink | None = None  # ``--traces``: where the services export every span
-    service_settings: tuple[tuple[str, str], ...] = ()  # ``--service-setting``: every service's
+    service_settings: ServiceSettings = ()  # ``--service-setting``: NAERVAER_* for every service
     _broker: LocalKafka | None = None
     _databases: list[str] = field(default_factory=list)
 
@@ -46,6 +46,22 @@ class BenchContext:
     def otlp_endpoint(self) -> str | None:
         """Where services export their spans (``--traces``); None: they export nowhere."""
         return None if self.spans is None else self.spans.endpoint
+
+    def deployment(
+        self, database_url: str, label: str, *, kafka: str | None, topic_prefix: str
+    ) -> Deployment:
+        """Where one workload's services run: its database, its folder, its topics, and what
+        every workload's services share (the Kafka session timeout, ``--traces``,
+        ``--service-setting``)."""
+        return Deployment(
+            database_url,
+            self.work_dir / label,
+            kafka=kafka,
+            topic_prefix=topic_prefix,
+            kafka_session_timeout_ms=self.scale.kafka_session_timeout_ms,
+            otlp_endpoint=self.otlp_endpoint,
+            settings=self.service_settings,
+        )
 
     def kafka(self) -> str:
         """The broker's bootstrap address, starting the local broker on first use."""

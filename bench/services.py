@@ -21,15 +21,61 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from pydantic_settings import BaseSettings
 
+from bench.config import ServiceSettings
 from bench.cpu import process_cpu_s
 from naervaer.auth.devkeys import DEV_PUBLIC_KEY_FILE, ensure_dev_key
+from naervaer.auth.settings import AuthSettings
 from naervaer.hosting import migrate_services, select_services
 from naervaer.privacy.vault_setup import DEV_MASTER_KEY, master_key
+from naervaer.service import discover_services
 from naervaer.settings import PlatformSettings
 from naervaer.testing.servers import free_port
 
 NAERVAER = Path(sys.executable).parent / "naervaer"
+# What ties the services to the harness (its database, data folder, keys, topics, broker):
+# ``--service-setting`` may not move them, nor any service's port or database.
+HARNESS_OWNED = frozenset(
+    {
+        "NAERVAER_DATABASE_URL",
+        "NAERVAER_DATA_DIR",
+        "NAERVAER_TOPIC_PREFIX",
+        "NAERVAER_MASTER_KEY_FILE",
+        "NAERVAER_AUTH_PUBLIC_KEY_FILE",
+        "NAERVAER_KAFKA_BOOTSTRAP",
+    }
+)
+
+
+def service_settings_of(given: Sequence[str]) -> ServiceSettings:
+    """``NAERVAER_NAME=VALUE`` strings as (name, value) pairs; ValueError for a string of
+    another form, a name no service reads (a typo would be recorded as if applied) or one the
+    harness sets itself."""
+    known = _setting_names()
+    pairs = []
+    for setting in given:
+        name, equals, value = setting.partition("=")
+        if not equals or name not in known:
+            raise ValueError(
+                f"--service-setting {setting!r}: expected NAERVAER_NAME=VALUE, NAME a setting "
+                "the services read"
+            )
+        if name in HARNESS_OWNED or name.endswith(("_PORT", "_DATABASE_URL")):
+            raise ValueError(f"--service-setting {setting!r}: the harness sets {name} itself")
+        pairs.append((name, value))
+    return tuple(pairs)
+
+
+def _setting_names() -> frozenset[str]:
+    """Every environment variable the services' settings read."""
+    models: list[type[BaseSettings]] = [PlatformSettings, AuthSettings]
+    models += [spec.settings_cls for spec in discover_services().values()]
+    return frozenset(
+        str(model.model_config["env_prefix"]) + field.upper()
+        for model in models
+        for field in model.model_fields
+    )
 
 
 @dataclass(frozen=True)
@@ -42,7 +88,7 @@ class Deployment:
     topic_prefix: str = "naervaer."
     kafka_session_timeout_ms: int = 10_000
     otlp_endpoint: str | None = None  # export every span there (``--traces``)
-    settings: tuple[tuple[str, str], ...] = ()  # ``--service-setting``: over the ones below
+    settings: ServiceSettings = ()  # ``--service-setting``: over the harness's own below
 
     def platform(self) -> PlatformSettings:
         return PlatformSettings(

@@ -18,7 +18,7 @@ from bench.config import Scale
 from bench.context import BenchContext
 from bench.loadgen import LoadPlan, run_plan, summarise
 from bench.results import Check, WorkloadResult
-from bench.services import Deployment, migrate, start_services, stop_services
+from bench.services import migrate, start_services, stop_services
 from bench.stats import slowest
 from naervaer.auth.devkeys import mint_token
 
@@ -87,14 +87,11 @@ async def _measure(
     """One row: ``replicas`` case service processes on a fresh database under the load."""
     scale = ctx.scale
     kafka = ctx.kafka() if in_kafka_mode else None
-    deployment = Deployment(
+    deployment = ctx.deployment(
         await ctx.fresh_database(f"w3_{replicas}"),
-        ctx.work_dir / f"w3-{replicas}",
+        f"w3-{replicas}",
         kafka=kafka,
         topic_prefix=f"bench-w3-{replicas}.",
-        kafka_session_timeout_ms=scale.kafka_session_timeout_ms,
-        otlp_endpoint=ctx.otlp_endpoint,
-        settings=ctx.service_settings,
     )
     await migrate(deployment, ["case"])
     token = mint_token(deployment.data_dir, tenant="bench", roles=["hr"], sub="hr-bench")

@@ -29,7 +29,7 @@ from bench import cpu
 from bench.appender import CaseLog, bounded
 from bench.context import BenchContext
 from bench.results import Check, WorkloadResult
-from bench.services import Deployment, ServiceProcess, migrate, start_services, stop_services
+from bench.services import ServiceProcess, migrate, start_services, stop_services
 from bench.stats import Latencies, rate
 from bench.watcher import CONSUMER, ProjectionWatcher, install_trigger
 from bench.year import first_day
@@ -120,14 +120,8 @@ class Pipeline:
 
 async def run(ctx: BenchContext) -> WorkloadResult:
     scale = ctx.scale
-    deployment = Deployment(
-        await ctx.fresh_database("w4"),
-        ctx.work_dir / "w4",
-        kafka=ctx.kafka(),
-        topic_prefix="bench-w4.",
-        kafka_session_timeout_ms=scale.kafka_session_timeout_ms,
-        otlp_endpoint=ctx.otlp_endpoint,
-        settings=ctx.service_settings,
+    deployment = ctx.deployment(
+        await ctx.fresh_database("w4"), "w4", kafka=ctx.kafka(), topic_prefix="bench-w4."
     )
     await migrate(deployment, ["case", "deadline"])
     await install_trigger(deployment.database_url)

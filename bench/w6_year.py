@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from bench.appender import CaseLog, bounded
 from bench.context import BenchContext
 from bench.results import Check, WorkloadResult
-from bench.services import Deployment, ServiceProcess, migrate, start_services, stop_services
+from bench.services import ServiceProcess, migrate, start_services, stop_services
 from bench.watcher import ProjectionWatcher, install_trigger
 from bench.year import Step, days, first_day
 from deadline_service.adapters.projection import RELEVANT_TYPES
@@ -45,14 +45,8 @@ class Totals:
 
 async def run(ctx: BenchContext) -> WorkloadResult:
     scale = ctx.scale
-    deployment = Deployment(
-        await ctx.fresh_database("w6"),
-        ctx.work_dir / "w6",
-        kafka=ctx.kafka(),
-        topic_prefix="bench-w6.",
-        kafka_session_timeout_ms=scale.kafka_session_timeout_ms,
-        otlp_endpoint=ctx.otlp_endpoint,
-        settings=ctx.service_settings,
+    deployment = ctx.deployment(
+        await ctx.fresh_database("w6"), "w6", kafka=ctx.kafka(), topic_prefix="bench-w6."
     )
     await migrate(deployment, ["case", "deadline"])
     await install_trigger(deployment.database_url)

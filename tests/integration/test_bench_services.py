@@ -11,7 +11,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the harness is not a package
 
-from bench.__main__ import parse
 from bench.services import Deployment, migrate, start_services, stop_services
 from naervaer.auth.devkeys import mint_token
 
@@ -38,35 +37,3 @@ async def test_a_benchmarked_service_runs_in_production_mode(
     assert dev_clock.status_code == 404  # the dev clock control exists only in development
     assert unknown_case.status_code == 404, unknown_case.text  # the token was accepted
     assert unknown_case.json()["status"] == 404
-
-
-def test_service_settings_from_the_command_line_reach_every_service(tmp_path: Path) -> None:
-    options = parse(
-        [
-            "--service-setting",
-            "NAERVAER_KAFKA_FETCH_MIN_BYTES=16384",
-            "--service-setting",
-            "NAERVAER_KAFKA_FETCH_MAX_WAIT_MS=50",
-        ]
-    )
-    deployment = Deployment(
-        database_url="postgresql+asyncpg://bench@127.0.0.1/bench",
-        data_dir=tmp_path,
-        settings=options.service_settings,
-    )
-
-    env = deployment.environment()
-
-    assert env["NAERVAER_KAFKA_FETCH_MIN_BYTES"] == "16384"
-    assert env["NAERVAER_KAFKA_FETCH_MAX_WAIT_MS"] == "50"  # over the harness's own 20
-    assert env["NAERVAER_DATABASE_URL"] == deployment.database_url  # the rest as before
-
-
-@pytest.mark.parametrize("given", ["KAFKA_FETCH_MIN_BYTES=1", "NAERVAER_X", "naervaer_x=1"])
-def test_a_service_setting_must_name_a_naervaer_variable(
-    given: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with pytest.raises(SystemExit) as refused:
-        parse(["--service-setting", given])
-    assert refused.value.code == 2
-    assert "expected NAERVAER_NAME=VALUE" in capsys.readouterr().err

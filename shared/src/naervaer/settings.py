@@ -99,8 +99,9 @@ class PlatformSettings(BaseSettings):
         description="Data a consumer's fetch waits for on the broker (up to "
         "NAERVAER_KAFKA_FETCH_MAX_WAIT_MS) before it is answered; 1, the Kafka client's "
         "default, answers as soon as anything arrives. More (e.g. 16384) settles fewer, larger "
-        "batches at moderate rates, for up to the fetch wait of latency: at 200 events/s "
-        "the benchmark's pipeline used 18-24 % less CPU an event with 16384 (BENCHMARKS.md).",
+        "batches at moderate rates, for up to the fetch wait of latency: at 200 events/s, on "
+        "the benchmark's in-memory Tansu with a 20 ms fetch wait, 16384 cut the pipeline's CPU "
+        "an event by 13-24 % (BENCHMARKS.md, twentieth round).",
     )
     kafka_partitions: int = Field(
         default=6, ge=1, description="Partitions for topics the services create themselves."

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 
 import pytest
+from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
 
 from naervaer.messaging import KafkaSource, Subscription, kafka_source
 from naervaer.settings import PlatformSettings
@@ -52,6 +53,7 @@ async def test_the_configured_fetch_reaches_the_kafka_client(
 
     class RecordingConsumer:
         def __init__(self, *topics: str, **config: object) -> None:
+            inspect.signature(AIOKafkaConsumer).bind(*topics, **config)  # the client's keywords
             made.append(config)
 
         async def start(self) -> None:
