@@ -313,7 +313,9 @@ STAGES = """
 SELECT extract(epoch FROM o.published_at - o.created_at) AS relay,
        extract(epoch FROM i.handled_at - o.published_at) AS delivery
 FROM case_service.events AS e
-JOIN case_service.outbox AS o USING (global_position)
+JOIN case_service.outbox AS o  -- an append's row names its events, first to last
+  ON e.global_position BETWEEN o.global_position
+                           AND coalesce(o.last_position, o.global_position)
 JOIN deadline_service.inbox AS i ON i.event_id = e.event_id AND i.consumer = :consumer
 WHERE e.event_id IN :ids
   AND o.published_at IS NOT NULL

@@ -67,7 +67,13 @@ class Stores:
             events, outbox = producer.event_store.events, producer.event_store.outbox
             query = (
                 select(events.c.event_id, events.c.type)
-                .join(outbox, outbox.c.global_position == events.c.global_position)
+                .join(  # an append's row names its events, first to last
+                    outbox,
+                    events.c.global_position.between(
+                        outbox.c.global_position,
+                        func.coalesce(outbox.c.last_position, outbox.c.global_position),
+                    ),
+                )
                 .where(outbox.c.topic == topic)
             )
             rows = await self.rows(producer.key, query)

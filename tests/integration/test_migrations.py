@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
+from alembic import command
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
-from naervaer.db import DatabaseTarget, normalise_url
-from naervaer.migrations import check, upgrade
+from naervaer.db import DatabaseTarget, create_engine, normalise_url
+from naervaer.migrations import alembic_config, check, upgrade
 from naervaer.service import ServiceSpec, discover_services
 
 pytestmark = pytest.mark.integration
@@ -33,3 +37,66 @@ async def test_migrations_match_the_tables_on_postgres(
     await upgrade(spec, target)
     await check(spec, target)
     await upgrade(spec, target)  # idempotent: a second run changes nothing
+
+
+PUBLISHING = [spec for spec in SPECS if "outbox" in spec.metadata.tables]
+_RANGE = (
+    "INSERT INTO outbox (global_position, last_position, topic, message_key, created_at) "
+    "VALUES (1, 3, 't', 'k', CURRENT_TIMESTAMP)"
+)
+_OLD_MARK = "UPDATE outbox SET published_at = CURRENT_TIMESTAMP"  # a relay from before ranges
+_NEW_MARK = _OLD_MARK + ", published_through = last_position"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> DatabaseTarget:
+    """An empty database of either kind (PostgreSQL's schema is set per test)."""
+    if request.param == "sqlite":
+        return DatabaseTarget(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}", None)
+    return DatabaseTarget(normalise_url(request.getfixturevalue("fresh_database")), None)
+
+
+@pytest.mark.parametrize("spec", PUBLISHING, ids=lambda spec: spec.key)
+async def test_a_migrated_outbox_marks_ranges_only_whole_and_downgrades_only_drained(
+    spec: ServiceSpec, backend: DatabaseTarget
+) -> None:
+    """The range check holds on a migrated database (on PostgreSQL added NOT VALID: no scan
+    of the rows already there), and going back refuses while a range is unpublished."""
+    target = backend
+    if target.is_postgres:
+        target = DatabaseTarget(target.url, spec.name.replace("-", "_"))
+    await upgrade(spec, target)
+    engine = create_engine(target)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(_RANGE))
+        with pytest.raises(IntegrityError, match=r"ck_outbox_range_published_whole|CHECK"):
+            async with engine.begin() as conn:
+                await conn.execute(text(_OLD_MARK))
+        if target.is_postgres:
+            async with engine.connect() as conn:
+                validated = await conn.scalar(
+                    text(
+                        "SELECT convalidated FROM pg_constraint "
+                        "WHERE conname = 'ck_outbox_range_published_whole'"
+                    )
+                )
+            assert validated is False
+        with pytest.raises(RuntimeError, match="1 outbox ranges are unpublished"):
+            await downgrade(spec, target)
+
+        async with engine.begin() as conn:
+            await conn.execute(text(_NEW_MARK))
+        await downgrade(spec, target)
+        async with engine.connect() as conn:
+            columns = await conn.run_sync(
+                lambda sync: {c["name"] for c in inspect(sync).get_columns("outbox")}
+            )
+        assert {"last_position", "published_through"}.isdisjoint(columns)
+    finally:
+        await engine.dispose()
+
+
+async def downgrade(spec: ServiceSpec, target: DatabaseTarget) -> None:
+    """One revision back."""
+    await asyncio.to_thread(command.downgrade, alembic_config(spec, target), "-1")

@@ -1,16 +1,18 @@
-"""Outbox rows are written with the events, and the relay's bookkeeping (fake publisher)."""
+"""Outbox rows are written with the events (one per append), and the relay's bookkeeping
+(fake publisher)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import REGISTRY
-from sqlalchemy import select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from naervaer.envelope import Envelope
@@ -45,14 +47,18 @@ def noted(n: int) -> NewEvent:
 
 
 async def outbox_rows(engine: AsyncEngine, tables: EventStoreTables) -> list[tuple[object, ...]]:
+    """(first position, last position, topic, key, first event's traceparent, published at,
+    published through) of every outbox row."""
     outbox, events = tables.outbox, tables.events
     query = (
         select(
             outbox.c.global_position,
+            outbox.c.last_position,
             outbox.c.topic,
             outbox.c.message_key,
             events.c.traceparent,  # the trace context travels with the event row
             outbox.c.published_at,
+            outbox.c.published_through,
         )
         .join_from(outbox, events, outbox.c.global_position == events.c.global_position)
         .order_by(outbox.c.global_position)
@@ -84,11 +90,12 @@ async def test_rows_are_written_in_the_append_transaction(
         await conn.rollback()
 
     rows = await outbox_rows(engine, tables)
-    assert [(r[0], r[1], r[2], r[4]) for r in rows] == [
-        (1, topic, "case-1", None),
-        (2, topic, "case-1", None),
-    ]
-    assert all(trace_id in str(r[3]) for r in rows)
+    # One row for the append's two events; the lone event of case-3 has no range.
+    await store.append("case-3", [noted(6)], tenant="t", expected_version=0)
+    assert [(r[0], r[1], r[2], r[3], r[5]) for r in rows] == [(1, 2, topic, "case-1", None)]
+    assert trace_id in str(rows[0][4])
+    lone = (await outbox_rows(engine, tables))[1]
+    assert (lone[0], lone[1], lone[3]) == (3, None, "case-3")
 
 
 async def test_no_outbox_rows_without_a_topic(
@@ -126,7 +133,7 @@ async def test_relay_publishes_in_order_and_marks_rows(
         b"case-1",
         b"case-0",
     ]
-    assert all(row[4] is not None for row in await outbox_rows(engine, tables))
+    assert all(row[5] is not None for row in await outbox_rows(engine, tables))
     assert (await relay.lag()).pending == 0
     assert REGISTRY.get_sample_value("naervaer_outbox_published_total", {"service": service}) == 5
 
@@ -273,3 +280,94 @@ async def test_a_relay_that_does_not_lead_tries_for_the_lock_at_its_poll_not_at_
         await follower
     assert first_publisher.data() == [{"n": n} for n in range(1, 12)]
     assert second_publisher.data() == [{"n": 12}]
+
+
+# One outbox row per append (issue 8, twenty-first round): the relay sends its events whole
+# and in order, reads the rows of a release that wrote one per event, and a relay from before
+# ranges cannot mark a range it sent in part (a rolling deploy's old replica).
+
+
+async def test_an_appends_events_go_whole_and_in_order(
+    engine: AsyncEngine,
+    tables: EventStoreTables,
+    make_store: Callable[..., EventStore],
+    service: str,
+) -> None:
+    store = make_store(engine, tables)
+    await store.append("a", [noted(1), noted(2), noted(3)], tenant="t", expected_version=0)
+    await store.append("b", [noted(4), noted(5)], tenant="t", expected_version=0)
+    await store.append("a", [noted(6)], tenant="t", expected_version=3)
+    await store.append("b", [noted(7), noted(8)], tenant="t", expected_version=2)
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(engine, tables, publisher, service=service, batch_size=4)
+
+    assert (await relay.lag()).pending == 8  # events, not rows
+    async with contextlib.aclosing(relay):
+        # 4 events a batch, but never part of a row: the row that crosses the limit comes
+        # whole (3 + 2), and a row that would start past it waits (6, then 7-8).
+        drained = [await relay.drain_once() for _ in range(3)]
+    assert drained == [5, 3, 0]
+
+    envelopes = [Envelope.from_json_bytes(m.value) for m in publisher.sent]
+    assert [e.globalposition for e in envelopes] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert envelopes == await store.read_all()
+    assert [m.key for m in publisher.sent] == [b"a"] * 3 + [b"b"] * 2 + [b"a"] + [b"b"] * 2
+    rows = await outbox_rows(engine, tables)
+    assert [(r[0], r[1], r[6]) for r in rows] == [(1, 3, 3), (4, 5, 5), (6, None, None), (7, 8, 8)]
+    assert all(r[5] is not None for r in rows)
+    assert (await relay.lag()).pending == 0
+
+
+async def test_rows_of_one_event_each_read_as_before(
+    engine: AsyncEngine,
+    tables: EventStoreTables,
+    make_store: Callable[..., EventStore],
+    service: str,
+) -> None:
+    """A release before ranges wrote a row per event; a new relay sends those rows as they are,
+    between ranges (a rolling deploy's old writers beside new ones)."""
+    store = EventStore(engine, tables, source=f"/{service}", outbox_topic=None)
+    await store.append("old", [noted(1), noted(2)], tenant="t", expected_version=0)
+    async with engine.begin() as conn:  # as the old writer wrote them: one row per event
+        await conn.execute(
+            insert(tables.outbox),
+            [
+                {"global_position": p, "topic": "t", "message_key": "old", "created_at": _now()}
+                for p in (1, 2)
+            ],
+        )
+    await make_store(engine, tables).append(
+        "new", [noted(3), noted(4)], tenant="t", expected_version=0
+    )
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(engine, tables, publisher, service=service, batch_size=2)
+
+    async with contextlib.aclosing(relay):
+        assert [await relay.drain_once() for _ in range(3)] == [2, 2, 0]
+    assert publisher.data() == [{"n": 1}, {"n": 2}, {"n": 3}, {"n": 4}]
+    assert [m.key for m in publisher.sent] == [b"old", b"old", b"new", b"new"]
+
+
+async def test_a_relay_from_before_ranges_cannot_mark_a_range_it_sent_in_part(
+    engine: AsyncEngine,
+    tables: EventStoreTables,
+    make_store: Callable[..., EventStore],
+) -> None:
+    store = make_store(engine, tables)
+    await store.append("lone", [noted(1)], tenant="t", expected_version=0)
+    await store.append("pair", [noted(2), noted(3)], tenant="t", expected_version=0)
+    outbox = tables.outbox
+    old_mark = update(outbox).values(published_at=_now())  # what the old relay ran
+
+    async with engine.begin() as conn:  # a row of one event: the old relay marks it as ever
+        await conn.execute(old_mark.where(outbox.c.global_position == 1))
+    with pytest.raises(IntegrityError, match=r"ck_outbox_range_published_whole|CHECK"):
+        async with engine.begin() as conn:
+            await conn.execute(old_mark.where(outbox.c.global_position == 2))
+    async with engine.connect() as conn:
+        unpublished = select(outbox.c.global_position).where(outbox.c.published_at.is_(None))
+        assert (await conn.execute(unpublished)).scalars().all() == [2]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -230,17 +230,19 @@ class AppendBatch:
         return tuple(envelope_from_row(row, source) for row in rows)
 
     def outbox_rows(self, first_position: int) -> list[dict[str, Any]]:
+        """The append's outbox row: one for all its events (they share stream and topic)."""
         if self.outbox is None:
             return []
+        last = first_position + self.count - 1
         return [
             {
-                "global_position": first_position + index,
+                "global_position": first_position,
+                "last_position": last if last > first_position else None,
                 "topic": self.outbox.topic,
                 "message_key": self.stream_id,
                 "created_at": self.outbox.created_at,
                 "published_at": None,
             }
-            for index in range(self.count)
         ]
 
 

@@ -2,13 +2,13 @@
 
 The statement checks the command log (a retried command writes nothing), moves the stream
 version (the optimistic-concurrency check), logs the command, takes the ``event_log_head`` row
-lock and advances it, inserts the events from ``unnest`` arrays, inserts the outbox rows and
-queues a NOTIFY. Every write hangs off the stream step's RETURNING, so a duplicate command or a
-version mismatch makes the statement write nothing at all: it is safe to run on its own in
-autocommit, where no rollback would undo a half-done append. The final SELECT tells which
-happened. The head row lock is held until commit (the statement's end, in autocommit):
-positions are handed out in commit order, and a reader that has seen position p never later
-sees a smaller one.
+lock and advances it, inserts the events from ``unnest`` arrays, inserts the append's outbox
+row and queues a NOTIFY. Every write hangs off the stream step's RETURNING, so a duplicate
+command or a version mismatch makes the statement write nothing at all: it is safe to run on
+its own in autocommit, where no rollback would undo a half-done append. The final SELECT
+tells which happened. The head row lock is held until commit (the statement's end, in
+autocommit): positions are handed out in commit order, and a reader that has seen position p
+never later sees a smaller one.
 
 Every append of a store runs the same statement (the expected version and the command id are
 parameters, NULL when absent), so a group commit's appends always go in one pipelined run.
@@ -101,11 +101,13 @@ _HEAD_AND_EVENTS = """head AS (
     RETURNING global_position
 )"""
 
+# One outbox row names all the append's events (NULL last position: one event alone).
 _OUTBOX = """ob AS (
-    INSERT INTO {outbox} (global_position, topic, message_key, created_at)
-    SELECT global_position, CAST(:topic AS text), CAST(:stream_id AS text),
-           CAST(:outbox_at AS timestamptz)
-    FROM ev
+    INSERT INTO {outbox} (global_position, last_position, topic, message_key, created_at)
+    SELECT head.position - CAST(:n AS integer) + 1,
+           CASE WHEN CAST(:n AS integer) > 1 THEN head.position END,
+           CAST(:topic AS text), CAST(:stream_id AS text), CAST(:outbox_at AS timestamptz)
+    FROM head
     RETURNING global_position
 ), wake AS (
     SELECT pg_notify('{channel}', coalesce(current_schema(), ''))

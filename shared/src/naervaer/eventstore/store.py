@@ -50,11 +50,12 @@ MAKE_WAY_AT = 16
 class EventStore:
     """Appends events to streams and reads them back, as CloudEvents envelopes.
 
-    ``outbox_topic`` set: every appended event also gets an outbox row (for the relay to
-    publish) in the same transaction; ``topic_by_stream_type`` sends the events of some stream
-    types to another topic (e.g. access records). ``clock`` stamps ``recorded_at``/``time``.
-    ``group_commit`` (PostgreSQL): appends made concurrently in this process, without
-    ``connection=``, share transactions (see ``group.py``); the answers are the same.
+    ``outbox_topic`` set: every append also writes an outbox row naming its events (for the
+    relay to publish) in the same transaction; ``topic_by_stream_type`` sends the events of
+    some stream types to another topic (e.g. access records). ``clock`` stamps
+    ``recorded_at``/``time``. ``group_commit`` (PostgreSQL): appends made concurrently in this
+    process, without ``connection=``, share transactions (see ``group.py``); the answers are
+    the same.
     """
 
     def __init__(

@@ -30,6 +30,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
+# An outbox range is marked published only with the end that was published (see _outbox).
+# A NULL comparison would pass a check, hence the explicit IS NOT NULL.
+OUTBOX_RANGE_PUBLISHED_WHOLE = (
+    "published_at IS NULL OR last_position IS NULL"
+    " OR (published_through IS NOT NULL AND published_through = last_position)"
+)
+
 HEAD_ID = 1
 HEAD_SEED: dict[str, int] = {"id": HEAD_ID, "position": 0}
 STREAM_VERSION_CONSTRAINT = "uq_events_stream_version"
@@ -147,6 +154,15 @@ def _command_log(metadata: MetaData) -> Table:
 
 
 def _outbox(metadata: MetaData) -> Table:
+    """One row per append: its events share their stream (the key) and their topic.
+
+    The row names the events from ``global_position`` to ``last_position`` (NULL: its own
+    event alone, as a one-event append and every row written before ranges writes it). A
+    relay that reads ranges records the end it published in ``published_through``; the
+    check refuses to mark a range published without it, so a relay from before ranges (a
+    rolling deploy's old replica, which would send the first event alone) fails its update
+    instead of losing the rest: the range stays pending for a relay that reads it whole.
+    """
     outbox = Table(
         "outbox",
         metadata,
@@ -155,6 +171,9 @@ def _outbox(metadata: MetaData) -> Table:
         Column("message_key", Text, nullable=False),
         Column("created_at", UtcDateTime, nullable=False),
         Column("published_at", UtcDateTime, nullable=True),
+        Column("last_position", BigInteger, nullable=True),
+        Column("published_through", BigInteger, nullable=True),
+        CheckConstraint(OUTBOX_RANGE_PUBLISHED_WHOLE, name="ck_outbox_range_published_whole"),
     )
     # Partial index: the relay only ever looks for what is still unpublished.
     unpublished = outbox.c.published_at.is_(None)

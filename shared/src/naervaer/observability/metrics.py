@@ -9,7 +9,9 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 OUTBOX_PENDING = Gauge(
-    "naervaer_outbox_pending", "Outbox rows not yet acknowledged by the broker.", ["service"]
+    "naervaer_outbox_pending",
+    "Events in the outbox not yet acknowledged by the broker.",
+    ["service"],
 )
 OUTBOX_OLDEST_AGE = Gauge(
     "naervaer_outbox_oldest_age_seconds",
@@ -17,7 +19,9 @@ OUTBOX_OLDEST_AGE = Gauge(
     ["service"],
 )
 OUTBOX_PUBLISHED = Counter(
-    "naervaer_outbox_published_total", "Outbox rows published and acknowledged.", ["service"]
+    "naervaer_outbox_published_total",
+    "Events of outbox rows published and acknowledged.",
+    ["service"],
 )
 OUTBOX_PUBLISH_FAILURES = Counter(
     "naervaer_outbox_publish_failures_total", "Failed attempts to publish a batch.", ["service"]

@@ -40,13 +40,14 @@ class PublishFailed(Exception):
 
 @dataclass(frozen=True)
 class PendingRow:
-    """An unpublished outbox row joined with its event."""
+    """An event of an unpublished outbox row (a row names all the events of one append)."""
 
     envelope: Envelope
     topic: str
     key: str
     traceparent: str | None
     tracestate: str | None
+    outbox_position: int  # the row's: the position of its append's first event
 
     @property
     def position(self) -> int:
