@@ -45,7 +45,8 @@ async def run(ctx: BenchContext) -> WorkloadResult:
         rows=rows,
         checks=checks(rows),
         notes=[
-            "Every append starts a new stream (expected version 0); naervaer with outbox.",
+            "Every append starts a new stream (expected version 0); naervaer with outbox, one "
+            "row per append (NAERVAER_OUTBOX_ROW_PER_APPEND).",
             CPU_NOTE.replace("operation", "event"),
         ],
     )

@@ -57,7 +57,9 @@ class Writer(Protocol):
 
 
 class NaervaerWriter:
-    """Nærvær's ``EventStore`` as the case service configures it: outbox rows included."""
+    """Nærvær's ``EventStore`` as the case service configures it: outbox rows included, one
+    per append (``NAERVAER_OUTBOX_ROW_PER_APPEND``, off by default for rolling deploys from
+    older builds; W1's one-event appends write one row either way)."""
 
     name = "naervaer"
     schema = "naervaer_store"
@@ -87,7 +89,12 @@ class NaervaerWriter:
             )
         self._engine = engine
         self._store = EventStore(
-            engine, tables, source="/bench", outbox_topic=OUTBOX_TOPIC, service="bench"
+            engine,
+            tables,
+            source="/bench",
+            outbox_topic=OUTBOX_TOPIC,
+            service="bench",
+            outbox_row_per_append=True,
         )
 
     async def close(self) -> None:

@@ -116,6 +116,7 @@ class ServiceRuntime:
             self.spec.event_store,
             source=f"/{self.spec.name}",
             outbox_topic=outbox_topic,
+            outbox_row_per_append=self.platform.outbox_row_per_append,
             topic_by_stream_type=routes,
             clock=self.clock.now,
             tracer=self.tracer_provider.get_tracer("naervaer.eventstore"),

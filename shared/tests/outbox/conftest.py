@@ -103,7 +103,9 @@ def service() -> str:
 
 @pytest.fixture
 def make_store(topic: str, service: str, provider: TracerProvider) -> Callable[..., EventStore]:
-    def make(engine: AsyncEngine, tables: EventStoreTables) -> EventStore:
+    def make(
+        engine: AsyncEngine, tables: EventStoreTables, *, row_per_append: bool = True
+    ) -> EventStore:
         return EventStore(
             engine,
             tables,
@@ -111,6 +113,7 @@ def make_store(topic: str, service: str, provider: TracerProvider) -> Callable[.
             outbox_topic=topic,
             tracer=provider.get_tracer("test.store"),
             service=service,
+            outbox_row_per_append=row_per_append,
         )
 
     return make

@@ -318,6 +318,34 @@ async def test_an_appends_events_go_whole_and_in_order(
     assert (await relay.lag()).pending == 0
 
 
+async def test_by_default_each_event_has_a_row_of_its_own(
+    engine: AsyncEngine, tables: EventStoreTables, topic: str
+) -> None:
+    """Off unless asked for: a relay of a build before ranges reads a row's first event only."""
+    store = EventStore(engine, tables, source="/s", outbox_topic=topic)
+    await store.append("a", [noted(1), noted(2)], tenant="t", expected_version=0)
+
+    rows = await outbox_rows(engine, tables)
+    assert [(r[0], r[1], r[3]) for r in rows] == [(1, None, "a"), (2, None, "a")]
+
+
+async def test_an_append_larger_than_a_batch_goes_whole(
+    engine: AsyncEngine,
+    tables: EventStoreTables,
+    make_store: Callable[..., EventStore],
+    service: str,
+) -> None:
+    store = make_store(engine, tables)
+    await store.append("big", [noted(n) for n in range(5)], tenant="t", expected_version=0)
+    await store.append("next", [noted(5)], tenant="t", expected_version=0)
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(engine, tables, publisher, service=service, batch_size=2)
+
+    async with contextlib.aclosing(relay):
+        assert [await relay.drain_once() for _ in range(3)] == [5, 1, 0]
+    assert publisher.data() == [{"n": n} for n in range(6)]
+
+
 async def test_rows_of_one_event_each_read_as_before(
     engine: AsyncEngine,
     tables: EventStoreTables,

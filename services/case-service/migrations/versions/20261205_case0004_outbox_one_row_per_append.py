@@ -5,15 +5,18 @@ names them all, from ``global_position`` to ``last_position`` (NULL: the row's o
 alone, as every row written before this revision). Issue 8, twenty-first round: W2 writes
 one row per append instead of one per event.
 
-A rolling deploy's old relay reads a row's first event only. The check refuses to mark a range
-published without ``published_through``, which only a relay that reads ranges sets: an old
-relay meeting a range fails its update (the events it sent go again, to idempotent consumers)
-and never marks a range it sent in part. On PostgreSQL the check is added NOT VALID: it holds
-for every row written from now on, and the rows already there (all with NULL ranges, so all
-pass) are not scanned under the table's lock.
+Ranges are written only with ``NAERVAER_OUTBOX_ROW_PER_APPEND`` on (off by default): a relay
+of an older build reads a row's first event only, so turn it on once no such replica runs.
+Should one meet a range anyway, the check refuses to mark the range published without
+``published_through``, which only a relay that reads ranges sets: its mark fails, so it never
+marks a range it sent in part and nothing is lost (though what it sent past the range may
+reach consumers ahead of the range's later events). On PostgreSQL the check is added NOT
+VALID: it holds for every row written from now on, and the rows already there (all with NULL
+ranges, so all pass) are not scanned under the table's lock.
 
-Downgrading refuses while a range is unpublished: the old relay would lose all but its first
-event. Let the relay drain first.
+Downgrading refuses while a range is unpublished (on PostgreSQL with the table locked against
+new rows): the old relay would lose all but its first event. Turn the setting off and let the
+relay drain first.
 
 Revision ID: case0004
 Revises: case0003
@@ -50,7 +53,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    pending = op.get_bind().scalar(
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":  # no writer may add a range after the count
+        op.execute("LOCK TABLE outbox IN SHARE ROW EXCLUSIVE MODE")
+    pending = bind.scalar(
         sa.text(
             "SELECT count(*) FROM outbox WHERE published_at IS NULL AND last_position IS NOT NULL"
         )

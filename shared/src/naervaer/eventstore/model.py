@@ -175,6 +175,8 @@ class OutboxDraft:
 
     topic: str
     created_at: datetime
+    # One row naming the append's events (a range), else one row per event.
+    row_per_append: bool = False
 
 
 @dataclass(frozen=True)
@@ -230,19 +232,25 @@ class AppendBatch:
         return tuple(envelope_from_row(row, source) for row in rows)
 
     def outbox_rows(self, first_position: int) -> list[dict[str, Any]]:
-        """The append's outbox row: one for all its events (they share stream and topic)."""
+        """The append's outbox rows: one naming all its events (they share stream and topic)
+        when the draft asks for a row per append, else one per event."""
         if self.outbox is None:
             return []
         last = first_position + self.count - 1
+        if self.outbox.row_per_append:
+            spans = [(first_position, last if last > first_position else None)]
+        else:
+            spans = [(position, None) for position in range(first_position, last + 1)]
         return [
             {
-                "global_position": first_position,
-                "last_position": last if last > first_position else None,
+                "global_position": position,
+                "last_position": last_position,
                 "topic": self.outbox.topic,
                 "message_key": self.stream_id,
                 "created_at": self.outbox.created_at,
                 "published_at": None,
             }
+            for position, last_position in spans
         ]
 
 

@@ -2,13 +2,13 @@
 
 The statement checks the command log (a retried command writes nothing), moves the stream
 version (the optimistic-concurrency check), logs the command, takes the ``event_log_head`` row
-lock and advances it, inserts the events from ``unnest`` arrays, inserts the append's outbox
-row and queues a NOTIFY. Every write hangs off the stream step's RETURNING, so a duplicate
-command or a version mismatch makes the statement write nothing at all: it is safe to run on
-its own in autocommit, where no rollback would undo a half-done append. The final SELECT
-tells which happened. The head row lock is held until commit (the statement's end, in
-autocommit): positions are handed out in commit order, and a reader that has seen position p
-never later sees a smaller one.
+lock and advances it, inserts the events from ``unnest`` arrays, inserts the outbox rows
+(one per event, or one per append) and queues a NOTIFY. Every write hangs off the stream
+step's RETURNING, so a duplicate command or a version mismatch makes the statement write
+nothing at all: it is safe to run on its own in autocommit, where no rollback would undo a
+half-done append. The final SELECT tells which happened. The head row lock is held until
+commit (the statement's end, in autocommit): positions are handed out in commit order, and a
+reader that has seen position p never later sees a smaller one.
 
 Every append of a store runs the same statement (the expected version and the command id are
 parameters, NULL when absent), so a group commit's appends always go in one pipelined run.
@@ -101,15 +101,26 @@ _HEAD_AND_EVENTS = """head AS (
     RETURNING global_position
 )"""
 
-# One outbox row names all the append's events (NULL last position: one event alone).
-_OUTBOX = """ob AS (
+# One outbox row names all the append's events (NULL last position: one event alone)...
+_OUTBOX_PER_APPEND = """ob AS (
     INSERT INTO {outbox} (global_position, last_position, topic, message_key, created_at)
     SELECT head.position - CAST(:n AS integer) + 1,
            CASE WHEN CAST(:n AS integer) > 1 THEN head.position END,
            CAST(:topic AS text), CAST(:stream_id AS text), CAST(:outbox_at AS timestamptz)
     FROM head
     RETURNING global_position
-), wake AS (
+)"""
+
+# ... or one row per event (the default: see PlatformSettings.outbox_row_per_append).
+_OUTBOX_PER_EVENT = """ob AS (
+    INSERT INTO {outbox} (global_position, topic, message_key, created_at)
+    SELECT global_position, CAST(:topic AS text), CAST(:stream_id AS text),
+           CAST(:outbox_at AS timestamptz)
+    FROM ev
+    RETURNING global_position
+)"""
+
+_WAKE = """wake AS (
     SELECT pg_notify('{channel}', coalesce(current_schema(), ''))
     FROM (SELECT 1 FROM ob LIMIT 1) AS written
 )"""
@@ -126,12 +137,14 @@ _RESULT = """SELECT (SELECT logged FROM seen) AS seen,
 class _Variant:
     """Which statement shape an append needs (each shape is built once, then cached).
 
-    Only the outbox tells shapes apart, and it is the same for every append of a store: the
-    expected version and the command id are parameters, so a group of appends is always one
-    pipelined run (one round trip), never a transaction of several.
+    Only the outbox tells shapes apart (whether there is one, and whether it writes a row per
+    append), and it is the same for every append of a store: the expected version and the
+    command id are parameters, so a group of appends is always one pipelined run (one round
+    trip), never a transaction of several.
     """
 
     outbox: bool
+    row_per_append: bool = False
 
 
 class PostgresAppender:
@@ -259,7 +272,8 @@ class PostgresAppender:
     def _build(self, variant: _Variant) -> str:
         parts = [_SEEN, _STREAM, _COMMAND, _HEAD_AND_EVENTS]
         if variant.outbox:
-            parts.append(_OUTBOX)
+            parts.append(_OUTBOX_PER_APPEND if variant.row_per_append else _OUTBOX_PER_EVENT)
+            parts.append(_WAKE)
         result = _RESULT.format(
             woken="(SELECT count(*) FROM wake)" if variant.outbox else "0",
             streams=self._names["streams"],
@@ -268,7 +282,8 @@ class PostgresAppender:
 
 
 def _variant(batch: AppendBatch) -> _Variant:
-    return _Variant(batch.outbox is not None)
+    outbox = batch.outbox
+    return _Variant(outbox is not None, outbox is not None and outbox.row_per_append)
 
 
 def _params(batch: AppendBatch) -> dict[str, Any]:

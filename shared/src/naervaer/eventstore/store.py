@@ -50,9 +50,10 @@ MAKE_WAY_AT = 16
 class EventStore:
     """Appends events to streams and reads them back, as CloudEvents envelopes.
 
-    ``outbox_topic`` set: every append also writes an outbox row naming its events (for the
-    relay to publish) in the same transaction; ``topic_by_stream_type`` sends the events of
-    some stream types to another topic (e.g. access records). ``clock`` stamps
+    ``outbox_topic`` set: every append also writes outbox rows (for the relay to publish) in
+    the same transaction, one per event or, with ``outbox_row_per_append``, one naming all its
+    events; ``topic_by_stream_type`` sends the events of some stream types to another topic
+    (e.g. access records). ``clock`` stamps
     ``recorded_at``/``time``. ``group_commit`` (PostgreSQL): appends made concurrently in this
     process, without ``connection=``, share transactions (see ``group.py``); the answers are
     the same.
@@ -70,6 +71,7 @@ class EventStore:
         tracer: trace.Tracer | None = None,
         service: str = "unknown",
         group_commit: bool = True,
+        outbox_row_per_append: bool = False,
     ) -> None:
         self._engine = engine
         self._postgres = engine.dialect.name == "postgresql"
@@ -78,6 +80,7 @@ class EventStore:
         self._driver = DriverConnections(self._own) if self._postgres else None
         self._source = source
         self._outbox_topic = outbox_topic
+        self._outbox_row_per_append = outbox_row_per_append
         self._topic_by_stream_type = dict(topic_by_stream_type or {})
         self._clock = clock
         self._tracer = tracer or trace.get_tracer("naervaer.eventstore")
@@ -285,6 +288,7 @@ class EventStore:
         return OutboxDraft(
             topic=self._topic_by_stream_type.get(stream_type, self._outbox_topic),
             created_at=datetime.now(UTC),
+            row_per_append=self._outbox_row_per_append,
         )
 
 

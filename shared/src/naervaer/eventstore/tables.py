@@ -154,13 +154,13 @@ def _command_log(metadata: MetaData) -> Table:
 
 
 def _outbox(metadata: MetaData) -> Table:
-    """One row per append: its events share their stream (the key) and their topic.
+    """A row per event, or per append (``outbox_row_per_append``: an append's events share
+    their stream, the key, and their topic).
 
     The row names the events from ``global_position`` to ``last_position`` (NULL: its own
-    event alone, as a one-event append and every row written before ranges writes it). A
-    relay that reads ranges records the end it published in ``published_through``; the
-    check refuses to mark a range published without it, so a relay from before ranges (a
-    rolling deploy's old replica, which would send the first event alone) fails its update
+    event alone). A relay that reads ranges marks a row with its range's end in
+    ``published_through``; the check refuses to mark a range published without it, so a
+    relay of a build before ranges (which would send the first event alone) fails its update
     instead of losing the rest: the range stays pending for a relay that reads it whole.
     """
     outbox = Table(
