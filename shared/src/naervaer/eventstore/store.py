@@ -53,10 +53,9 @@ class EventStore:
     ``outbox_topic`` set: every append also writes outbox rows (for the relay to publish) in
     the same transaction, one per event or, with ``outbox_row_per_append``, one naming all its
     events; ``topic_by_stream_type`` sends the events of some stream types to another topic
-    (e.g. access records). ``clock`` stamps
-    ``recorded_at``/``time``. ``group_commit`` (PostgreSQL): appends made concurrently in this
-    process, without ``connection=``, share transactions (see ``group.py``); the answers are
-    the same.
+    (e.g. access records). ``clock`` stamps ``recorded_at``/``time``. ``group_commit``
+    (PostgreSQL): appends made concurrently in this process, without ``connection=``, share
+    transactions (see ``group.py``); the answers are the same.
     """
 
     def __init__(

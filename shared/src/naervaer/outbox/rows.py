@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, bindparam, func, select, text, true, update
+from sqlalchemy import ColumnElement, Integer, Table, bindparam, func, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from naervaer.db import among
@@ -44,11 +44,11 @@ class OutboxRows:
         # together), and no row that starts past ``limit`` events, so a batch holds at most
         # ``limit`` events plus the rest of the row that crosses it.
         first = outbox.c.global_position
-        last = func.coalesce(outbox.c.last_position, first)
         oldest = (
             select(
                 first.label("outbox_position"),
-                last.label("last_position"),
+                _last_position(outbox).label("last_position"),
+                _events_named(outbox).label("size"),
                 outbox.c.topic,
                 outbox.c.message_key,
             )
@@ -57,12 +57,11 @@ class OutboxRows:
             .limit(bindparam("limit", type_=Integer))
             .subquery("oldest")
         )
-        size = oldest.c.last_position - oldest.c.outbox_position + 1
+        size = oldest.c.size
         running = select(
             oldest,
             (func.sum(size).over(order_by=oldest.c.outbox_position) - size).label("before"),
         ).subquery("running")
-        row_size = running.c.last_position - running.c.outbox_position + 1
         in_row = events.c.global_position.between(
             running.c.outbox_position, running.c.last_position
         )
@@ -70,7 +69,7 @@ class OutboxRows:
             # LATERAL, with a LIMIT so that the planner keeps it: an index range scan of the
             # events per row. On a join by BETWEEN alone PostgreSQL scanned every event and
             # filtered (465 ms a drain with 20 000 events stored).
-            ranged = select(events).where(in_row).limit(row_size).lateral("ranged")
+            ranged = select(events).where(in_row).limit(running.c.size).lateral("ranged")
             joined, columns = running.join(ranged, true()), ranged.c
         else:
             joined, columns = running.join(events, in_row), events.c
@@ -137,12 +136,19 @@ class OutboxRows:
 
     async def lag(self, conn: AsyncConnection, now: datetime) -> OutboxLag:
         outbox = self._tables.outbox
-        events = func.coalesce(outbox.c.last_position, outbox.c.global_position) - (
-            outbox.c.global_position - 1
-        )
-        query = select(func.coalesce(func.sum(events), 0), func.min(outbox.c.created_at)).where(
-            outbox.c.published_at.is_(None)
-        )
+        query = select(
+            func.coalesce(func.sum(_events_named(outbox)), 0), func.min(outbox.c.created_at)
+        ).where(outbox.c.published_at.is_(None))
         pending, oldest = (await conn.execute(query)).one()
         age = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
         return OutboxLag(pending=int(pending), oldest_age_s=age)
+
+
+def _last_position(outbox: Table) -> ColumnElement[int]:
+    """The position of an outbox row's last event (its own, for a row of one event)."""
+    return func.coalesce(outbox.c.last_position, outbox.c.global_position)
+
+
+def _events_named(outbox: Table) -> ColumnElement[int]:
+    """How many events an outbox row names."""
+    return _last_position(outbox) - outbox.c.global_position + 1
