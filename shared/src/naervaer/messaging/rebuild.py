@@ -30,7 +30,11 @@ carries; a rebuild that stops between a partition's commit and the checkpoint le
 partition's events claimed, so consumption resuming from the older checkpoint skips them.
 
 Statistics: a rebuild fills the projection's tables from empty far faster than autovacuum
-looks at them; they are analysed as they grow (``naervaer.db.GrowingTables``).
+looks at them; they are analysed as they grow (``naervaer.db.GrowingTables``), counted by the
+events whose rows are written: a carried event when its rows are, not when it is handled (a
+calendar-ordered log's replay writes most of its rows at the end, after every event was
+handled; counted when handled, the tables were analysed while nearly empty and the statements
+planned for them so until the end, issue 8).
 
 Tracing: a rebuild replays the whole log, so a span per SQL statement (the SQLAlchemy
 instrumentation's) would be millions of spans and cost a tenth of the replay's time. Each
@@ -46,7 +50,7 @@ import functools
 import heapq
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 from uuid import UUID
 
 from opentelemetry import trace
@@ -235,7 +239,7 @@ async def rebuild(
                     await KEYRING.load(wanted, keys)
                 position = _position(batch[-1])
                 split = _split(parts, wanted)
-                done = sum(
+                done = _Done.total(
                     await _in_turn(
                         engine,
                         parts,
@@ -248,8 +252,9 @@ async def rebuild(
                         ],
                     )
                 )
-                applied += done
-                await growing.wrote(done)
+                applied += done.applied
+                # rows as written: a carried event's rows are counted when they are written
+                await growing.wrote(done.written)
             if progress is not None:
                 progress(position, max(total, position))
         while carrying := [p for p in parts if isinstance(p, CarryingProjection) and p.carried]:
@@ -261,7 +266,7 @@ async def rebuild(
                 position,
                 [functools.partial(_write_carried, part=part, tables=tables) for part in carrying],
             )
-            await growing.wrote(sum(written))
+            await growing.wrote(_Done.total(written).written)
     return applied
 
 
@@ -288,7 +293,19 @@ def _split(parts: list[Projection], wanted: list[Envelope]) -> list[list[Envelop
     return split
 
 
-Work = Callable[[AsyncConnection], Awaitable[int]]
+class _Done(NamedTuple):
+    """What one step of a partition did: events applied (handled), and events whose rows
+    were written (a carrying projection writes some later, in another step)."""
+
+    applied: int
+    written: int
+
+    @staticmethod
+    def total(steps: Iterable[_Done]) -> _Done:
+        return _Done(sum(s.applied for s in steps), sum(s.written for s in steps))
+
+
+Work = Callable[[AsyncConnection], Awaitable[_Done]]
 
 
 async def _in_turn(
@@ -298,7 +315,7 @@ async def _in_turn(
     topic: str | None,
     position: int,
     work: list[Work],
-) -> list[int]:
+) -> list[_Done]:
     """One step of each partition's work, then the checkpoint: one partition's in the same
     transaction; several partitions' each in a transaction of its own, side by side, and the
     checkpoint once all of them are committed (a partition's carried events are released in
@@ -310,7 +327,7 @@ async def _in_turn(
             await _checkpoint(tx, parts, tables, topic, position)
         return [done]
 
-    async def alone(step: Work) -> int:
+    async def alone(step: Work) -> _Done:
         async with _transaction(engine) as tx:
             return await step(tx)
 
@@ -321,13 +338,13 @@ async def _in_turn(
     return [task.result() for task in tasks]
 
 
-async def _write_carried(tx: AsyncConnection, *, part: Projection, tables: ConsumerTables) -> int:
+async def _write_carried(tx: AsyncConnection, *, part: Projection, tables: ConsumerTables) -> _Done:
     """Write some of what ``part`` still carries and claim it; the events written."""
     assert isinstance(part, CarryingProjection)
     await part.write_carried(tx)
     released = part.carried.take_released()
     await inbox.claim_all(tx, tables, part.name, released)
-    return len(released)
+    return _Done(0, len(released))
 
 
 @contextlib.asynccontextmanager
@@ -352,19 +369,20 @@ def _wanted(projection: Projection, batch: list[Envelope]) -> list[Envelope]:
 
 async def _apply(
     tx: AsyncConnection, *, projection: Projection, tables: ConsumerTables, wanted: list[Envelope]
-) -> int:
+) -> _Done:
     if isinstance(projection, BatchProjection):
         await projection.handle_batch(tx, wanted)
     else:
         for envelope in wanted:
             await projection.handle(tx, envelope)
-    claimed: Iterable[UUID] = (e.id for e in wanted)
     if isinstance(projection, CarryingProjection):  # only what is written
         carried = projection.carried
         claimed = [e.id for e in wanted if not carried.holds(e.id)]
         claimed.extend(carried.take_released())
+    else:
+        claimed = [e.id for e in wanted]
     await inbox.claim_all(tx, tables, projection.name, claimed)
-    return len(wanted)
+    return _Done(len(wanted), len(claimed))
 
 
 async def _checkpoint(
