@@ -6,6 +6,7 @@ own schema (``search_path``); on SQLite each service has its own file in the dat
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,22 +146,43 @@ class GrowingTables:
     rows written since start double, from ``ANALYSE_FIRST_AT`` on: 11 times up to a million
     (an ANALYZE samples at most 30 000 rows a table, so each costs milliseconds to a few hundred),
     and autovacuum keeps up on its own afterwards (it analyses after 10 % growth).
+
+    The analysis runs beside the writer, on a connection of its own (an ANALYZE takes a lock
+    that lets writes go on): the writer no longer waits for it (issue 8: 1.45 s of a 17 s
+    rebuild of 200 000 events). One runs at a time; a threshold passed meanwhile has the
+    schema analysed again once it ends. ``settled`` waits for the one running.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._written = 0
         self._next = ANALYSE_FIRST_AT
+        self._analysing: asyncio.Task[None] | None = None
+        self._again = False  # a threshold passed while an analysis ran
 
-    async def wrote(self, count: int) -> None:
+    def wrote(self, count: int) -> None:
         """``count`` more rows (events) written; analyse if that passed the next threshold."""
         self._written += count
         if self._written < self._next:
             return
         while self._next <= self._written:
             self._next *= 2
-        try:
-            async with self._engine.begin() as tx:
-                await refresh_statistics(tx)
-        except Exception as error:  # a lock or permission: plans may be poorer, work goes on
-            log.warning("could not analyse the tables", error=repr(error))
+        if self._analysing is None or self._analysing.done():
+            self._analysing = asyncio.create_task(self._analyse())
+        else:
+            self._again = True
+
+    async def settled(self) -> None:
+        """Wait for the analysis running (and one it must run again), if any."""
+        if self._analysing is not None:
+            await asyncio.shield(self._analysing)
+
+    async def _analyse(self) -> None:
+        self._again = True
+        while self._again:
+            self._again = False
+            try:
+                async with self._engine.begin() as tx:
+                    await refresh_statistics(tx)
+            except Exception as error:  # a lock or permission: plans may be poorer, work goes on
+                log.warning("could not analyse the tables", error=repr(error))

@@ -23,6 +23,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import Column, Integer, MetaData, Table, Text, Uuid, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+import naervaer.db
 from naervaer.db import DatabaseTarget, create_engine
 from naervaer.envelope import Envelope
 from naervaer.messaging import (
@@ -132,6 +133,27 @@ class Db:
         async with self.engine.connect() as connection:
             statement = select(func.count()).select_from(table).where(table.c.consumer == consumer)
             return int((await connection.execute(statement)).scalar_one())
+
+    def analyses(
+        self, monkeypatch: pytest.MonkeyPatch, consumer: str, *, slow_s: float = 0.0
+    ) -> list[int]:
+        """The ``effects`` rows of ``consumer`` each analysis of the schema saw, in order
+        (``GrowingTables`` analyses beside the writer: a count seen in the analysis's own
+        transaction is what it sampled, however the writer went on meanwhile). ``slow_s``:
+        each analysis begins that much later (a writer that goes on meanwhile, or whoever
+        must wait for it, then shows it)."""
+        seen: list[int] = []
+        analyse = naervaer.db.refresh_statistics
+        e = self.effects
+
+        async def counting(tx: AsyncConnection) -> None:
+            rows = select(func.count()).select_from(e).where(e.c.consumer == consumer)
+            await asyncio.sleep(slow_s)
+            seen.append(int((await tx.execute(rows)).scalar_one()))
+            await analyse(tx)
+
+        monkeypatch.setattr(naervaer.db, "refresh_statistics", counting)
+        return seen
 
 
 def build_metadata() -> tuple[MetaData, ConsumerTables, Table]:

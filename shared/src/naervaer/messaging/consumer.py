@@ -111,6 +111,7 @@ class Consumer:
                 await self._stop_source()
             if self._failures and not stop.is_set():
                 await _wait(stop, _backoff(self._retry_base_s, self._failures))
+        await self._growing.settled()  # an analysis it began ends before the consumer does
 
     async def process(self, message: IncomingMessage) -> Outcome:
         """Handle one message completely: transaction, metrics, then acknowledge."""
@@ -136,7 +137,7 @@ class Consumer:
                 await self._process_run(run, stop)
                 if stop.is_set():
                     return  # the rest is not acknowledged and will be delivered again
-            await self._growing.wrote(len(messages))
+            self._growing.wrote(len(messages))
             await self._report_lag()
 
     async def _process_run(self, run: Run, stop: asyncio.Event) -> None:

@@ -30,7 +30,8 @@ carries; a rebuild that stops between a partition's commit and the checkpoint le
 partition's events claimed, so consumption resuming from the older checkpoint skips them.
 
 Statistics: a rebuild fills the projection's tables from empty far faster than autovacuum
-looks at them; they are analysed as they grow (``naervaer.db.GrowingTables``), counted by the
+looks at them; they are analysed as they grow (``naervaer.db.GrowingTables``: beside the
+replay, which does not wait for it, and over before the rebuild returns), counted by the
 events whose rows are written: a carried event when its rows are, not when it is handled (a
 calendar-ordered log's replay writes most of its rows at the end, after every event was
 handled; counted when handled, the tables were analysed while nearly empty and the statements
@@ -228,45 +229,32 @@ async def rebuild(
             await inbox.forget_consumer(tx, tables, projection.name)
         position, applied = 0, 0
         growing = GrowingTables(engine)
-        while batch := await source_store.read_all(position, batch_size):
-            # The SDK's tracer ignores the suppression: this span is recorded, the statements'
-            # spans (instrumentations check the flag) are not.
-            with spans.start_as_current_span("rebuild batch") as span:
-                span.set_attribute("messaging.consumer.group.name", projection.name)
-                span.set_attribute("messaging.batch.message_count", len(batch))
-                wanted = _wanted(projection, batch)
-                if keys is not None:  # for the events it is given: it decodes no others
-                    await KEYRING.load(wanted, keys)
-                position = _position(batch[-1])
-                split = _split(parts, wanted)
-                done = _Done.total(
-                    await _in_turn(
-                        engine,
-                        parts,
-                        tables,
-                        topic,
-                        position,
-                        [
-                            functools.partial(_apply, projection=part, tables=tables, wanted=events)
-                            for part, events in zip(parts, split, strict=True)
-                        ],
+        try:
+            while batch := await source_store.read_all(position, batch_size):
+                # The SDK's tracer ignores the suppression: this span is recorded, the statements'
+                # spans (instrumentations check the flag) are not.
+                with spans.start_as_current_span("rebuild batch") as span:
+                    span.set_attribute("messaging.consumer.group.name", projection.name)
+                    span.set_attribute("messaging.batch.message_count", len(batch))
+                    wanted = _wanted(projection, batch)
+                    if keys is not None:  # for the events it is given: it decodes no others
+                        await KEYRING.load(wanted, keys)
+                    position = _position(batch[-1])
+                    steps = _applying(parts, _split(parts, wanted), tables)
+                    done = _Done.total(
+                        await _in_turn(engine, parts, tables, topic, position, steps)
                     )
-                )
-                applied += done.applied
-                # rows as written: a carried event's rows are counted when they are written
-                await growing.wrote(done.written)
-            if progress is not None:
-                progress(position, max(total, position))
-        while carrying := [p for p in parts if isinstance(p, CarryingProjection) and p.carried]:
-            written = await _in_turn(
-                engine,
-                parts,
-                tables,
-                topic,
-                position,
-                [functools.partial(_write_carried, part=part, tables=tables) for part in carrying],
-            )
-            await growing.wrote(_Done.total(written).written)
+                    applied += done.applied
+                    # rows as written: a carried event's rows are counted when they are written
+                    growing.wrote(done.written)
+                if progress is not None:
+                    progress(position, max(total, position))
+            while carrying := [p for p in parts if isinstance(p, CarryingProjection) and p.carried]:
+                steps = [functools.partial(_write_carried, part=p, tables=tables) for p in carrying]
+                written = await _in_turn(engine, parts, tables, topic, position, steps)
+                growing.wrote(_Done.total(written).written)
+        finally:  # the statistics as fresh as the rows when it ends (or fails)
+            await growing.settled()
     return applied
 
 
@@ -279,6 +267,16 @@ def _partitions(projection: Projection, partitions: int) -> list[Projection]:
     if any(part.name != projection.name for part in parts):
         raise ValueError(f"{projection.name!r} partitions under another name")
     return parts
+
+
+def _applying(
+    parts: list[Projection], split: list[list[Envelope]], tables: ConsumerTables
+) -> list[Work]:
+    """Each partition's step for a batch: its share of the events applied."""
+    return [
+        functools.partial(_apply, projection=part, tables=tables, wanted=events)
+        for part, events in zip(parts, split, strict=True)
+    ]
 
 
 def _split(parts: list[Projection], wanted: list[Envelope]) -> list[list[Envelope]]:
