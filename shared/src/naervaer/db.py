@@ -149,8 +149,10 @@ class GrowingTables:
 
     The analysis runs beside the writer, on a connection of its own (an ANALYZE takes a lock
     that lets writes go on): the writer no longer waits for it (issue 8: 1.45 s of a 17 s
-    rebuild of 200 000 events). One runs at a time; a threshold passed meanwhile has the
-    schema analysed again once it ends. ``settled`` waits for the one running.
+    rebuild of 200 000 events). One runs at a time for each instance; a threshold passed
+    meanwhile has the schema analysed again once it ends. ``settled`` waits for the one
+    running (and cancels it if the wait is cancelled). SQLite keeps no statistics: nothing
+    runs there.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -159,11 +161,12 @@ class GrowingTables:
         self._next = ANALYSE_FIRST_AT
         self._analysing: asyncio.Task[None] | None = None
         self._again = False  # a threshold passed while an analysis ran
+        self._enabled = engine.dialect.name == "postgresql"
 
     def wrote(self, count: int) -> None:
         """``count`` more rows (events) written; analyse if that passed the next threshold."""
         self._written += count
-        if self._written < self._next:
+        if not self._enabled or self._written < self._next:
             return
         while self._next <= self._written:
             self._next *= 2
@@ -175,7 +178,7 @@ class GrowingTables:
     async def settled(self) -> None:
         """Wait for the analysis running (and one it must run again), if any."""
         if self._analysing is not None:
-            await asyncio.shield(self._analysing)
+            await self._analysing  # a cancelled wait cancels the analysis too
 
     async def _analyse(self) -> None:
         self._again = True

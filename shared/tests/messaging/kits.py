@@ -135,13 +135,19 @@ class Db:
             return int((await connection.execute(statement)).scalar_one())
 
     def analyses(
-        self, monkeypatch: pytest.MonkeyPatch, consumer: str, *, slow_s: float = 0.0
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        consumer: str,
+        *,
+        slow_s: float = 0.0,
+        after: asyncio.Event | None = None,
     ) -> list[int]:
         """The ``effects`` rows of ``consumer`` each analysis of the schema saw, in order
         (``GrowingTables`` analyses beside the writer: a count seen in the analysis's own
         transaction is what it sampled, however the writer went on meanwhile). ``slow_s``:
-        each analysis begins that much later (a writer that goes on meanwhile, or whoever
-        must wait for it, then shows it)."""
+        each analysis begins that much later (whoever must wait for it then shows it);
+        ``after``: each begins once it is set (a writer that goes on meanwhile shows it; one
+        that waits for the analysis times it out)."""
         seen: list[int] = []
         analyse = naervaer.db.refresh_statistics
         e = self.effects
@@ -149,6 +155,8 @@ class Db:
         async def counting(tx: AsyncConnection) -> None:
             rows = select(func.count()).select_from(e).where(e.c.consumer == consumer)
             await asyncio.sleep(slow_s)
+            if after is not None:
+                await asyncio.wait_for(after.wait(), timeout=10)
             seen.append(int((await tx.execute(rows)).scalar_one()))
             await analyse(tx)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -188,9 +189,20 @@ async def test_rebuild_refreshes_the_planners_statistics_as_its_tables_fill(
         await log_setup.append(case, "case.opened", "case.noted")
     db = log_setup.db
     projection = CaseProjection(kit.unique("analysed"), db)
-    seen = db.analyses(monkeypatch, projection.name, slow_s=0.3)
+    both_batches = asyncio.Event()  # committed: the rebuild went on beside the analysis
+    seen = db.analyses(monkeypatch, projection.name, after=both_batches)
 
-    assert await rebuild(projection, db.engine, db.tables, log_setup.store, batch_size=3) == 4
+    batches: list[int] = []
+
+    def progress(position: int, _head: int) -> None:
+        batches.append(position)
+        if len(batches) == 2:
+            both_batches.set()
+
+    applied = await rebuild(
+        projection, db.engine, db.tables, log_setup.store, batch_size=3, progress=progress
+    )
+    assert applied == 4
 
     async with db.engine.connect() as connection:
         reltuples = (

@@ -96,6 +96,12 @@ class Consumer:
         A restart resumes from the committed offsets/checkpoints, so nothing is lost and the
         inbox absorbs what is delivered twice. ``SimulatedCrash`` ends the run at once.
         """
+        try:
+            await self._run(stop)
+        finally:  # an analysis it began ends (or is cancelled) before the consumer does
+            await self._growing.settled()
+
+    async def _run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 await self._source.start()
@@ -111,7 +117,6 @@ class Consumer:
                 await self._stop_source()
             if self._failures and not stop.is_set():
                 await _wait(stop, _backoff(self._retry_base_s, self._failures))
-        await self._growing.settled()  # an analysis it began ends before the consumer does
 
     async def process(self, message: IncomingMessage) -> Outcome:
         """Handle one message completely: transaction, metrics, then acknowledge."""

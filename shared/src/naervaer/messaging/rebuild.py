@@ -299,7 +299,7 @@ class _Done(NamedTuple):
     written: int
 
     @staticmethod
-    def total(steps: Iterable[_Done]) -> _Done:
+    def total(steps: Sequence[_Done]) -> _Done:
         return _Done(sum(s.applied for s in steps), sum(s.written for s in steps))
 
 
