@@ -20,7 +20,7 @@ from aiokafka.structs import TopicPartition
 from opentelemetry import trace
 from opentelemetry.trace import Tracer
 from prometheus_client import REGISTRY
-from sqlalchemy import Column, Integer, MetaData, Table, Text, Uuid, func, insert, select
+from sqlalchemy import Column, Integer, MetaData, Table, Text, Uuid, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import naervaer.db
@@ -133,6 +133,14 @@ class Db:
         async with self.engine.connect() as connection:
             statement = select(func.count()).select_from(table).where(table.c.consumer == consumer)
             return int((await connection.execute(statement)).scalar_one())
+
+    async def effects_planned_for(self) -> float:
+        """The rows the planner's statistics give the ``effects`` table (PostgreSQL; -1:
+        never analysed)."""
+        query = text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)")
+        async with self.engine.connect() as connection:
+            found = await connection.execute(query, {"name": self.effects.name})
+            return float(found.scalar_one())
 
     def analyses(
         self,

@@ -204,13 +204,7 @@ async def test_rebuild_refreshes_the_planners_statistics_as_its_tables_fill(
     )
     assert applied == 4
 
-    async with db.engine.connect() as connection:
-        reltuples = (
-            await connection.execute(
-                text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)"),
-                {"name": db.effects.name},
-            )
-        ).scalar_one()
+    reltuples = await db.effects_planned_for()
     if first_analysis_at == 3:
         # begun after the first batch (3 written), beside the rebuild, which wrote the
         # second batch's row meanwhile; not again before 6; over when the rebuild returns
@@ -262,13 +256,7 @@ async def test_a_carrying_rebuild_counts_rows_for_its_statistics_as_it_writes_th
 
     assert await rebuild(projection, db.engine, db.tables, log_setup.store, batch_size=3) == 8
 
-    async with db.engine.connect() as connection:
-        reltuples = (
-            await connection.execute(
-                text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)"),
-                {"name": db.effects.name},
-            )
-        ).scalar_one()
+    reltuples = await db.effects_planned_for()
     # Analysed as the rows written reached 3 and 6 (of 8, one a transaction; beside the
     # writer, so maybe a few more). Counting the events handled, it analysed the empty
     # table twice before writing a row.
