@@ -123,7 +123,10 @@ async def refresh_statistics(conn: AsyncConnection) -> None:
     """PostgreSQL: ``ANALYZE`` every table of the connection's schema (its ``search_path``).
 
     For code that fills tables in bulk faster than autovacuum looks at them (a rebuild): the
-    planner would otherwise plan for the tables as they were, e.g. empty. SQLite: nothing.
+    planner would otherwise plan for the tables as they were, e.g. empty. A table whose lock
+    another session holds (a VACUUM or ANALYZE of its own, an ``ALTER TABLE``, a
+    ``CREATE INDEX CONCURRENTLY``) is skipped, not waited for: this is a refresh, autovacuum
+    and the next one catch up, and a consumer's stop waits for it. SQLite: nothing.
     """
     if conn.dialect.name != "postgresql":
         return
@@ -132,7 +135,7 @@ async def refresh_statistics(conn: AsyncConnection) -> None:
     )
     preparer = conn.dialect.identifier_preparer
     for (name,) in names.all():
-        await conn.execute(text(f"ANALYZE {preparer.quote(name)}"))
+        await conn.execute(text(f"ANALYZE (SKIP_LOCKED) {preparer.quote(name)}"))
 
 
 class GrowingTables:
@@ -187,5 +190,5 @@ class GrowingTables:
             try:
                 async with self._engine.begin() as tx:
                     await refresh_statistics(tx)
-            except Exception as error:  # a lock or permission: plans may be poorer, work goes on
+            except Exception as error:  # a permission, say: plans may be poorer, work goes on
                 log.warning("could not analyse the tables", error=repr(error))
