@@ -125,8 +125,9 @@ async def refresh_statistics(conn: AsyncConnection) -> None:
     For code that fills tables in bulk faster than autovacuum looks at them (a rebuild): the
     planner would otherwise plan for the tables as they were, e.g. empty. A table whose lock
     another session holds (a VACUUM or ANALYZE of its own, an ``ALTER TABLE``, a
-    ``CREATE INDEX CONCURRENTLY``) is skipped, not waited for: this is a refresh, autovacuum
-    and the next one catch up, and a consumer's stop waits for it. SQLite: nothing.
+    ``CREATE INDEX CONCURRENTLY``) is skipped, not waited for: a consumer's stop waits for
+    the refresh, and the next one catches up. Autovacuum holding it is analysing or vacuuming
+    the table itself (a VACUUM updates the row count the planner reads). SQLite: nothing.
     """
     if conn.dialect.name != "postgresql":
         return
