@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,13 +32,15 @@ class CpuSample:
     processes: dict[str, float]
 
 
-def process_cpu_s(pid: int) -> float | None:
-    """User + system CPU seconds of process ``pid`` so far; None once it has exited."""
+def process_cpu_s(pid: int, *, children: bool = False) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far (``children``: and of its children
+    that have ended and been waited for); None once it has exited."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime (stat's 14th, 15th)
+    # utime, stime, cutime, cstime: stat's 14th to 17th
+    return sum(int(fields[i]) for i in ((11, 12, 13, 14) if children else (11, 12))) / _TICK
 
 
 def machine_busy_s() -> float:
@@ -48,9 +50,12 @@ def machine_busy_s() -> float:
     return sum(int(values[i]) for i in _BUSY_FIELDS if i < len(values)) / _TICK
 
 
-def sample(pids: Mapping[str, int]) -> CpuSample:
-    """Now: the machine's busy time and each named process's CPU time."""
-    processes = {name: process_cpu_s(pid) for name, pid in pids.items()}
+def sample(pids: Mapping[str, int], *, with_children: Collection[str] = ()) -> CpuSample:
+    """Now: the machine's busy time and each named process's CPU time (those named in
+    ``with_children`` with their ended children's: a rebuild's shares)."""
+    processes = {
+        name: process_cpu_s(pid, children=name in with_children) for name, pid in pids.items()
+    }
     return CpuSample(
         wall_s=time.monotonic(),
         machine_s=machine_busy_s(),

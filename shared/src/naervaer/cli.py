@@ -143,12 +143,21 @@ def rebuild(
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     kafka: Kafka = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Processes a projection that keeps tenants apart is rebuilt in, on PostgreSQL "
+            "(each replays a share of the tenants) [default: the cores, at most 4]",
+        ),
+    ] = None,
 ) -> None:
     """Rebuild a service's projections from scratch by replaying the event store."""
-    from naervaer.rebuilding import rebuild_service
+    from naervaer.rebuilding import default_processes, rebuild_service
 
     platform = platform_settings(data_dir, database_url, kafka)
-    asyncio.run(rebuild_service(platform, service))
+    chosen = processes or default_processes()
+    asyncio.run(rebuild_service(platform, service, processes=chosen))
 
 
 @app.command(

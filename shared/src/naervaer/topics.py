@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import TypedDict
 
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -14,6 +15,11 @@ from naervaer.envelope import Envelope
 from naervaer.eventstore import EventStore
 
 log = structlog.get_logger("naervaer.topics")
+
+
+class _StreamTypes(TypedDict, total=False):
+    stream_types: Collection[str]
+    exclude_stream_types: Collection[str]
 
 
 async def ensure_topics(
@@ -54,14 +60,19 @@ class TopicLog:
     store: EventStore
     topic: str  # without prefix
 
-    async def read_all(self, after_position: int, limit: int, /) -> list[Envelope]:
+    async def read_all(
+        self, after_position: int, limit: int, /, *, tenants: Collection[str] | None = None
+    ) -> list[Envelope]:
+        return await self.store.read_all(after_position, limit, tenants=tenants, **self._types())
+
+    async def tenant_counts(self, up_to: int) -> dict[str, int]:
+        return await self.store.tenant_counts(up_to, **self._types())
+
+    def _types(self) -> _StreamTypes:
+        """The store's stream types the topic carries."""
         if self.topic == ACCESS_EVENTS:
-            return await self.store.read_all(
-                after_position, limit, stream_types=(ACCESS_STREAM_TYPE,)
-            )
-        return await self.store.read_all(
-            after_position, limit, exclude_stream_types=(ACCESS_STREAM_TYPE,)
-        )
+            return {"stream_types": (ACCESS_STREAM_TYPE,)}
+        return {"exclude_stream_types": (ACCESS_STREAM_TYPE,)}
 
     async def head_position(self) -> int:
         return await self.store.head_position()

@@ -53,9 +53,9 @@ class LogSetup:
     db: Db
     backend: str
 
-    async def append(self, stream_id: str, *types: str) -> None:
+    async def append(self, stream_id: str, *types: str, tenant: str = "tenant-1") -> None:
         events = [NewEvent(type=t, data={"type": t}) for t in types]
-        await self.store.append(stream_id, events, tenant="tenant-1", expected_version=None)
+        await self.store.append(stream_id, events, tenant=tenant, expected_version=None)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

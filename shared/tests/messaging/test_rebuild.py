@@ -25,6 +25,10 @@ from naervaer.messaging.rebuild import (
     CarriedEvents,
     CarryingProjection,
     RebuildVariant,
+    Share,
+    reset_for_rebuild,
+    save_rebuilt_checkpoint,
+    share_out,
 )
 
 if TYPE_CHECKING:
@@ -280,6 +284,73 @@ class LiveCaseProjection(CaseProjection):
         variant = BatchedCaseProjection(self.variant_name or self.name, self.db)
         self.variants.append(variant)
         return variant
+
+
+async def test_a_rebuild_shared_out_by_tenant_reaches_the_state_of_a_whole_one(
+    kit: type[Kit], log_setup: LogSetup
+) -> None:
+    """Shared out (here the shares one after the other, as processes would run them side by
+    side): each share replays only its tenants' events up to the position shared out, none
+    saves a checkpoint, and once the last is saved the rows, inbox and checkpoint are a whole
+    rebuild's. An event appended after the share-out is left to consumption."""
+    for tenant, case in [("a", "case-1"), ("b", "case-2"), ("a", "case-3"), ("c", "case-4")]:
+        await log_setup.append(case, "case.opened", "case.closed", "case.noted", tenant=tenant)
+    db, store = log_setup.db, log_setup.store
+    whole = CaseProjection(kit.unique(f"whole-{log_setup.backend}"), db)
+    shared = CaseProjection(kit.unique(f"shared-{log_setup.backend}"), db)
+    assert await rebuild(whole, db.engine, db.tables, store, batch_size=3, topic=TOPIC) == 8
+
+    up_to = await store.head_position()
+    assert await store.tenant_counts(up_to) == {"a": 6, "b": 3, "c": 3}
+    shares = share_out(await store.tenant_counts(up_to), 2, up_to)
+    await log_setup.append("case-5", "case.opened", tenant="a")  # after the share-out
+    await reset_for_rebuild(shared, db.engine, db.tables)
+    applied = [
+        await rebuild(shared, db.engine, db.tables, store, batch_size=3, topic=TOPIC, share=s)
+        for s in shares
+    ]
+    _, _, checkpoints = await state(db, shared.name)
+    await save_rebuilt_checkpoint(shared, db.engine, db.tables, TOPIC, up_to)
+
+    assert [set(s.tenants) for s in shares] == [{"a"}, {"b", "c"}]
+    assert applied == [4, 4]
+    assert checkpoints == []  # a share saves none
+    assert await state(db, shared.name) == await state(db, whole.name)
+
+
+@dataclass(frozen=True)
+class TenantProjection(CaseProjection):
+    """Partitioned by tenant; remembers what each instance was made as a part of."""
+
+    parts_of: list[int] = field(default_factory=list)
+
+    def partition_key(self, envelope: Envelope) -> str:
+        return envelope.tenant
+
+    def for_partition(self, partitions: int) -> TenantProjection:
+        self.parts_of.append(partitions)
+        return self
+
+
+@pytest.mark.parametrize(
+    ("partitions", "shares", "made"), [(2, 3, [6, 6]), (1, 2, [2]), (1, 1, [])]
+)
+async def test_a_shares_partitions_are_parts_of_every_shares_partitions(
+    kit: type[Kit], log_setup: LogSetup, partitions: int, shares: int, made: list[int]
+) -> None:
+    """What a projection may hold in memory is divided among all the processes' partitions:
+    each process holding its partitions' part of the whole limit, the rebuild holds no more
+    shared out than in one process."""
+    await log_setup.append("case-1", "case.opened", tenant="a")
+    db = log_setup.db
+    projection = TenantProjection(kit.unique(f"parts-{log_setup.backend}"), db)
+    share = Share(frozenset({"a"}), await log_setup.store.head_position(), shares)
+
+    await rebuild(
+        projection, db.engine, db.tables, log_setup.store, partitions=partitions, share=share
+    )
+
+    assert projection.parts_of == made
 
 
 async def test_rebuild_replays_into_the_projections_rebuild_variant(

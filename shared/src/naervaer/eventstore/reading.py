@@ -6,12 +6,13 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import Dialect, Select, bindparam, select
+from sqlalchemy import ColumnElement, Dialect, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from naervaer.db import among
 from naervaer.envelope import Envelope
 from naervaer.eventstore.model import LoggedCommand, envelope_from_row
 from naervaer.eventstore.tables import HEAD_ID, EventStoreTables
@@ -31,6 +32,7 @@ class EventReader:
     def __init__(self, tables: EventStoreTables, source: str, dialect: Dialect) -> None:
         self._tables = tables
         self._source = source
+        self._dialect = dialect.name
         self._driver_version: str | None = None
         self._driver_stream: str | None = None
         self._driver_versions: str | None = None
@@ -85,15 +87,31 @@ class EventReader:
         limit: int,
         stream_types: Collection[str] | None = None,
         exclude_stream_types: Collection[str] = (),
+        tenants: Collection[str] | None = None,
     ) -> list[Envelope]:
         events = self._tables.events
         query = self._select().where(events.c.global_position > after_position)
-        if stream_types is not None:
-            query = query.where(events.c.stream_type.in_(list(stream_types)))
-        if exclude_stream_types:
-            query = query.where(events.c.stream_type.not_in(list(exclude_stream_types)))
+        query = _of_types(query, events.c.stream_type, stream_types, exclude_stream_types)
+        params = None
+        if tenants is not None:  # a share of a rebuild (``naervaer.messaging.rebuild``)
+            query = query.where(among(events.c.tenant, "tenants", self._dialect))
+            params = {"tenants": list(tenants)}
         query = query.order_by(events.c.global_position).limit(limit)
-        return await self._envelopes(conn, query)
+        return await self._envelopes(conn, query, params)
+
+    async def tenant_counts(
+        self,
+        conn: AsyncConnection,
+        up_to: int,
+        stream_types: Collection[str] | None = None,
+        exclude_stream_types: Collection[str] = (),
+    ) -> dict[str, int]:
+        """How many events of the log up to ``up_to`` each tenant has (of those types)."""
+        events = self._tables.events
+        query = select(events.c.tenant, func.count()).where(events.c.global_position <= up_to)
+        query = _of_types(query, events.c.stream_type, stream_types, exclude_stream_types)
+        result = await conn.execute(query.group_by(events.c.tenant))
+        return {tenant: int(count) for tenant, count in result.all()}
 
     async def by_command(self, conn: AsyncConnection, command_id: str) -> list[Envelope]:
         events = self._tables.events
@@ -152,7 +170,26 @@ class EventReader:
         return select(*self._tables.events.c)
 
     async def _envelopes(
-        self, conn: AsyncConnection, query: Select[tuple[object, ...]]
+        self,
+        conn: AsyncConnection,
+        query: Select[tuple[object, ...]],
+        params: Mapping[str, object] | None = None,
     ) -> list[Envelope]:
-        result = await conn.execute(query)
+        result = await conn.execute(query, params)
         return [envelope_from_row(row, self._source) for row in result.mappings()]
+
+
+_S = TypeVar("_S", bound=Select[Any])
+
+
+def _of_types(
+    query: _S,
+    column: ColumnElement[str],
+    stream_types: Collection[str] | None,
+    exclude_stream_types: Collection[str],
+) -> _S:
+    if stream_types is not None:
+        query = query.where(column.in_(list(stream_types)))
+    if exclude_stream_types:
+        query = query.where(column.not_in(list(exclude_stream_types)))
+    return query

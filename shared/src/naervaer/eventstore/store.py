@@ -226,13 +226,27 @@ class EventStore:
         *,
         stream_types: Collection[str] | None = None,
         exclude_stream_types: Collection[str] = (),
+        tenants: Collection[str] | None = None,
     ) -> list[Envelope]:
         """Events after ``after_position`` in global position order, optionally only of (or
-        not of) some stream types — the embedded transport's view of one topic."""
+        not of) some stream types — the embedded transport's view of one topic — and only of
+        some tenants (a share of a rebuild in several processes)."""
         async with self._own.connect() as conn:
             return await self._reader.log(
-                conn, after_position, limit, stream_types, exclude_stream_types
+                conn, after_position, limit, stream_types, exclude_stream_types, tenants
             )
+
+    async def tenant_counts(
+        self,
+        up_to: int,
+        *,
+        stream_types: Collection[str] | None = None,
+        exclude_stream_types: Collection[str] = (),
+    ) -> dict[str, int]:
+        """Each tenant's events up to global position ``up_to`` (optionally only of, or not
+        of, some stream types): what a rebuild in several processes shares out."""
+        async with self._own.connect() as conn:
+            return await self._reader.tenant_counts(conn, up_to, stream_types, exclude_stream_types)
 
     async def head_position(self) -> int:
         """The global position of the last committed event; 0 for an empty store."""

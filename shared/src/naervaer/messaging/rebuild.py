@@ -29,6 +29,12 @@ is saved after them, in a transaction of its own, before the oldest event any pa
 carries; a rebuild that stops between a partition's commit and the checkpoint leaves that
 partition's events claimed, so consumption resuming from the older checkpoint skips them.
 
+A rebuild can also be shared out among processes (``naervaer.rebuilding``): each replays the
+events of some tenants up to one position (``Share``, ``share_out``), after one reset
+(``reset_for_rebuild``), and the checkpoint is saved once all of them are done
+(``save_rebuilt_checkpoint``). Until then none is saved: consumption would resume from the
+log's start, every claimed event a duplicate.
+
 Statistics: a rebuild fills the projection's tables from empty far faster than autovacuum
 looks at them; they are analysed as they grow (``naervaer.db.GrowingTables``: beside the
 replay, which does not wait for it, and over before the rebuild returns), counted by the
@@ -50,7 +56,16 @@ import contextlib
 import functools
 import heapq
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Mapping,
+    Sequence,
+)
+from dataclasses import dataclass
 from typing import NamedTuple, Protocol, runtime_checkable
 from uuid import UUID
 
@@ -174,7 +189,9 @@ class CarryingProjection(BatchProjection, Protocol):
 @runtime_checkable
 class PartitionedProjection(Projection, Protocol):
     """A projection whose events fall into partitions that never read or write each other's
-    rows (optional; used by ``rebuild`` with ``partitions`` above one)."""
+    rows (optional; used by ``rebuild`` with ``partitions`` above one). A rebuild shared out
+    among processes gives each some tenants (``Share``), so a partition's events must all be
+    of one tenant: the key is the tenant, or finer."""
 
     def partition_key(self, envelope: Envelope) -> str:
         """What the event's partition is chosen by (events of one key stay in one)."""
@@ -184,6 +201,70 @@ class PartitionedProjection(Projection, Protocol):
         """A new instance of the projection (the same ``name`` and tables) for one of
         ``partitions`` partitions of a rebuild (its share of what the rebuild may hold)."""
         ...
+
+
+@dataclass(frozen=True)
+class Share:
+    """One process's part of a rebuild shared out among several (``naervaer.rebuilding``):
+    the events of ``tenants`` up to global position ``up_to``, one of ``shares``. The process
+    that shares it out resets the projection before (``reset_for_rebuild``) and saves the
+    checkpoint once every share is replayed (``save_rebuilt_checkpoint``); a share does
+    neither. A share's partitions are ``for_partition`` of all the shares' partitions: what
+    the projection may hold in memory is divided among them all, not had by each process."""
+
+    tenants: frozenset[str]
+    up_to: int
+    shares: int = 1
+
+
+@runtime_checkable
+class SharedLog(EventLog, Protocol):
+    """A log a rebuild can share out by tenant (``naervaer.topics.TopicLog``)."""
+
+    async def read_all(
+        self, after_position: int, limit: int, /, *, tenants: Collection[str] | None = None
+    ) -> list[Envelope]: ...
+
+    async def tenant_counts(self, up_to: int) -> dict[str, int]: ...
+
+
+def share_out(counts: Mapping[str, int], processes: int, up_to: int) -> list[Share]:
+    """The log's tenants (``counts``: their events) in at most ``processes`` shares of about
+    equal events: the largest tenant first, each to the share with the fewest so far. A
+    tenant's events stay in one share, so a projection shared out must keep each tenant's
+    rows apart from every other's (a ``PartitionedProjection`` keyed by tenant)."""
+    if processes < 1:
+        raise ValueError("processes must be at least 1")
+    loads = [(0, i) for i in range(processes)]  # (events, share), a heap
+    tenants: list[set[str]] = [set() for _ in range(processes)]
+    for tenant, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        events, i = heapq.heappop(loads)
+        tenants[i].add(tenant)
+        heapq.heappush(loads, (events + count, i))
+    shares = [frozenset(share) for share in tenants if share]
+    return [Share(share, up_to, len(shares)) for share in shares]
+
+
+async def reset_for_rebuild(
+    projection: Projection, engine: AsyncEngine, tables: ConsumerTables
+) -> None:
+    """A rebuild's first step: the projection's rows, inbox rows and checkpoints deleted."""
+    await _reset(for_rebuild(projection), engine, tables)
+
+
+async def _reset(projection: Projection, engine: AsyncEngine, tables: ConsumerTables) -> None:
+    async with _transaction(engine) as tx:
+        await projection.reset(tx)
+        await inbox.forget_consumer(tx, tables, projection.name)
+
+
+async def save_rebuilt_checkpoint(
+    projection: Projection, engine: AsyncEngine, tables: ConsumerTables, topic: str, up_to: int
+) -> None:
+    """A rebuild shared out, every share replayed up to ``up_to``: consumption resumes after
+    it (a share carries nothing once it returns)."""
+    async with _transaction(engine) as tx:
+        await inbox.save_checkpoint(tx, tables, projection.name, topic, up_to)
 
 
 def for_rebuild(projection: Projection) -> Projection:
@@ -209,6 +290,7 @@ async def rebuild(
     keys: KeySource | None = None,
     tracer: Tracer | None = None,
     partitions: int = 1,
+    share: Share | None = None,
 ) -> int:
     """Replay ``source_store`` into ``projection``; returns the number of events applied.
 
@@ -217,20 +299,24 @@ async def rebuild(
     inbox turns the re-read into duplicates. Stop the projection's consumer while this runs.
     A ``RebuildVariant`` replays into ``projection.for_rebuild()``; a ``PartitionedProjection``
     with ``partitions`` above one into that many instances side by side (``for_partition``).
-    ``tracer`` (default: the global provider's) records one span per batch.
+    ``tracer`` (default: the global provider's) records one span per batch. With a ``share``
+    (``source_store`` a ``SharedLog``) only its tenants' events up to its position are
+    replayed, and neither the reset nor the checkpoint is made (``Share``).
     """
     spans = tracer or trace.get_tracer(__name__)
     projection = for_rebuild(projection)
-    parts = _partitions(projection, partitions)
+    parts = _partitions(projection, partitions, share.shares if share else 1)
+    read = _reader(source_store, batch_size, share)
     with suppress_instrumentation():  # the reads of the source store too
-        total = await source_store.head_position()
-        async with _transaction(engine) as tx:
-            await projection.reset(tx)
-            await inbox.forget_consumer(tx, tables, projection.name)
+        if share is None:
+            total = await source_store.head_position()
+            await _reset(projection, engine, tables)
+        else:
+            total, topic = share.up_to, None  # the process that shared it out saves it
         position, applied = 0, 0
         growing = GrowingTables(engine)
         try:
-            while batch := await source_store.read_all(position, batch_size):
+            while batch := await read(position):
                 # The SDK's tracer ignores the suppression: this span is recorded, the statements'
                 # spans (instrumentations check the flag) are not.
                 with spans.start_as_current_span("rebuild batch") as span:
@@ -258,12 +344,35 @@ async def rebuild(
     return applied
 
 
-def _partitions(projection: Projection, partitions: int) -> list[Projection]:
+def _reader(
+    log: EventLog, batch_size: int, share: Share | None
+) -> Callable[[int], Awaitable[list[Envelope]]]:
+    """The next batch after a position: the whole log's, or a share's."""
+    if share is None:
+
+        async def whole(after: int) -> list[Envelope]:
+            return await log.read_all(after, batch_size)
+
+        return whole
+    if not isinstance(log, SharedLog):
+        raise TypeError(f"a rebuild cannot share out {type(log).__name__} by tenant")
+
+    async def read(after: int) -> list[Envelope]:
+        if after >= share.up_to:
+            return []
+        batch = await log.read_all(after, batch_size, tenants=share.tenants)
+        return [envelope for envelope in batch if _position(envelope) <= share.up_to]
+
+    return read
+
+
+def _partitions(projection: Projection, partitions: int, shares: int) -> list[Projection]:
+    """This process's partitions: ``partitions`` of ``partitions * shares`` in all."""
     if partitions < 1:
         raise ValueError("partitions must be at least 1")
-    if partitions == 1 or not isinstance(projection, PartitionedProjection):
+    if partitions * shares == 1 or not isinstance(projection, PartitionedProjection):
         return [projection]
-    parts = [projection.for_partition(partitions) for _ in range(partitions)]
+    parts = [projection.for_partition(partitions * shares) for _ in range(partitions)]
     if any(part.name != projection.name for part in parts):
         raise ValueError(f"{projection.name!r} partitions under another name")
     return parts

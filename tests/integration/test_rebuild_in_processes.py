@@ -1,0 +1,97 @@
+"""``naervaer rebuild`` shared out among processes on PostgreSQL: each process replays some
+tenants' events, and together they leave what one process leaves."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the harness is not a package
+
+import naervaer.rebuilding
+from bench.services import Deployment, migrate
+from bench.w5_rebuild import fill
+from naervaer.rebuilding import ShareFailed, ShareOrder, rebuild_service, run_share
+
+pytestmark = pytest.mark.integration
+
+EVENTS = 3_000  # a calendar-ordered log: cases interleaved, tenants of Zipf-like sizes
+
+
+class _Scale:
+    writers = 4
+
+
+class _Context:
+    scale = _Scale()
+
+
+async def timeline(database_url: str) -> dict[str, Any]:
+    """Every row the deadline service's rebuild writes (the inbox's event ids, not when)."""
+    url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("SET search_path TO deadline_service")
+        tables = ["cases", "case_events", "obligations", "timers", "checkpoints"]
+        found = {
+            t: sorted(map(tuple, await connection.fetch(f"SELECT * FROM {t}"))) for t in tables
+        }
+        inbox = await connection.fetch("SELECT consumer, event_id FROM inbox")
+        found["inbox"] = sorted(map(tuple, inbox))
+        return found
+    finally:
+        await connection.close()
+
+
+async def test_a_rebuild_in_two_processes_leaves_what_one_process_leaves(
+    fresh_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployment = Deployment(fresh_database, tmp_path)
+    await migrate(deployment, ["case", "deadline"])
+    events = await fill(_Context(), fresh_database, EVENTS, "calendar")  # type: ignore[arg-type]
+    platform = deployment.platform()
+
+    alone = await rebuild_service(platform, "deadline", processes=1)
+    by_one = await timeline(fresh_database)
+    orders: list[ShareOrder] = []
+
+    async def counted(order: ShareOrder, progress: Any) -> int:
+        orders.append(order)
+        return await run_share(order, progress)
+
+    monkeypatch.setattr(naervaer.rebuilding, "SHARED_FROM", 0)  # a log this small too
+    monkeypatch.setattr(naervaer.rebuilding, "run_share", counted)
+    shared = await rebuild_service(platform, "deadline", processes=2)
+
+    assert shared == alone
+    assert sum(alone.values()) > EVENTS // 2  # most events are the timeline's
+    assert len(orders) == 2  # two processes, some tenants each
+    assert not set(orders[0].tenants) & set(orders[1].tenants)
+    assert {order.up_to for order in orders} == {events}
+    assert await timeline(fresh_database) == by_one
+    assert len(by_one["obligations"]) > 0
+
+
+async def test_a_share_that_fails_raises_with_its_exit_code(
+    fresh_database: str, tmp_path: Path
+) -> None:
+    deployment = Deployment(fresh_database, tmp_path)
+    await migrate(deployment, ["case", "deadline"])
+    order = ShareOrder(
+        platform=deployment.platform().model_dump_json(),
+        service="deadline",
+        projection="no-such-projection",
+        topic="case-events",
+        tenants=["employer-0000"],
+        up_to=10,
+        shares=1,
+        partitions=1,
+    )
+
+    with pytest.raises(ShareFailed, match="exit code 1"):
+        await run_share(order, lambda position: None)
