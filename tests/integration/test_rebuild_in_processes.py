@@ -3,6 +3,8 @@ tenants' events, and together they leave what one process leaves."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -78,7 +80,7 @@ async def test_a_rebuild_in_two_processes_leaves_what_one_process_leaves(
 
 
 async def test_a_share_that_fails_raises_with_its_exit_code(
-    fresh_database: str, tmp_path: Path
+    fresh_database: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     deployment = Deployment(fresh_database, tmp_path)
     await migrate(deployment, ["case", "deadline"])
@@ -95,3 +97,42 @@ async def test_a_share_that_fails_raises_with_its_exit_code(
 
     with pytest.raises(ShareFailed, match="exit code 1"):
         await run_share(order, lambda position: None)
+    assert fresh_database.split("@")[0] not in repr(order)  # no platform, no password
+    _, stderr = capfd.readouterr()
+    assert "has no projection 'no-such-projection'" in stderr  # the share's own error
+
+
+async def test_a_cancelled_share_is_killed_and_waited_for(
+    fresh_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C, or another share failing: the share's process does not go on writing."""
+    deployment = Deployment(fresh_database, tmp_path)
+    await migrate(deployment, ["case", "deadline"])
+    events = await fill(_Context(), fresh_database, EVENTS, "calendar")  # type: ignore[arg-type]
+    started: list[asyncio.subprocess.Process] = []
+    spawn = asyncio.create_subprocess_exec
+
+    async def spawned(*args: Any, **kwargs: Any) -> asyncio.subprocess.Process:
+        started.append(await spawn(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", spawned)
+    order = ShareOrder(
+        platform=deployment.platform().model_dump_json(),
+        service="deadline",
+        projection="deadline-service.timeline",
+        topic="case-events",
+        tenants=[f"employer-{i:04d}" for i in range(100)],
+        up_to=events,
+        shares=1,
+        partitions=1,
+    )
+    first_batch = asyncio.Event()
+    share = asyncio.create_task(run_share(order, lambda position: first_batch.set()))
+    await first_batch.wait()  # it is replaying
+    share.cancel()
+
+    with pytest.raises(asyncio.CancelledError):
+        await share
+    (process,) = started
+    assert process.returncode == -signal.SIGKILL  # killed, and waited for (no zombie)

@@ -61,9 +61,17 @@ class TopicLog:
     topic: str  # without prefix
 
     async def read_all(
-        self, after_position: int, limit: int, /, *, tenants: Collection[str] | None = None
+        self,
+        after_position: int,
+        limit: int,
+        /,
+        *,
+        tenants: Collection[str] | None = None,
+        up_to: int | None = None,
     ) -> list[Envelope]:
-        return await self.store.read_all(after_position, limit, tenants=tenants, **self._types())
+        return await self.store.read_all(
+            after_position, limit, tenants=tenants, up_to=up_to, **self._types()
+        )
 
     async def tenant_counts(self, up_to: int) -> dict[str, int]:
         return await self.store.tenant_counts(up_to, **self._types())

@@ -286,6 +286,20 @@ class LiveCaseProjection(CaseProjection):
         return variant
 
 
+@dataclass(frozen=True)
+class TenantProjection(CaseProjection):
+    """Partitioned by tenant; remembers what each instance was made as a part of."""
+
+    parts_of: list[int] = field(default_factory=list)
+
+    def partition_key(self, envelope: Envelope) -> str:
+        return envelope.tenant
+
+    def for_partition(self, partitions: int) -> TenantProjection:
+        self.parts_of.append(partitions)
+        return self
+
+
 async def test_a_rebuild_shared_out_by_tenant_reaches_the_state_of_a_whole_one(
     kit: type[Kit], log_setup: LogSetup
 ) -> None:
@@ -296,8 +310,8 @@ async def test_a_rebuild_shared_out_by_tenant_reaches_the_state_of_a_whole_one(
     for tenant, case in [("a", "case-1"), ("b", "case-2"), ("a", "case-3"), ("c", "case-4")]:
         await log_setup.append(case, "case.opened", "case.closed", "case.noted", tenant=tenant)
     db, store = log_setup.db, log_setup.store
-    whole = CaseProjection(kit.unique(f"whole-{log_setup.backend}"), db)
-    shared = CaseProjection(kit.unique(f"shared-{log_setup.backend}"), db)
+    whole = TenantProjection(kit.unique(f"whole-{log_setup.backend}"), db)
+    shared = TenantProjection(kit.unique(f"shared-{log_setup.backend}"), db)
     assert await rebuild(whole, db.engine, db.tables, store, batch_size=3, topic=TOPIC) == 8
 
     up_to = await store.head_position()
@@ -318,18 +332,18 @@ async def test_a_rebuild_shared_out_by_tenant_reaches_the_state_of_a_whole_one(
     assert await state(db, shared.name) == await state(db, whole.name)
 
 
-@dataclass(frozen=True)
-class TenantProjection(CaseProjection):
-    """Partitioned by tenant; remembers what each instance was made as a part of."""
+async def test_only_a_projection_partitioned_by_tenant_is_shared_out(
+    kit: type[Kit], log_setup: LogSetup
+) -> None:
+    """Shared out, a projection whose rows span tenants would read rows another process is
+    writing: refused before anything is read."""
+    await log_setup.append("case-1", "case.opened", tenant="a")
+    db = log_setup.db
+    projection = CaseProjection(kit.unique(f"whole-{log_setup.backend}"), db)
+    share = Share(frozenset({"a"}), await log_setup.store.head_position(), 2)
 
-    parts_of: list[int] = field(default_factory=list)
-
-    def partition_key(self, envelope: Envelope) -> str:
-        return envelope.tenant
-
-    def for_partition(self, partitions: int) -> TenantProjection:
-        self.parts_of.append(partitions)
-        return self
+    with pytest.raises(TypeError, match="not partitioned"):
+        await rebuild(projection, db.engine, db.tables, log_setup.store, share=share)
 
 
 @pytest.mark.parametrize(

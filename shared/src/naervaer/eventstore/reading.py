@@ -88,10 +88,13 @@ class EventReader:
         stream_types: Collection[str] | None = None,
         exclude_stream_types: Collection[str] = (),
         tenants: Collection[str] | None = None,
+        up_to: int | None = None,
     ) -> list[Envelope]:
         events = self._tables.events
         query = self._select().where(events.c.global_position > after_position)
         query = _of_types(query, events.c.stream_type, stream_types, exclude_stream_types)
+        if up_to is not None:
+            query = query.where(events.c.global_position <= up_to)
         params = None
         if tenants is not None:  # a share of a rebuild (``naervaer.messaging.rebuild``)
             query = query.where(among(events.c.tenant, "tenants", self._dialect))

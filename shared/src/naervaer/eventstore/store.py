@@ -227,13 +227,14 @@ class EventStore:
         stream_types: Collection[str] | None = None,
         exclude_stream_types: Collection[str] = (),
         tenants: Collection[str] | None = None,
+        up_to: int | None = None,
     ) -> list[Envelope]:
         """Events after ``after_position`` in global position order, optionally only of (or
         not of) some stream types — the embedded transport's view of one topic — and only of
-        some tenants (a share of a rebuild in several processes)."""
+        some tenants up to a position (a share of a rebuild in several processes)."""
         async with self._own.connect() as conn:
             return await self._reader.log(
-                conn, after_position, limit, stream_types, exclude_stream_types, tenants
+                conn, after_position, limit, stream_types, exclude_stream_types, tenants, up_to
             )
 
     async def tenant_counts(

@@ -222,7 +222,13 @@ class SharedLog(EventLog, Protocol):
     """A log a rebuild can share out by tenant (``naervaer.topics.TopicLog``)."""
 
     async def read_all(
-        self, after_position: int, limit: int, /, *, tenants: Collection[str] | None = None
+        self,
+        after_position: int,
+        limit: int,
+        /,
+        *,
+        tenants: Collection[str] | None = None,
+        up_to: int | None = None,
     ) -> list[Envelope]: ...
 
     async def tenant_counts(self, up_to: int) -> dict[str, int]: ...
@@ -262,7 +268,9 @@ async def save_rebuilt_checkpoint(
     projection: Projection, engine: AsyncEngine, tables: ConsumerTables, topic: str, up_to: int
 ) -> None:
     """A rebuild shared out, every share replayed up to ``up_to``: consumption resumes after
-    it (a share carries nothing once it returns)."""
+    it (a share carries nothing once it returns). A rebuild in one process saves the position
+    of the last event its topic carries instead; the two differ only by events of another
+    topic (access records), which consumption of this one skips either way."""
     async with _transaction(engine) as tx:
         await inbox.save_checkpoint(tx, tables, projection.name, topic, up_to)
 
@@ -305,6 +313,8 @@ async def rebuild(
     """
     spans = tracer or trace.get_tracer(__name__)
     projection = for_rebuild(projection)
+    if share is not None and not isinstance(projection, PartitionedProjection):
+        raise TypeError(f"{projection.name!r} is not partitioned: it cannot be shared by tenant")
     parts = _partitions(projection, partitions, share.shares if share else 1)
     read = _reader(source_store, batch_size, share)
     with suppress_instrumentation():  # the reads of the source store too
@@ -358,10 +368,7 @@ def _reader(
         raise TypeError(f"a rebuild cannot share out {type(log).__name__} by tenant")
 
     async def read(after: int) -> list[Envelope]:
-        if after >= share.up_to:
-            return []
-        batch = await log.read_all(after, batch_size, tenants=share.tenants)
-        return [envelope for envelope in batch if _position(envelope) <= share.up_to]
+        return await log.read_all(after, batch_size, tenants=share.tenants, up_to=share.up_to)
 
     return read
 
@@ -440,8 +447,9 @@ async def _in_turn(
 
     async with asyncio.TaskGroup() as group:  # a failure cancels the others and is raised
         tasks = [group.create_task(alone(step)) for step in work]
-    async with _transaction(engine) as tx:
-        await _checkpoint(tx, parts, tables, topic, position)
+    if topic is not None:  # else none is saved (a share's, say)
+        async with _transaction(engine) as tx:
+            await _checkpoint(tx, parts, tables, topic, position)
     return [task.result() for task in tasks]
 
 
