@@ -16,8 +16,9 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the harness is not a package
 
 import naervaer.rebuilding
+from bench.appender import CaseLog
 from bench.services import Deployment, migrate
-from bench.w5_rebuild import fill
+from bench.w5_rebuild import calendar_steps, fill
 from naervaer.rebuilding import ShareFailed, ShareOrder, rebuild_service, run_share
 
 pytestmark = pytest.mark.integration
@@ -77,6 +78,40 @@ async def test_a_rebuild_in_two_processes_leaves_what_one_process_leaves(
     assert {order.up_to for order in orders} == {events}
     assert await timeline(fresh_database) == by_one
     assert len(by_one["obligations"]) > 0
+
+
+@pytest.mark.parametrize("tenants", ["one", "all"])
+async def test_one_tenant_or_a_small_log_is_rebuilt_in_one_process(
+    fresh_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tenants: str
+) -> None:
+    """A process's start (~1 s) gains nothing where one process would hold every share: a
+    log of one tenant, or one below ``SHARED_FROM`` events. Rebuilt in this process, it
+    leaves its checkpoint after every batch, as a rebuild in one process does."""
+    deployment = Deployment(fresh_database, tmp_path)
+    await migrate(deployment, ["case", "deadline"])
+    if tenants == "all":
+        await fill(_Context(), fresh_database, EVENTS, "calendar")  # type: ignore[arg-type]
+    else:
+        monkeypatch.setattr(naervaer.rebuilding, "SHARED_FROM", 0)
+        log = CaseLog.open(fresh_database, None, pool_size=1)
+        try:
+            for step in calendar_steps(EVENTS):
+                if step.tale.tenant == "employer-0000":
+                    await log.append(step.tale, step.events)
+        finally:
+            await log.close()
+    shared: list[ShareOrder] = []
+
+    async def counted(order: ShareOrder, progress: Any) -> int:
+        shared.append(order)
+        return await run_share(order, progress)
+
+    monkeypatch.setattr(naervaer.rebuilding, "run_share", counted)
+    applied = await rebuild_service(deployment.platform(), "deadline", processes=2)
+
+    assert sum(applied.values()) > 0
+    assert shared == []
+    assert len((await timeline(fresh_database))["obligations"]) > 0
 
 
 async def test_a_share_that_fails_raises_with_its_exit_code(
