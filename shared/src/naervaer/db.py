@@ -7,7 +7,7 @@ own schema (``search_path``); on SQLite each service has its own file in the dat
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,12 +58,18 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def create_engine(target: DatabaseTarget, **kwargs: Any) -> AsyncEngine:
-    """An async engine for ``target``; SQLite gets WAL, a busy timeout and foreign keys."""
+def create_engine(
+    target: DatabaseTarget, *, settings: Mapping[str, str] | None = None, **kwargs: Any
+) -> AsyncEngine:
+    """An async engine for ``target``; SQLite gets WAL, a busy timeout and foreign keys.
+    ``settings``: PostgreSQL settings every connection starts with (SQLite: ignored)."""
     if target.is_postgres:
         connect_args: dict[str, Any] = {}
+        server_settings = dict(settings or {})
         if target.schema:
-            connect_args["server_settings"] = {"search_path": target.schema}
+            server_settings["search_path"] = target.schema
+        if server_settings:
+            connect_args["server_settings"] = server_settings
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)
         return create_async_engine(target.url, connect_args=connect_args, **kwargs)

@@ -154,7 +154,12 @@ async def _producer_log(runtime: ServiceRuntime, topic: str) -> AsyncIterator[To
     """The log of the service that produces ``topic``, on an engine of its own."""
     producer = producer_of(topic, runtime.all_specs)
     assert producer.event_store is not None
-    engine = create_engine(target_for(producer, runtime.platform))
+    # A share's read filters by its tenants (``= ANY(array)``), hundreds or thousands of
+    # them: planned for the array in hand PostgreSQL hashes it; a generic plan, which a
+    # prepared statement gets after five runs, compares each row with every tenant in turn
+    # (a 1 000-event batch of 494 tenants: 6.7 ms against 0.4 ms and 1.5 ms to plan).
+    plans = {"plan_cache_mode": "force_custom_plan"}
+    engine = create_engine(target_for(producer, runtime.platform), settings=plans)
     store = EventStore(
         engine,
         producer.event_store,

@@ -1,4 +1,5 @@
-"""GrowingTables' analysis beside a writer, against another session's locks (PostgreSQL)."""
+"""``naervaer.db`` on PostgreSQL: GrowingTables' analysis against another session's locks, and
+the settings an engine starts its connections with."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 import naervaer.db
-from naervaer.db import GrowingTables
+from naervaer.db import DatabaseTarget, GrowingTables, create_engine
 
 if TYPE_CHECKING:
     from shared.tests.messaging.kits import Db
@@ -46,3 +47,20 @@ async def test_an_analysis_skips_a_table_another_session_holds_rather_than_wait_
 
     assert analysed[effects] == 0
     assert analysed[inbox] == 1
+
+
+async def test_an_engine_starts_each_connection_with_the_settings_given(
+    fresh_database: str,
+) -> None:
+    """``create_engine``'s ``settings`` (a rebuild's log reads plan each batch for its
+    tenants: ``naervaer.rebuilding``), beside the schema's ``search_path``."""
+    target = DatabaseTarget(fresh_database, "some_schema")
+    engine = create_engine(target, settings={"plan_cache_mode": "force_custom_plan"})
+    try:
+        async with engine.connect() as connection:
+            mode = await connection.scalar(text("SHOW plan_cache_mode"))
+            path = await connection.scalar(text("SHOW search_path"))
+    finally:
+        await engine.dispose()
+
+    assert (mode, path) == ("force_custom_plan", "some_schema")
