@@ -28,6 +28,7 @@ things = Table(
     Column("day", Date, nullable=True),
     Column("tags", JSON().with_variant(JSONB(), "postgresql"), nullable=True),
 )
+marks = Table("marks", metadata, Column("mark", Text, primary_key=True))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -133,6 +134,37 @@ async def test_on_postgresql_rows_inside_a_begun_transaction_go_by_copy_and_leav
     ]
     assert found[:3] == [tuple(row.values()) for row in rows[:3]]
     assert found[3] == ("e", 4, None, {"w": 1})
+
+
+async def test_on_postgresql_rows_without_json_go_by_copy_too_of_any_width(
+    fresh_database: str,
+) -> None:
+    """Records made without JSON to render: several columns, and a table of one."""
+    made = create_engine(DatabaseTarget(fresh_database, None))
+    async with made.begin() as tx:
+        await tx.run_sync(metadata.create_all)
+    rows = [
+        {"thing_id": "a", "count": 1, "day": date(2026, 1, 5)},
+        {"thing_id": "b", "count": 2, "day": None},
+    ]
+    try:
+        with statements_sent(made) as sent:
+            async with made.begin() as tx:
+                await tx.execute(select(things.c.thing_id))  # the transaction has begun
+                await insert_rows(tx, things, rows)
+                await insert_rows(
+                    tx, marks, [{"mark": "x-1"}, {"mark": "y-2"}]
+                )  # not one letter: a str is a sequence
+        found = await _rows(made)
+        async with made.connect() as conn:
+            marked = (
+                (await conn.execute(select(marks.c.mark).order_by(marks.c.mark))).scalars().all()
+            )
+    finally:
+        await made.dispose()
+    assert [s for s in sent if not s.lstrip().startswith("SELECT")] == ["COPY things", "COPY marks"]
+    assert found == [("a", 1, date(2026, 1, 5), None), ("b", 2, None, None)]
+    assert marked == ["x-1", "y-2"]
 
 
 class _Undone(Exception):
