@@ -230,8 +230,9 @@ async def _shared_out(
 ) -> int:
     """The rebuild shared out by tenant among ``processes`` processes."""
     up_to = await log.head_position()
-    shares = share_out(await log.tenant_counts(up_to), processes, up_to)
-    if up_to < SHARED_FROM or len(shares) < 2:  # small, or one tenant: one process gains
+    small = up_to < SHARED_FROM
+    shares = [] if small else share_out(await log.tenant_counts(up_to), processes, up_to)
+    if len(shares) < 2:  # small, or one tenant: one process gains
         return await _in_process(runtime, projection, log, topic, partitions, advance)
     await reset_for_rebuild(projection, runtime.engine, runtime.consumer_tables)
     reached = [0] * len(shares)

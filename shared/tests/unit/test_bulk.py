@@ -143,9 +143,9 @@ async def test_on_postgresql_rows_without_json_go_by_copy_too_of_any_width(
     made = create_engine(DatabaseTarget(fresh_database, None))
     async with made.begin() as tx:
         await tx.run_sync(metadata.create_all)
-    rows = [
-        {"thing_id": "a", "count": 1, "day": date(2026, 1, 5)},
-        {"thing_id": "b", "count": 2, "day": None},
+    rows = [  # keys in another order than the table's columns, and than each other's
+        {"day": date(2026, 1, 5), "thing_id": "a", "count": 1},
+        {"count": 2, "day": None, "thing_id": "b"},
     ]
     try:
         with statements_sent(made) as sent:
