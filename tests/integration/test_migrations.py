@@ -27,6 +27,7 @@ async def test_migrations_match_the_tables_on_sqlite(spec: ServiceSpec, tmp_path
     target = DatabaseTarget(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}", None)
     await upgrade(spec, target)
     await check(spec, target)
+    await assert_primary_keys_match(spec, target)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.key)
@@ -36,7 +37,28 @@ async def test_migrations_match_the_tables_on_postgres(
     target = DatabaseTarget(normalise_url(fresh_database), spec.name.replace("-", "_"))
     await upgrade(spec, target)
     await check(spec, target)
+    await assert_primary_keys_match(spec, target)
     await upgrade(spec, target)  # idempotent: a second run changes nothing
+
+
+async def assert_primary_keys_match(spec: ServiceSpec, target: DatabaseTarget) -> None:
+    """``alembic check`` leaves primary keys out: each table's is compared here."""
+    engine = create_engine(target)
+    try:
+        async with engine.connect() as conn:
+            built = await conn.run_sync(
+                lambda sync: {
+                    name: inspect(sync).get_pk_constraint(name)["constrained_columns"]
+                    for name in spec.metadata.tables
+                }
+            )
+    finally:
+        await engine.dispose()
+    declared = {
+        name: [column.name for column in table.primary_key.columns]
+        for name, table in spec.metadata.tables.items()
+    }
+    assert built == declared
 
 
 PUBLISHING = [spec for spec in SPECS if "outbox" in spec.metadata.tables]
@@ -83,11 +105,11 @@ async def test_a_migrated_outbox_marks_ranges_only_whole_and_downgrades_only_dra
                 )
             assert validated is False
         with pytest.raises(RuntimeError, match="1 outbox ranges are unpublished"):
-            await downgrade(spec, target)
+            await downgrade(spec, target, BEFORE_RANGES[spec.key])
 
         async with engine.begin() as conn:
             await conn.execute(text(_NEW_MARK))
-        await downgrade(spec, target)
+        await downgrade(spec, target, BEFORE_RANGES[spec.key])
         async with engine.connect() as conn:
             columns = await conn.run_sync(
                 lambda sync: {c["name"] for c in inspect(sync).get_columns("outbox")}
@@ -139,6 +161,56 @@ async def test_the_range_migration_keeps_the_rows_and_the_unpublished_index(
         await engine.dispose()
 
 
-async def downgrade(spec: ServiceSpec, target: DatabaseTarget) -> None:
-    """One revision back."""
-    await asyncio.to_thread(command.downgrade, alembic_config(spec, target), "-1")
+BEFORE_KEYED_ERASURES = {"deadline": "deadline0005", "notification": "notification0003"}
+_ERASED = (
+    "INSERT INTO erased_cases (case_id, tenant, key_id, erased_on{recorded}) "
+    "VALUES ('case-1', :tenant, 'k', '2029-01-02'{now})"
+)
+
+
+@pytest.mark.parametrize(
+    "spec", [s for s in SPECS if s.key in BEFORE_KEYED_ERASURES], ids=lambda spec: spec.key
+)
+async def test_erased_cases_keyed_by_tenant_keep_their_rows_and_downgrade_only_if_unique(
+    spec: ServiceSpec, backend: DatabaseTarget
+) -> None:
+    """Two tenants may erase the same case id once migrated; going back refuses (and changes
+    nothing) while they do, as the old key cannot hold both."""
+    target = backend
+    if target.is_postgres:
+        target = DatabaseTarget(target.url, spec.name.replace("-", "_"))
+    before = BEFORE_KEYED_ERASURES[spec.key]
+    await upgrade(spec, target, before)
+    engine = create_engine(target)
+    tombstones = "SELECT tenant, case_id FROM erased_cases ORDER BY tenant"
+    recorded = "recorded_at" in spec.metadata.tables["erased_cases"].c
+    erase = text(
+        _ERASED.format(
+            recorded=", recorded_at" if recorded else "",
+            now=", CURRENT_TIMESTAMP" if recorded else "",
+        )
+    )
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(erase, {"tenant": "acme"})
+        await upgrade(spec, target)
+        async with engine.begin() as conn:
+            await conn.execute(erase, {"tenant": "other"})
+            rows = [tuple(row) for row in await conn.execute(text(tombstones))]
+        assert rows == [("acme", "case-1"), ("other", "case-1")]
+
+        with pytest.raises(IntegrityError):
+            await downgrade(spec, target, before)
+        async with engine.begin() as conn:
+            assert [tuple(row) for row in await conn.execute(text(tombstones))] == rows
+            await conn.execute(text("DELETE FROM erased_cases WHERE tenant = 'other'"))
+        await downgrade(spec, target, before)
+        with pytest.raises(IntegrityError):  # keyed by case id alone again
+            async with engine.begin() as conn:
+                await conn.execute(erase, {"tenant": "other"})
+    finally:
+        await engine.dispose()
+
+
+async def downgrade(spec: ServiceSpec, target: DatabaseTarget, revision: str) -> None:
+    await asyncio.to_thread(command.downgrade, alembic_config(spec, target), revision)

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -221,6 +222,36 @@ async def test_late_events_of_an_erased_case_store_nothing(
     assert await rows_about(deadline_engine, {case.case_id}) == NOTHING
     async with deadline_engine.connect() as conn:  # an erasure never reaches another tenant
         assert (await conn.execute(select(cases.c.case_id))).scalars().all() == ["case-other"]
+
+
+@pytest.mark.parametrize("batched", [False, True], ids=["one by one", "in a batch"])
+async def test_an_erasure_counts_only_for_its_own_tenant(
+    deadline_engine: AsyncEngine, case_log: CaseLog, vault: KeyVault, batched: bool
+) -> None:
+    """Another tenant's erasure naming a case id before its case is known (a malformed event,
+    or the cases' partitions met in another order) neither hides the case's events from its
+    own tenant nor keeps that tenant's own erasure of it from being recorded."""
+    case = sick_case("case-shared-id", "emp-1")
+    await case_log.append("employee-other", [erasure_of("1" * 32, [case.case_id])], tenant="other")
+    projection = await project(deadline_engine, await case_log.envelopes(), keys=vault)
+    await case_log.append(case.case_id, case.payloads())
+    envelopes = (await case_log.envelopes())[1:]
+    await KEYRING.load(envelopes, vault)
+    async with deadline_engine.begin() as tx:
+        if batched:
+            await projection.handle_batch(tx, envelopes)
+        else:
+            for envelope in envelopes:
+                await projection.handle(tx, envelope)
+
+    kept = await rows_about(deadline_engine, {case.case_id})
+    assert all(kept[name] for name in DERIVED), "acme's case must be projected"
+    await case_log.append("employee-1", [erasure_of("2" * 32, [case.case_id])])
+    await project(deadline_engine, (await case_log.envelopes())[-1:], keys=vault)
+    assert await rows_about(deadline_engine, {case.case_id}) == NOTHING
+    async with deadline_engine.connect() as conn:
+        tombstones = await conn.execute(select(erased_cases.c.tenant, erased_cases.c.case_id))
+        assert sorted(tombstones) == [("acme", case.case_id), ("other", case.case_id)]
 
 
 async def test_events_sealed_with_a_destroyed_key_store_nothing(

@@ -164,7 +164,7 @@ class TimelineBatch:
         self._waiting_homes: dict[Home, set[str]] = {} if carry is None else carry.homes
         self._touched: set[str] = set()  # cases given events by this batch
         # Both known only until an erasure: it deletes case rows and records erased cases.
-        self._erased: frozenset[str] | None = None  # among the cases the batch opens
+        self._erased: frozenset[repo.TenantCase] | None = None  # among the cases opened
         self._homes: _Homes | None = None
 
     async def apply(self, envelopes: Sequence[Envelope]) -> None:
@@ -175,7 +175,9 @@ class TimelineBatch:
             e.streamid for e in envelopes if e.streamid not in self._waiting
         )
         opened = [(e, CONTRACTS.payload(e)) for e in envelopes if e.type == CASE_OPENED]
-        self._erased = await repo.erased_among(self._tx, [e.streamid for e, _ in opened])
+        self._erased = await repo.erased_among(
+            self._tx, [(e.tenant, e.streamid) for e, _ in opened]
+        )
         homes = {(e.tenant, p.employee_id) for e, p in opened if isinstance(p, CaseOpened)}
         families = await repo.families_of(self._tx, (e.streamid for e in envelopes), homes)
         self._homes = _Homes(families)
@@ -273,7 +275,8 @@ class TimelineBatch:
         if homes is None or self._erased is None or not isinstance(event, CaseOpened):
             return False
         home = (envelope.tenant, event.employee_id)
-        if case_id in homes.of or case_id in self._erased or homes.members.get(home):
+        erased = (envelope.tenant, case_id) in self._erased
+        if case_id in homes.of or erased or homes.members.get(home):
             return False  # stored already (a redelivery), erased, or not alone
         if self._waiting_homes.get(home):
             return False  # not alone: a case carried from an earlier batch, not stored yet

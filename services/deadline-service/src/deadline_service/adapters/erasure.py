@@ -38,8 +38,11 @@ async def erase_cases(tx: AsyncConnection, tenant: str, event: PersonalDataErase
     return found
 
 
-async def is_erased(tx: AsyncConnection, case_id: str) -> bool:
-    statement = select(erased_cases.c.case_id).where(erased_cases.c.case_id == case_id)
+async def is_erased(tx: AsyncConnection, tenant: str, case_id: str) -> bool:
+    """Whether ``tenant`` erased the case (another tenant's erasure naming its id never counts)."""
+    statement = select(erased_cases.c.case_id).where(
+        erased_cases.c.case_id == case_id, erased_cases.c.tenant == tenant
+    )
     return (await tx.execute(statement)).first() is not None
 
 

@@ -127,14 +127,15 @@ class TimelineProjection:
         tx: AsyncConnection,
         envelope: Envelope,
         event: object,
-        erased: frozenset[str] | None = None,
+        erased: frozenset[repo.TenantCase] | None = None,
     ) -> list[CaseHeader] | None:
         """The event's case and the employee's other cases (stored first for ``case.opened``);
         None for the opening of an erased case, empty for a case not opened yet. ``erased``:
         the erased cases among those a batch opens, read for all of them at once."""
         case_id = envelope.streamid
         if isinstance(event, CaseOpened):
-            if case_id in erased if erased is not None else await is_erased(tx, case_id):
+            case = (envelope.tenant, case_id)
+            if case in erased if erased is not None else await is_erased(tx, *case):
                 return None
             await repo.save_case(tx, repo.opened_row(envelope, event))
         return await repo.case_family(tx, case_id)
@@ -156,7 +157,7 @@ class TimelineProjection:
             # No case row: an erased case (erasure deletes the row and nothing stores it
             # again, so a known case is never erased), or events before case.opened: kept,
             # and used once it arrives.
-            if not await is_erased(tx, case_id):
+            if not await is_erased(tx, envelope.tenant, case_id):
                 events.store(envelope, event, keys)
             return
         events.store(envelope, event, keys)

@@ -162,7 +162,8 @@ def _families_statement(dialect: str) -> Select[Any]:
 
 
 def _erased_statement(dialect: str) -> Select[Any]:
-    return select(erased_cases.c.case_id).where(among(erased_cases.c.case_id, "ids", dialect))
+    columns = (erased_cases.c.tenant, erased_cases.c.case_id)
+    return select(*columns).where(among(erased_cases.c.case_id, "ids", dialect))
 
 
 # Within a family, the order ``case_family`` reads it in (the database sorts, with its own
@@ -172,15 +173,21 @@ _FAMILIES = {dialect: _families_statement(dialect) for dialect in ("postgresql",
 _ERASED = {dialect: _erased_statement(dialect) for dialect in ("postgresql", "sqlite")}
 
 
-async def erased_among(tx: AsyncConnection, case_ids: Sequence[str]) -> frozenset[str]:
-    """Which of ``case_ids`` are erased (``erasure.is_erased`` for many cases at once)."""
-    found: set[str] = set()
-    unique = sorted(set(case_ids))
+TenantCase = tuple[str, str]  # tenant, case id: a case as its tenant's events name it
+
+
+async def erased_among(
+    tx: AsyncConnection, tenant_cases: Iterable[TenantCase]
+) -> frozenset[TenantCase]:
+    """Which of ``tenant_cases`` their tenant erased (``erasure.is_erased`` for many at once)."""
+    asked = set(tenant_cases)
+    found: set[TenantCase] = set()
+    unique = sorted({case_id for _, case_id in asked})
     for start in range(0, len(unique), 1_000):  # bound values well below the limits
         chunk = unique[start : start + 1_000]
         result = await tx.execute(_ERASED[tx.dialect.name], {"ids": chunk})
-        found.update(result.scalars())
-    return frozenset(found)
+        found.update((row.tenant, row.case_id) for row in result)
+    return frozenset(found & asked)
 
 
 Home = tuple[str, str]  # tenant, employee id: whose cases form a family

@@ -112,9 +112,10 @@ erased_cases = Table(
     "erased_cases",
     metadata,
     Column("case_id", Text, primary_key=True),
-    Column("tenant", Text, nullable=False),
+    Column("tenant", Text, primary_key=True),
     Column("key_id", Text, nullable=False),
     Column("erased_on", Date, nullable=False),
 )
 """Cases whose personal data was erased (slettet): their late or redelivered events are
-ignored, so nothing about them is ever stored again. Holds no personal data."""
+ignored, so nothing about them is ever stored again. Holds no personal data. Keyed by tenant
+too: an erasure counts only for its own tenant's events, whatever case ids it names."""

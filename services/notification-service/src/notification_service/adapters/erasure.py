@@ -50,15 +50,21 @@ class Erased:
 
 async def erase(tx: AsyncConnection, erasure: Erasure, *, now: datetime) -> Erased:
     """Delete what is held about the cases and record their tombstones (idempotent)."""
-    people = await _people_of(tx, erasure.case_ids)
+    people = await _people_of(tx, erasure.tenant, erasure.case_ids)
     removed = await _delete_deliveries(
         tx,
         deliveries.c.tenant == erasure.tenant,
         or_(deliveries.c.case_id.in_(erasure.case_ids), deliveries.c.key_id == erasure.key_id),
     )
-    await tx.execute(delete(meetings).where(meetings.c.case_id.in_(erasure.case_ids)))
+    await tx.execute(
+        delete(meetings).where(
+            meetings.c.tenant == erasure.tenant, meetings.c.case_id.in_(erasure.case_ids)
+        )
+    )
     cases = await tx.execute(
-        delete(case_parties).where(case_parties.c.case_id.in_(erasure.case_ids))
+        delete(case_parties).where(
+            case_parties.c.tenant == erasure.tenant, case_parties.c.case_id.in_(erasure.case_ids)
+        )
     )
     forgotten = 0
     for person in people - await _still_named(tx, erasure.tenant, people):
@@ -67,16 +73,23 @@ async def erase(tx: AsyncConnection, erasure: Erasure, *, now: datetime) -> Eras
     return Erased(removed, int(cases.rowcount), forgotten)
 
 
-async def is_erased(tx: AsyncConnection, case_id: str) -> bool:
-    """Whether the case's personal data was erased: nothing about it may be written again."""
-    found = await tx.scalar(select(erased_cases.c.case_id).where(erased_cases.c.case_id == case_id))
+async def is_erased(tx: AsyncConnection, tenant: str, case_id: str) -> bool:
+    """Whether ``tenant`` erased the case's personal data: nothing about it may be written
+    again (another tenant's erasure naming the same id never counts)."""
+    found = await tx.scalar(
+        select(erased_cases.c.case_id).where(
+            erased_cases.c.tenant == tenant, erased_cases.c.case_id == case_id
+        )
+    )
     return found is not None
 
 
-async def _people_of(tx: AsyncConnection, case_ids: Collection[str]) -> set[str]:
+async def _people_of(tx: AsyncConnection, tenant: str, case_ids: Collection[str]) -> set[str]:
     """The employees of the cases, as this service knew them (before their rows go)."""
     rows = await tx.execute(
-        select(case_parties.c.employee_id).where(case_parties.c.case_id.in_(case_ids))
+        select(case_parties.c.employee_id).where(
+            case_parties.c.tenant == tenant, case_parties.c.case_id.in_(case_ids)
+        )
     )
     return {row.employee_id for row in rows if row.employee_id != ERASED}
 

@@ -65,29 +65,31 @@ async def held_about(tx: AsyncConnection, tenant: str, employee_id: str) -> Held
     """Everything the service holds about ``employee_id`` of ``tenant``."""
     case_ids = await cases_of(tx, tenant, employee_id)
     return Held(
-        cases=await _cases(tx, case_ids),
+        cases=await _cases(tx, tenant, case_ids),
         deliveries=await _deliveries(tx, tenant, employee_id, case_ids),
         recipient=await directory.get_recipient(tx, tenant, employee_id),
     )
 
 
-async def _cases(tx: AsyncConnection, case_ids: list[str]) -> list[HeldCase]:
+async def _cases(tx: AsyncConnection, tenant: str, case_ids: list[str]) -> list[HeldCase]:
     rows = await tx.execute(
         select(case_parties)
-        .where(case_parties.c.case_id.in_(case_ids))
+        .where(case_parties.c.case_id.in_(case_ids))  # the tenant's: ``cases_of``
         .order_by(case_parties.c.case_id)
     )
-    found = await _meetings(tx, case_ids)
+    found = await _meetings(tx, tenant, case_ids)
     return [
         HeldCase(row.case_id, row.manager_id, row.org_unit, found.get(row.case_id, []))
         for row in rows
     ]
 
 
-async def _meetings(tx: AsyncConnection, case_ids: list[str]) -> dict[str, list[HeldMeeting]]:
+async def _meetings(
+    tx: AsyncConnection, tenant: str, case_ids: list[str]
+) -> dict[str, list[HeldMeeting]]:
     rows = await tx.execute(
         select(meetings)
-        .where(meetings.c.case_id.in_(case_ids))
+        .where(meetings.c.tenant == tenant, meetings.c.case_id.in_(case_ids))
         .order_by(meetings.c.meeting_number, meetings.c.meeting_id)
     )
     by_case: dict[str, list[HeldMeeting]] = {}

@@ -72,7 +72,7 @@ class CaseProjection:
 
     async def handle(self, tx: AsyncConnection, envelope: Envelope) -> None:
         event = CONTRACTS.payload(envelope)
-        if not await forgotten(tx, event):
+        if not await forgotten(tx, envelope.tenant, event):
             await self.apply(tx, envelope, event)
 
     async def apply(self, tx: AsyncConnection, envelope: Envelope, event: BaseModel) -> None:
@@ -84,6 +84,7 @@ class CaseProjection:
         elif isinstance(event, ManagerReassigned):
             await tx.execute(
                 update(case_parties)
+                .where(case_parties.c.tenant == envelope.tenant)
                 .where(case_parties.c.case_id == event.case_id)
                 .values(manager_id=event.manager_id, updated_at=envelope.time)
             )
@@ -92,14 +93,16 @@ class CaseProjection:
         elif isinstance(event, DialogueMeetingCancelled):
             await tx.execute(
                 update(meetings)
+                .where(meetings.c.tenant == envelope.tenant)
                 .where(meetings.c.case_id == event.case_id)
                 .where(meetings.c.meeting_id == event.meeting_id)
                 .values(status="cancelled", updated_at=envelope.time)
             )
 
 
-async def forgotten(tx: AsyncConnection, event: BaseModel) -> bool:
-    """Whether ``event`` is about an erased case: its key is gone, or its case is tombstoned.
+async def forgotten(tx: AsyncConnection, tenant: str, event: BaseModel) -> bool:
+    """Whether ``event`` of ``tenant`` is about an erased case: its key is gone, or its case
+    is tombstoned by that tenant.
 
     The erasure event itself is never forgotten: a rebuild replays it to delete again.
     """
@@ -108,7 +111,7 @@ async def forgotten(tx: AsyncConnection, event: BaseModel) -> bool:
     if mentions_erased(event.model_dump(mode="json")):
         return True
     case_id = getattr(event, "case_id", None)
-    return isinstance(case_id, str) and await erasure.is_erased(tx, case_id)
+    return isinstance(case_id, str) and await erasure.is_erased(tx, tenant, case_id)
 
 
 def mentions_erased(data: Any) -> bool:
@@ -120,8 +123,15 @@ def mentions_erased(data: Any) -> bool:
     return isinstance(data, str) and data == ERASED
 
 
-async def parties_of(tx: AsyncConnection, case_id: str) -> CaseParties | None:
-    row = (await tx.execute(select(case_parties).where(case_parties.c.case_id == case_id))).first()
+async def parties_of(
+    tx: AsyncConnection, case_id: str, *, tenant: str | None
+) -> CaseParties | None:
+    """The case's parties, when the case is ``tenant``'s (None: whoever's; the caller's
+    access policy then decides, seeing the case's tenant)."""
+    statement = select(case_parties).where(case_parties.c.case_id == case_id)
+    if tenant is not None:
+        statement = statement.where(case_parties.c.tenant == tenant)
+    row = (await tx.execute(statement)).first()
     if row is None:
         return None
     return CaseParties(
@@ -139,11 +149,15 @@ async def cases_of(tx: AsyncConnection, tenant: str, employee_id: str) -> list[s
     return sorted(row.case_id for row in rows)
 
 
-async def meeting_of(tx: AsyncConnection, case_id: str, meeting_id: str) -> Meeting | None:
+async def meeting_of(
+    tx: AsyncConnection, tenant: str, case_id: str, meeting_id: str
+) -> Meeting | None:
     row = (
         await tx.execute(
             select(meetings).where(
-                meetings.c.case_id == case_id, meetings.c.meeting_id == meeting_id
+                meetings.c.tenant == tenant,
+                meetings.c.case_id == case_id,
+                meetings.c.meeting_id == meeting_id,
             )
         )
     ).first()
@@ -181,6 +195,8 @@ async def _erased(tx: AsyncConnection, envelope: Envelope, event: PersonalDataEr
 async def _scheduled(
     tx: AsyncConnection, envelope: Envelope, event: DialogueMeetingScheduled
 ) -> None:
+    if await parties_of(tx, event.case_id, tenant=envelope.tenant) is None:
+        return  # not a case of the event's tenant (its case.opened always comes first)
     row = {
         "case_id": event.case_id,
         "meeting_id": event.meeting_id,

@@ -6,7 +6,8 @@
   the row is written in the same transaction as the consumer's inbox row, so an event is
   turned into messages exactly once; ``delivery_attempts`` logs every try at sending one;
 - ``erased_cases``: cases whose personal data was erased (slettet): nothing about them may be
-  written again. It holds no personal data, only the case id and the destroyed key's id.
+  written again. It holds no personal data, only the case id, its tenant and the destroyed
+  key's id. Keyed by tenant too: an erasure counts for its own tenant's events only.
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ erased_cases = Table(
     "erased_cases",
     metadata,
     Column("case_id", String(64), primary_key=True),
-    Column("tenant", String(128), nullable=False),
+    Column("tenant", String(128), primary_key=True),
     Column("key_id", String(32), nullable=False),
     Column("erased_on", Date, nullable=False),
     Column("recorded_at", UtcDateTime(), nullable=False),

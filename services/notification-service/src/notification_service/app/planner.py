@@ -68,7 +68,7 @@ class Planner:
     async def on_case_event(self, tx: AsyncConnection, envelope: Envelope) -> None:
         """Meetings are planned against the state *before* the event, then it is projected."""
         event = CONTRACTS.payload(envelope)
-        if await forgotten(tx, event):
+        if await forgotten(tx, envelope.tenant, event):
             log.info("event of an erased case; nothing to tell", event_type=envelope.type)
             return
         if isinstance(event, MeetingEvent):
@@ -87,7 +87,7 @@ class Planner:
 
     async def on_deadline_event(self, tx: AsyncConnection, envelope: Envelope) -> None:
         event = CONTRACTS.payload(envelope)
-        if not isinstance(event, DeadlineNotice) or await forgotten(tx, event):
+        if not isinstance(event, DeadlineNotice) or await forgotten(tx, envelope.tenant, event):
             return
         obligation = _obligation(event, stage=envelope.type.removeprefix("deadline."))
         policy = await directory.get_policy(tx, envelope.tenant)
@@ -97,18 +97,19 @@ class Planner:
             obligation.stage,
             obligation.facts,
             reminder=True,
-            key_id=sealing_key_id(envelope.data) or await _case_key(tx, event.case_id),
+            key_id=sealing_key_id(envelope.data)
+            or await _case_key(tx, envelope.tenant, event.case_id),
         )
         await self._record(tx, envelope, policy, deadline_targets(policy, obligation), news)
 
     async def _plan_meeting(
         self, tx: AsyncConnection, envelope: Envelope, event: MeetingEvent
     ) -> None:
-        parties = await parties_of(tx, event.case_id)
+        parties = await parties_of(tx, event.case_id, tenant=envelope.tenant)
         if parties is None:
             log.warning("meeting of an unknown case; nobody to tell", case_id=event.case_id)
             return
-        known = await meeting_of(tx, event.case_id, event.meeting_id)
+        known = await meeting_of(tx, envelope.tenant, event.case_id, event.meeting_id)
         stage, participants, starts_at = _meeting_news(event, known)
         policy = await directory.get_policy(tx, envelope.tenant)
         targets = meeting_targets(
@@ -161,8 +162,8 @@ class Planner:
         log.info("deliveries planned", planned=len(planned), new=len(created), stage=news.stage)
 
 
-async def _case_key(tx: AsyncConnection, case_id: str) -> str | None:
-    parties = await parties_of(tx, case_id)
+async def _case_key(tx: AsyncConnection, tenant: str, case_id: str) -> str | None:
+    parties = await parties_of(tx, case_id, tenant=tenant)
     return None if parties is None else parties.key_id
 
 

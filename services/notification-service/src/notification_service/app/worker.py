@@ -132,7 +132,7 @@ class DeliveryWorker:
         if claim.case_id is None:
             return False
         async with self._engine.connect() as tx:
-            return await erasure.is_erased(tx, claim.case_id)
+            return await erasure.is_erased(tx, claim.tenant, claim.case_id)
 
     async def _drop(self, claim: Claim) -> None:
         dropped = await deliveries.drop(self._engine, claim)

@@ -1,0 +1,41 @@
+"""erased cases keyed by tenant
+
+An erasure counts only for its own tenant: ``erased_cases`` is keyed by (case_id, tenant)
+instead of case_id alone, so an erasure event of one tenant naming another tenant's case id
+neither hides that case's events nor keeps the other tenant's own erasure of it from being
+recorded. The rows stay as they are (each already has its tenant).
+
+Downgrading fails while two tenants have erased the same case id (the old key cannot hold
+both); nothing is changed then.
+
+Revision ID: deadline0006
+Revises: deadline0005
+Create Date: 2026-12-06 02:30:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "deadline0006"
+down_revision: str | None = "deadline0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    _key_by("case_id", "tenant")
+
+
+def downgrade() -> None:
+    _key_by("case_id")
+
+
+def _key_by(*columns: str) -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_constraint("erased_cases_pkey", "erased_cases", type_="primary")
+        op.create_primary_key("erased_cases_pkey", "erased_cases", list(columns))
+        return
+    # SQLite cannot alter a key: the batch copies the rows into a table keyed anew.
+    with op.batch_alter_table("erased_cases", recreate="always") as batch_op:
+        batch_op.create_primary_key("pk_erased_cases", list(columns))
