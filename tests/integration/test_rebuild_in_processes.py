@@ -90,14 +90,15 @@ async def test_one_tenant_or_a_small_log_is_rebuilt_in_one_process(
     deployment = Deployment(fresh_database, tmp_path)
     await migrate(deployment, ["case", "deadline"])
     if tenants == "all":
-        await fill(_Context(), fresh_database, EVENTS, "calendar")  # type: ignore[arg-type]
+        events = await fill(_Context(), fresh_database, EVENTS, "calendar")  # type: ignore[arg-type]
     else:
         monkeypatch.setattr(naervaer.rebuilding, "SHARED_FROM", 0)
-        log = CaseLog.open(fresh_database, None, pool_size=1)
+        log, events = CaseLog.open(fresh_database, None, pool_size=1), 0
         try:
             for step in calendar_steps(EVENTS):
                 if step.tale.tenant == "employer-0000":
                     await log.append(step.tale, step.events)
+                    events += len(step.events)
         finally:
             await log.close()
     shared: list[ShareOrder] = []
@@ -111,7 +112,9 @@ async def test_one_tenant_or_a_small_log_is_rebuilt_in_one_process(
 
     assert sum(applied.values()) > 0
     assert shared == []
-    assert len((await timeline(fresh_database))["obligations"]) > 0
+    rebuilt = await timeline(fresh_database)
+    assert len(rebuilt["obligations"]) > 0
+    assert [position for _, _, position in rebuilt["checkpoints"]] == [events]  # the log's end
 
 
 async def test_a_share_that_fails_raises_with_its_exit_code(

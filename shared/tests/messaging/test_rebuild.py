@@ -347,18 +347,28 @@ async def test_only_a_projection_partitioned_by_tenant_is_shared_out(
 
 
 @pytest.mark.parametrize(
-    ("partitions", "shares", "made"), [(2, 3, [6, 6]), (1, 2, [2]), (1, 1, [])]
-)
+    ("tenants", "partitions", "shares", "made"),
+    [("ab", 2, 3, [6, 6]), ("a", 2, 3, [3]), ("abc", 2, 3, [6, 6]), ("a", 1, 2, [2]),
+     ("a", 1, 1, [])],
+)  # fmt: skip
 async def test_a_shares_partitions_are_parts_of_every_shares_partitions(
-    kit: type[Kit], log_setup: LogSetup, partitions: int, shares: int, made: list[int]
+    kit: type[Kit],
+    log_setup: LogSetup,
+    tenants: str,
+    partitions: int,
+    shares: int,
+    made: list[int],
 ) -> None:
     """What a projection may hold in memory is divided among all the processes' partitions:
     each process holding its partitions' part of the whole limit, the rebuild holds no more
-    shared out than in one process."""
-    await log_setup.append("case-1", "case.opened", tenant="a")
+    shared out than in one process. A share of fewer tenants than partitions replays in as
+    many partitions as it has tenants (a partition of no tenant would idle), each holding
+    more of the share's part."""
+    for tenant in tenants:
+        await log_setup.append(f"case-{tenant}", "case.opened", tenant=tenant)
     db = log_setup.db
     projection = TenantProjection(kit.unique(f"parts-{log_setup.backend}"), db)
-    share = Share(frozenset({"a"}), await log_setup.store.head_position(), shares)
+    share = Share(frozenset(tenants), await log_setup.store.head_position(), shares)
 
     await rebuild(
         projection, db.engine, db.tables, log_setup.store, partitions=partitions, share=share

@@ -309,12 +309,15 @@ async def rebuild(
     with ``partitions`` above one into that many instances side by side (``for_partition``).
     ``tracer`` (default: the global provider's) records one span per batch. With a ``share``
     (``source_store`` a ``SharedLog``) only its tenants' events up to its position are
-    replayed, and neither the reset nor the checkpoint is made (``Share``).
+    replayed, in at most as many partitions as it has tenants, and neither the reset nor the
+    checkpoint is made (``Share``).
     """
     spans = tracer or trace.get_tracer(__name__)
     projection = for_rebuild(projection)
-    if share is not None and not isinstance(projection, PartitionedProjection):
-        raise TypeError(f"{projection.name!r} is not partitioned: it cannot be shared by tenant")
+    if share is not None:
+        if not isinstance(projection, PartitionedProjection):
+            raise TypeError(f"{projection.name!r} is not partitioned: it cannot be shared")
+        partitions = min(partitions, len(share.tenants))  # a partition of no tenant would idle
     parts = _partitions(projection, partitions, share.shares if share else 1)
     read = _reader(source_store, batch_size, share)
     with suppress_instrumentation():  # the reads of the source store too
