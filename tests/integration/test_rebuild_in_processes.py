@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the harness is not a package
@@ -19,7 +20,16 @@ import naervaer.rebuilding
 from bench.appender import CaseLog
 from bench.services import Deployment, migrate
 from bench.w5_rebuild import calendar_steps, fill
-from naervaer.rebuilding import ShareFailed, ShareOrder, rebuild_service, run_share
+from naervaer.hosting import select_services
+from naervaer.rebuilding import (
+    ShareFailed,
+    ShareOrder,
+    producer_engine,
+    rebuild_service,
+    run_share,
+)
+from naervaer.runtime import ServiceRuntime
+from naervaer.service import discover_services
 
 pytestmark = pytest.mark.integration
 
@@ -174,3 +184,22 @@ async def test_a_cancelled_share_is_killed_and_waited_for(
         await share
     (process,) = started
     assert process.returncode == -signal.SIGKILL  # killed, and waited for (no zombie)
+
+
+async def test_the_rebuilds_log_reads_are_planned_for_their_parameters(
+    fresh_database: str, tmp_path: Path
+) -> None:
+    """A share's read filters by hundreds of tenants: a generic plan would compare each row
+    with each of them in turn, so the producer's log is read on an engine of its own whose
+    sessions plan every statement for its parameters."""
+    (spec,) = select_services(["deadline"])
+    platform = Deployment(fresh_database, tmp_path).platform()
+    runtime = ServiceRuntime(spec, platform, discover_services())
+    engine = producer_engine(runtime, spec.consumes[0])
+    try:
+        async with engine.connect() as connection:
+            assert await connection.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+    finally:
+        await engine.dispose()
+        await runtime.engine.dispose()
+        await runtime.vault.dispose()
