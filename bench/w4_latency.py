@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 
 from bench import cpu
 from bench.appender import CaseLog, bounded
@@ -317,7 +317,7 @@ JOIN case_service.outbox AS o  -- an append's row names its events, first to las
   ON e.global_position BETWEEN o.global_position
                            AND coalesce(o.last_position, o.global_position)
 JOIN deadline_service.inbox AS i ON i.event_id = e.event_id AND i.consumer = :consumer
-WHERE e.event_id IN :ids
+WHERE e.event_id = ANY(CAST(:ids AS uuid[]))
   AND o.published_at IS NOT NULL
 """
 
@@ -329,7 +329,7 @@ async def _stages(log: CaseLog, committed: dict[str, float]) -> dict[str, float]
 
     The relay marks a row published after Kafka's acknowledgement, so a quick consumer can
     have handled an event whose row is not marked yet: such events are left out here."""
-    statement = text(STAGES).bindparams(bindparam("ids", expanding=True))
+    statement = text(STAGES)
     ids = [uuid.UUID(event_id) for event_id in committed]
     async with log.engine.connect() as connection:
         rows = (await connection.execute(statement, {"ids": ids, "consumer": CONSUMER})).all()
@@ -348,8 +348,10 @@ SELECT extract(epoch FROM pg_xact_commit_timestamp(i.xmin) - pg_xact_commit_time
        AS latency
 FROM case_service.events AS e
 JOIN deadline_service.inbox AS i ON i.event_id = e.event_id AND i.consumer = :consumer
-WHERE e.event_id IN :ids
+WHERE e.event_id = ANY(CAST(:ids AS uuid[]))
 """
+# The ids as one array, not a bound value each: a 45 s run at 920 events/s names 41 400
+# events, more than the 32 767 values a statement may bind (so in ``STAGES`` too).
 
 
 async def _commit_to_commit(log: CaseLog, committed: dict[str, float]) -> Latencies | None:
@@ -361,7 +363,7 @@ async def _commit_to_commit(log: CaseLog, committed: dict[str, float]) -> Latenc
     The harness's own stamps would be taken when ``append`` returns and the NOTIFY is read,
     on a loop busy with 32 appends in flight: late by however long the loop took to get
     there, at both ends."""
-    statement = text(COMMIT_TO_COMMIT).bindparams(bindparam("ids", expanding=True))
+    statement = text(COMMIT_TO_COMMIT)
     ids = [uuid.UUID(event_id) for event_id in committed]
     async with log.engine.connect() as connection:
         if (await connection.scalar(text("SHOW track_commit_timestamp"))) != "on":
