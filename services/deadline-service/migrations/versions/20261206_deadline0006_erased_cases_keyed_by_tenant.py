@@ -15,6 +15,7 @@ Create Date: 2026-12-06 02:30:00
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "deadline0006"
@@ -36,6 +37,15 @@ def _key_by(*columns: str) -> None:
         op.drop_constraint("erased_cases_pkey", "erased_cases", type_="primary")
         op.create_primary_key("erased_cases_pkey", "erased_cases", list(columns))
         return
-    # SQLite cannot alter a key: the batch copies the rows into a table keyed anew.
-    with op.batch_alter_table("erased_cases", recreate="always") as batch_op:
-        batch_op.create_primary_key("pk_erased_cases", list(columns))
+    # SQLite cannot alter a key: the batch copies the rows into a table of the shape given.
+    keyed = sa.Table(
+        "erased_cases",
+        sa.MetaData(),
+        sa.Column("case_id", sa.Text(), nullable=False),
+        sa.Column("tenant", sa.Text(), nullable=False),
+        sa.Column("key_id", sa.Text(), nullable=False),
+        sa.Column("erased_on", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint(*columns),
+    )
+    with op.batch_alter_table("erased_cases", copy_from=keyed, recreate="always"):
+        pass

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from naervaer.contracts.case import ManagerReassigned
+from naervaer.contracts.case import CaseClosed, ManagerReassigned
 from naervaer.contracts.employee import PersonalDataErased
 from naervaer.contracts.followup import DialogueMeetingCancelled
 from naervaer.envelope import Envelope
@@ -45,10 +45,12 @@ def events_of_another_tenant_naming_case_1() -> list[Envelope]:
     cancelled = DialogueMeetingCancelled(
         case_id="case-1", meeting_id="m-case-1", meeting_number=1, reason="moved"
     )
+    closed = CaseClosed(case_id="case-1", closed_on=date(2026, 3, 2), reason="other")
     return [
         foreign("case.manager_reassigned", reassigned),
         foreign("case.dialogue_meeting_scheduled", moved),
         foreign("case.dialogue_meeting_cancelled", cancelled),
+        foreign("case.closed", closed),  # would cancel the reminders not yet sent
         foreign("employee.personal_data_erased", erasure),
     ]
 

@@ -225,6 +225,8 @@ class TimelineBatch:
             return  # as ``handle``: nothing is stored about an erased employee's case
         waiting = self._waiting.get(envelope.streamid)
         if waiting is not None:
+            if repo.of_another_tenant(waiting.case, envelope):
+                return
             if self._carry is not None:  # touched: the last to be written for the limit
                 self._waiting[envelope.streamid] = self._waiting.pop(envelope.streamid)
                 self._touched.add(envelope.streamid)
@@ -237,7 +239,7 @@ class TimelineBatch:
         if self._opened_alone(envelope, event, keys):
             return
         family = await self._family(envelope, event)
-        if family is None:
+        if family is None or repo.of_another_tenant(_me(family, envelope.streamid), envelope):
             return
         if blocking := [c.case_id for c in family if c.case_id in self._waiting]:
             await self._flush(blocking)  # this event reads their rows: bring them up to date

@@ -109,7 +109,9 @@ class TimelineProjection:
             await self.erase(tx, events, envelope.tenant, event)
         elif not (keys := EventKeys.of(envelope)).destroyed():  # else erased: store nothing
             family = await self.family(tx, envelope, event)
-            if family is not None:
+            if family is not None and not repo.of_another_tenant(
+                _find(family, envelope.streamid), envelope
+            ):
                 await self.apply(tx, events, envelope, event, family, keys)
         await events.flush()
 

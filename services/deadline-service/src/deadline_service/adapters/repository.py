@@ -8,6 +8,7 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
+import structlog
 from sqlalchemy import Row, Select, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,6 +25,8 @@ from naervaer.contracts.case import CaseOpened
 from naervaer.db import among
 from naervaer.envelope import Envelope
 from naervaer.privacy import KEYRING, unseal_data
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)  # not slots: ``sick_pay_days`` is cached in the instance's dict
@@ -174,6 +177,20 @@ _ERASED = {dialect: _erased_statement(dialect) for dialect in ("postgresql", "sq
 
 
 TenantCase = tuple[str, str]  # tenant, case id: a case as its tenant's events name it
+
+
+def of_another_tenant(case: CaseHeader | None, envelope: Envelope) -> bool:
+    """Whether the event names a case stored for another tenant than its own: ignored, with a
+    warning (case ids never repeat across tenants: a malformed or hostile producer)."""
+    if case is None or case.tenant == envelope.tenant:
+        return False
+    log.warning(
+        "event names another tenant's case; ignored",
+        event_id=str(envelope.id),
+        event_type=envelope.type,
+        tenant=envelope.tenant,
+    )
+    return True
 
 
 async def erased_among(

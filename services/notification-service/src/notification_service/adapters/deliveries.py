@@ -158,12 +158,20 @@ async def create_now(engine: AsyncEngine, tenant: str, notice: Notice, *, now: d
 
 
 async def cancel_pending(
-    tx: AsyncConnection, case_id: str, stages: Iterable[str], *, reason: str, now: datetime
+    tx: AsyncConnection,
+    tenant: str,
+    case_id: str,
+    stages: Iterable[str],
+    *,
+    reason: str,
+    now: datetime,
 ) -> int:
-    """Cancel the case's deliveries of ``stages`` not yet attempted; how many were."""
+    """Cancel ``tenant``'s deliveries about the case of ``stages`` not yet attempted; how
+    many were."""
     result = await tx.execute(
         update(deliveries)
-        .where(deliveries.c.case_id == case_id, deliveries.c.status == "pending")
+        .where(deliveries.c.tenant == tenant, deliveries.c.case_id == case_id)
+        .where(deliveries.c.status == "pending")
         .where(deliveries.c.stage.in_(list(stages)), deliveries.c.attempts == 0)
         .values(status="cancelled", last_error=reason, updated_at=now)
     )

@@ -3,9 +3,9 @@
 On ``employee.personal_data_erased`` the case service has destroyed the employee's key. Here
 the rows that hold what was read with it go: the deliveries about the cases (facts, rendered
 subjects, attempts and their errors), the cases' parties and meetings, and the employee's
-address book entry once no remaining case names them. A tombstone per case (no personal data:
-the case id and the destroyed key's id) keeps a redelivered or replayed event of the case from
-writing anything again.
+address book entry once no remaining case names them, all of the event's tenant. A tombstone
+per case (no personal data: the case id, its tenant and the destroyed key's id) keeps a
+redelivered or replayed event of the tenant's case from writing anything again.
 """
 
 from __future__ import annotations

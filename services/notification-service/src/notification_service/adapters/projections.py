@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 from pydantic import BaseModel
-from sqlalchemy import delete, select, update
+from sqlalchemy import Result, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from naervaer.contracts import CONTRACTS
@@ -123,15 +123,20 @@ def mentions_erased(data: Any) -> bool:
     return isinstance(data, str) and data == ERASED
 
 
-async def parties_of(
-    tx: AsyncConnection, case_id: str, *, tenant: str | None
-) -> CaseParties | None:
-    """The case's parties, when the case is ``tenant``'s (None: whoever's; the caller's
-    access policy then decides, seeing the case's tenant)."""
-    statement = select(case_parties).where(case_parties.c.case_id == case_id)
-    if tenant is not None:
-        statement = statement.where(case_parties.c.tenant == tenant)
-    row = (await tx.execute(statement)).first()
+async def parties_of(tx: AsyncConnection, tenant: str, case_id: str) -> CaseParties | None:
+    """The case's parties, when the case is ``tenant``'s."""
+    mine = (case_parties.c.tenant == tenant, case_parties.c.case_id == case_id)
+    return _parties(await tx.execute(select(case_parties).where(*mine)))
+
+
+async def parties_in_any_tenant(tx: AsyncConnection, case_id: str) -> CaseParties | None:
+    """The case's parties, whoever's it is: for a caller whose access policy then decides,
+    seeing the case's tenant."""
+    return _parties(await tx.execute(select(case_parties).where(case_parties.c.case_id == case_id)))
+
+
+def _parties(result: Result[Any]) -> CaseParties | None:
+    row = result.first()
     if row is None:
         return None
     return CaseParties(
@@ -195,7 +200,7 @@ async def _erased(tx: AsyncConnection, envelope: Envelope, event: PersonalDataEr
 async def _scheduled(
     tx: AsyncConnection, envelope: Envelope, event: DialogueMeetingScheduled
 ) -> None:
-    if await parties_of(tx, event.case_id, tenant=envelope.tenant) is None:
+    if await parties_of(tx, envelope.tenant, event.case_id) is None:
         return  # not a case of the event's tenant (its case.opened always comes first)
     row = {
         "case_id": event.case_id,

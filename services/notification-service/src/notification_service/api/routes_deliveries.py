@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 
 from naervaer.auth.policy import CaseRef, can_read_case, can_read_tenant_wide
 from notification_service.adapters import delivery_queries
-from notification_service.adapters.projections import parties_of
+from notification_service.adapters.projections import parties_in_any_tenant
 from notification_service.api.access import can_administer, can_read_party
 from notification_service.api.common import (
     CallerDep,
@@ -39,7 +39,7 @@ READ_ERRORS = problem_responses(401, 403, 404, 422)
 )
 async def case_deliveries(case_id: str, caller: CallerDep) -> DeliveriesOut:
     async with caller.deps.engine.connect() as tx:
-        parties = await parties_of(tx, case_id, tenant=None)  # the policy checks the tenant
+        parties = await parties_in_any_tenant(tx, case_id)
         if parties is None:
             raise not_found("No such case.")
         ref = CaseRef(

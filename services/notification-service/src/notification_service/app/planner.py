@@ -78,6 +78,7 @@ class Planner:
             # closed; an overdue escalation is not: a missed duty stays on the record.
             await deliveries.cancel_pending(
                 tx,
+                envelope.tenant,
                 event.case_id,
                 ("approaching", "due"),
                 reason="the case was closed",
@@ -105,7 +106,7 @@ class Planner:
     async def _plan_meeting(
         self, tx: AsyncConnection, envelope: Envelope, event: MeetingEvent
     ) -> None:
-        parties = await parties_of(tx, event.case_id, tenant=envelope.tenant)
+        parties = await parties_of(tx, envelope.tenant, event.case_id)
         if parties is None:
             log.warning("meeting of an unknown case; nobody to tell", case_id=event.case_id)
             return
@@ -163,7 +164,7 @@ class Planner:
 
 
 async def _case_key(tx: AsyncConnection, tenant: str, case_id: str) -> str | None:
-    parties = await parties_of(tx, case_id, tenant=tenant)
+    parties = await parties_of(tx, tenant, case_id)
     return None if parties is None else parties.key_id
 
 
