@@ -80,7 +80,7 @@ class ShareOrder(BaseModel):
     service: str
     projection: str
     topic: str  # without prefix
-    tenants: list[str]
+    tenants: dict[str, int]  # each tenant's events up to ``up_to``
     up_to: int
     shares: int
     partitions: int
@@ -143,7 +143,7 @@ async def replay_share(order: ShareOrder, progress: Callable[[int], None]) -> in
                     progress=lambda position, _: progress(position),
                     keys=runtime.vault,
                     partitions=order.partitions,
-                    share=Share(frozenset(order.tenants), order.up_to, order.shares),
+                    share=Share(frozenset(order.tenants), order.up_to, order.shares, order.tenants),
                 )
     finally:
         await runtime.engine.dispose()
@@ -261,7 +261,7 @@ async def _shared_out(
             service=runtime.spec.key,
             projection=projection.name,
             topic=topic,
-            tenants=sorted(share.tenants),
+            tenants=dict(sorted(share.events.items())),
             up_to=up_to,
             shares=share.shares,
             partitions=partitions,

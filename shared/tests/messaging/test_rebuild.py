@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import pytest
@@ -375,6 +375,42 @@ async def test_a_shares_partitions_are_parts_of_every_shares_partitions(
     )
 
     assert projection.parts_of == made
+
+
+@dataclass(frozen=True)
+class PlacedProjection(TenantProjection):
+    """Partitioned by tenant; each partition remembers the tenants it was given."""
+
+    part: int = -1
+    seen: dict[int, set[str]] = field(default_factory=dict)
+
+    def for_partition(self, partitions: int) -> PlacedProjection:
+        part = replace(self, part=len(self.seen))
+        self.seen[part.part] = set()
+        return part
+
+    async def handle(self, tx: AsyncConnection, envelope: Envelope) -> None:
+        self.seen[self.part].add(envelope.tenant)
+        await super().handle(tx, envelope)
+
+
+async def test_a_shares_tenants_fill_its_partitions_by_their_events(
+    kit: type[Kit], log_setup: LogSetup
+) -> None:
+    """Two tenants whose hashes fall in one partition of two still get one partition each."""
+    for tenant in "ab":  # crc32("a") % 2 == crc32("b") % 2
+        await log_setup.append(f"case-{tenant}", "case.opened", "case.noted", tenant=tenant)
+    db = log_setup.db
+    projection = PlacedProjection(kit.unique(f"placed-{log_setup.backend}"), db)
+    up_to = await log_setup.store.head_position()
+    share = Share(frozenset("ab"), up_to, events={"a": 2, "b": 2})
+
+    applied = await rebuild(
+        projection, db.engine, db.tables, log_setup.store, partitions=2, share=share
+    )
+
+    assert applied == 4
+    assert sorted(map(sorted, projection.seen.values())) == [["a"], ["b"]]
 
 
 async def test_rebuild_replays_into_the_projections_rebuild_variant(

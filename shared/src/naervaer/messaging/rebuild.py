@@ -65,7 +65,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, runtime_checkable
 from uuid import UUID
 
@@ -215,6 +215,14 @@ class Share:
     tenants: frozenset[str]
     up_to: int
     shares: int = 1
+    # Each tenant's events up to ``up_to``: the share's partitions get tenants of about equal
+    # events (a tenant not counted here counts as one event).
+    events: Mapping[str, int] = field(default_factory=dict)
+
+    def placed(self, partitions: int) -> dict[str, int]:
+        """Each tenant's partition among ``partitions``, balanced by events (``balanced``)."""
+        counts = {tenant: self.events.get(tenant, 1) for tenant in self.tenants}
+        return {t: i for i, part in enumerate(balanced(counts, partitions)) for t in part}
 
 
 @runtime_checkable
@@ -236,19 +244,28 @@ class SharedLog(EventLog, Protocol):
 
 def share_out(counts: Mapping[str, int], processes: int, up_to: int) -> list[Share]:
     """The log's tenants (``counts``: their events) in at most ``processes`` shares of about
-    equal events: the largest tenant first, each to the share with the fewest so far. A
-    tenant's events stay in one share, so a projection shared out must keep each tenant's
-    rows apart from every other's (a ``PartitionedProjection`` keyed by tenant)."""
+    equal events (``balanced``). A tenant's events stay in one share, so a projection shared
+    out must keep each tenant's rows apart from every other's (a ``PartitionedProjection``
+    keyed by tenant)."""
     if processes < 1:
         raise ValueError("processes must be at least 1")
-    loads = [(0, i) for i in range(processes)]  # (events, share), a heap
-    tenants: list[set[str]] = [set() for _ in range(processes)]
-    for tenant, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        events, i = heapq.heappop(loads)
-        tenants[i].add(tenant)
-        heapq.heappush(loads, (events + count, i))
-    shares = [frozenset(share) for share in tenants if share]
-    return [Share(share, up_to, len(shares)) for share in shares]
+    shares = [share for share in balanced(counts, processes) if share]
+    return [
+        Share(share, up_to, len(shares), {tenant: counts[tenant] for tenant in share})
+        for share in shares
+    ]
+
+
+def balanced(counts: Mapping[str, int], bins: int) -> list[frozenset[str]]:
+    """The keys of ``counts`` in ``bins`` sets of about equal counts: the largest first, each
+    to the set with the fewest so far (some sets stay empty when there are fewer keys)."""
+    loads = [(0, i) for i in range(bins)]  # (count, set), a heap
+    keys: list[set[str]] = [set() for _ in range(bins)]
+    for key, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        total, i = heapq.heappop(loads)
+        keys[i].add(key)
+        heapq.heappush(loads, (total + count, i))
+    return [frozenset(part) for part in keys]
 
 
 async def reset_for_rebuild(
@@ -319,6 +336,9 @@ async def rebuild(
             raise TypeError(f"{projection.name!r} is not partitioned: it cannot be shared")
         partitions = min(partitions, len(share.tenants))  # a partition of no tenant would idle
     parts = _partitions(projection, partitions, share.shares if share else 1)
+    # A share knows its tenants: they are placed in its partitions balanced by their events
+    # (a hash of a few tenants could leave a partition without any).
+    placed = share.placed(len(parts)) if share is not None and len(parts) > 1 else None
     read = _reader(source_store, batch_size, share)
     with suppress_instrumentation():  # the reads of the source store too
         if share is None:
@@ -339,7 +359,7 @@ async def rebuild(
                     if keys is not None:  # for the events it is given: it decodes no others
                         await KEYRING.load(wanted, keys)
                     position = _position(batch[-1])
-                    steps = _applying(parts, _split(parts, wanted), tables)
+                    steps = _applying(parts, _split(parts, wanted, placed), tables)
                     done = _Done.total(
                         await _in_turn(engine, parts, tables, topic, position, steps)
                     )
@@ -398,15 +418,20 @@ def _applying(
     ]
 
 
-def _split(parts: list[Projection], wanted: list[Envelope]) -> list[list[Envelope]]:
-    """The events of each partition, in log order (all of them: one partition)."""
+def _split(
+    parts: list[Projection], wanted: list[Envelope], placed: Mapping[str, int] | None
+) -> list[list[Envelope]]:
+    """The events of each partition, in log order (all of them: one partition): by their
+    partition key's place in ``placed`` (a share's tenants), else by its hash."""
     if len(parts) == 1:
         return [wanted]
     first = parts[0]
     assert isinstance(first, PartitionedProjection)
     split: list[list[Envelope]] = [[] for _ in parts]
     for envelope in wanted:
-        split[zlib.crc32(first.partition_key(envelope).encode()) % len(parts)].append(envelope)
+        key = first.partition_key(envelope)
+        part = placed[key] if placed is not None else zlib.crc32(key.encode()) % len(parts)
+        split[part].append(envelope)
     return split
 
 
