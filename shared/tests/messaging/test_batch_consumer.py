@@ -22,6 +22,7 @@ from naervaer.messaging import (
     SimulatedCrash,
     Subscription,
 )
+from naervaer.settings import PlatformSettings
 
 if TYPE_CHECKING:
     from shared.tests.messaging.kits import Db, KafkaKit, Kit
@@ -58,9 +59,13 @@ def consumer_for(
     subscription: Subscription,
     *,
     crash_before_ack: Callable[[IncomingMessage], bool] | None = None,
+    commit_interval_ms: int = 0,
 ) -> tuple[Consumer, CountingKafkaSource]:
     source = CountingKafkaSource(
-        kafka.bootstrap, subscription, session_timeout_ms=kafka.session_timeout_ms
+        kafka.bootstrap,
+        subscription,
+        session_timeout_ms=kafka.session_timeout_ms,
+        commit_interval_ms=commit_interval_ms,
     )
     return kafka.consumer(db, subscription, source, crash_before_ack=crash_before_ack), source
 
@@ -119,6 +124,56 @@ async def test_a_fetched_batch_is_one_transaction_and_one_offset_commit(
     assert kit.outcomes(name, "handled") == 20
     assert [row[0] for row in await pg_db.effect_rows(name)] == [e.id for e in envelopes]
     assert await pg_db.count(pg_db.tables.inbox, name) == 20
+
+
+async def test_offsets_acknowledged_within_the_commit_interval_go_in_one_commit(
+    kit: type[Kit], kafka: KafkaKit, pg_db: Db, topic: str
+) -> None:
+    """Two batches, the second produced once the first is handled: their offsets wait for
+    the interval and go in one request, sent before a fetch once due."""
+    name = kit.unique("interval")
+    subscription = Subscription(name, (topic,), recording(pg_db, name))
+    consumer, source = consumer_for(kafka, pg_db, subscription, commit_interval_ms=5_000)
+    first = [kit.envelope("case-1", version) for version in range(1, 6)]
+    second = [kit.envelope("case-1", version) for version in range(6, 11)]
+
+    async with kit.running(consumer):
+        await kafka.produce(topic, [kit.record(e) for e in first])
+        await kit.eventually(lambda: kit.outcomes(name, "handled") == 5, what="the first batch")
+        await kafka.produce(topic, [kit.record(e) for e in second])
+        await kit.eventually(lambda: kit.outcomes(name, "handled") == 10, what="the second")
+        assert source.commits == []  # handled, acknowledged, waiting for the interval
+        await kit.eventually(lambda: source.commits != [], what="the offset commit")
+        assert await source.committed(topic) == 10
+
+    assert source.commits == [{TopicPartition(topic, 0): 10}]
+
+
+def test_the_commit_interval_is_a_setting_of_100_ms_by_default() -> None:
+    subscription = Subscription("interval-setting", ("t",), recording_nothing)
+    settings = PlatformSettings(kafka_bootstrap="127.0.0.1:9092")
+    assert KafkaSource.from_settings(settings, subscription)._commit_interval_s == 0.1
+    settings = settings.model_copy(update={"kafka_commit_interval_ms": 0})
+    assert KafkaSource.from_settings(settings, subscription)._commit_interval_s == 0
+
+
+async def recording_nothing(tx: AsyncConnection, envelope: Envelope) -> None:
+    return None
+
+
+async def test_a_stopping_source_commits_the_offsets_still_pending(
+    kit: type[Kit], kafka: KafkaKit, pg_db: Db, topic: str
+) -> None:
+    name = kit.unique("pending-at-stop")
+    subscription = Subscription(name, (topic,), recording(pg_db, name))
+    consumer, source = consumer_for(kafka, pg_db, subscription, commit_interval_ms=600_000)
+    await kafka.produce(topic, [kit.record(kit.envelope("case-1", v)) for v in range(1, 4)])
+
+    async with kit.running(consumer):
+        await kit.eventually(lambda: kit.outcomes(name, "handled") == 3, what="the batch")
+        assert source.commits == []
+
+    assert source.commits == [{TopicPartition(topic, 0): 3}]
 
 
 async def test_a_crash_mid_batch_acknowledges_nothing_and_redelivers_only_duplicates(

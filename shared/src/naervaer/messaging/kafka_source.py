@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +18,9 @@ from naervaer.messaging.subscription import Subscription
 from naervaer.settings import PlatformSettings
 
 log = structlog.get_logger(__name__)
+
+STOP_COMMIT_TIMEOUT_S = 5.0
+"""How long a stopping source tries to commit the offsets still pending."""
 
 
 class KafkaSource:
@@ -38,6 +43,13 @@ class KafkaSource:
     broker answers it; 1, the client's default, answers as soon as anything is there. More
     gathers more messages a fetch at moderate rates, so the consumer settles fewer, larger
     batches (fewer transactions and offset commits an event), for up to the wait in latency.
+
+    ``commit_interval_ms`` is how long an acknowledged offset may wait before it is committed,
+    with the ones acknowledged after it in one request (0: after every batch). Only offsets
+    of messages whose transactions committed are ever sent, so nothing is lost; what a crash
+    or a rebalance redelivers is at most that much more, and the inbox sees it as duplicates.
+    A pending commit goes before the next fetch once due (the fetch waits no longer than
+    that) and when the source stops.
     """
 
     def __init__(
@@ -49,6 +61,7 @@ class KafkaSource:
         client_id: str | None = None,
         fetch_max_wait_ms: int = 500,
         fetch_min_bytes: int = 1,
+        commit_interval_ms: int = 0,
         group_id: str | None = None,
     ) -> None:
         self._bootstrap = bootstrap
@@ -58,8 +71,11 @@ class KafkaSource:
         self._client_id = client_id or subscription.name
         self._fetch_max_wait_ms = fetch_max_wait_ms
         self._fetch_min_bytes = fetch_min_bytes
+        self._commit_interval_s = commit_interval_ms / 1000
         self._consumer: AIOKafkaConsumer | None = None
-        self._next_offsets: dict[TopicPartition, int] = {}
+        self._next_offsets: dict[TopicPartition, int] = {}  # acknowledged: for the lag
+        self._pending: dict[TopicPartition, int] = {}  # acknowledged, not committed yet
+        self._pending_since = 0.0  # when the oldest of them was acknowledged
 
     @classmethod
     def from_settings(cls, settings: PlatformSettings, subscription: Subscription) -> KafkaSource:
@@ -71,6 +87,7 @@ class KafkaSource:
             session_timeout_ms=settings.kafka_session_timeout_ms,
             fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
             fetch_min_bytes=settings.kafka_fetch_min_bytes,
+            commit_interval_ms=settings.kafka_commit_interval_ms,
             group_id=consumer_group(settings, subscription),
         )
 
@@ -81,6 +98,7 @@ class KafkaSource:
     async def start(self) -> None:
         # A fresh client on every start: an AIOKafkaConsumer cannot be restarted after stop().
         self._next_offsets.clear()
+        self._pending.clear()
         self._consumer = AIOKafkaConsumer(
             *self._topics,
             bootstrap_servers=self._bootstrap,
@@ -96,11 +114,23 @@ class KafkaSource:
         await self._consumer.start()
 
     async def stop(self) -> None:
+        if self._consumer is not None and self._pending:
+            try:  # bounded: a broker that is gone must not hold up the stop
+                async with asyncio.timeout(STOP_COMMIT_TIMEOUT_S):
+                    await self._commit_pending()
+            except (KafkaError, TimeoutError) as error:  # redelivered later: duplicates
+                log.warning("pending offset commit lost at stop", error=repr(error))
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             await consumer.stop()
 
     async def fetch(self, max_messages: int, timeout_s: float) -> list[IncomingMessage]:
+        if self._pending:
+            due_in = self._pending_since + self._commit_interval_s - time.monotonic()
+            if due_in <= 0:
+                await self._commit_pending()
+            else:
+                timeout_s = min(timeout_s, due_in)  # back in time to send it
         batches = await self._client.getmany(
             timeout_ms=int(timeout_s * 1000), max_records=max_messages
         )
@@ -115,13 +145,23 @@ class KafkaSource:
         await self.acknowledge_many([message])
 
     async def acknowledge_many(self, messages: Sequence[IncomingMessage]) -> None:
-        """Commit the next offset of every partition in ``messages`` in one request."""
+        """Commit the next offset of every partition in ``messages`` in one request, now or
+        with the next ones within ``commit_interval_ms``."""
         offsets = {
             TopicPartition(message.topic, message.partition): message.offset + 1
             for message in messages  # in offset order per partition: the last one wins
         }
         if not offsets:
             return
+        self._next_offsets.update(offsets)
+        if not self._pending:
+            self._pending_since = time.monotonic()
+        self._pending.update(offsets)
+        if time.monotonic() - self._pending_since >= self._commit_interval_s:
+            await self._commit_pending()
+
+    async def _commit_pending(self) -> None:
+        offsets, self._pending = self._pending, {}
         commit = {partition: OffsetAndMetadata(offset, "") for partition, offset in offsets.items()}
         try:
             await self._client.commit(commit)
@@ -131,8 +171,6 @@ class KafkaSource:
             log.warning(
                 "offset commit failed", partitions=sorted(map(str, offsets)), error=str(exc)
             )
-            return
-        self._next_offsets.update(offsets)
 
     async def lag(self) -> dict[tuple[str, int], int]:
         client = self._client
