@@ -62,13 +62,16 @@ async def reset(engine: AsyncEngine, vault: KeyVault) -> None:
         await TimelineProjection(Policies(), vault).reset(tx)
 
 
-@pytest.mark.parametrize("batched", [False, True], ids=["one by one", "in a batch"])
-@pytest.mark.parametrize("known", [True, False], ids=["case stored", "case waiting"])
+@pytest.mark.parametrize(
+    ("batched", "known"),
+    [(False, True), (True, True), (True, False)],
+    ids=["one by one", "in a batch, case stored", "in a batch, case waiting"],
+)
 async def test_another_tenants_events_on_a_case_are_ignored(
     deadline_engine: AsyncEngine, case_log: CaseLog, vault: KeyVault, batched: bool, known: bool
 ) -> None:
     """``known``: the case is stored before the other tenant's events come (else it waits in
-    the same batch, opened just before them)."""
+    the same batch, opened just before them: only a batch keeps a case waiting)."""
     first, rest = acme_case()
     await case_log.append(first.case_id, first.payloads())
     await case_log.append(first.case_id, foreign_events(), tenant="other")

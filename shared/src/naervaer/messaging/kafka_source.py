@@ -19,8 +19,10 @@ from naervaer.settings import PlatformSettings
 
 log = structlog.get_logger(__name__)
 
-STOP_COMMIT_TIMEOUT_S = 5.0
-"""How long a stopping source tries to commit the offsets still pending."""
+COMMIT_TIMEOUT_S = 5.0
+"""How long an offset commit may take: a broker that is gone must hold up neither the next
+fetch (whose own failure then restarts the consumer) nor a stop. The offsets are kept for the
+next try, and a commit never sent only means redelivered duplicates."""
 
 
 class KafkaSource:
@@ -49,7 +51,9 @@ class KafkaSource:
     of messages whose transactions committed are ever sent, so nothing is lost; what a crash
     or a rebalance redelivers is at most that much more, and the inbox sees it as duplicates.
     A pending commit goes before the next fetch once due (the fetch waits no longer than
-    that) and when the source stops.
+    that) and when the source stops; it names only partitions still assigned (a revoked
+    one's new owner redelivers) and waits at most ``COMMIT_TIMEOUT_S`` (its offsets are then
+    kept for the next try).
     """
 
     def __init__(
@@ -114,15 +118,13 @@ class KafkaSource:
         await self._consumer.start()
 
     async def stop(self) -> None:
-        if self._consumer is not None and self._pending:
-            try:  # bounded: a broker that is gone must not hold up the stop
-                async with asyncio.timeout(STOP_COMMIT_TIMEOUT_S):
-                    await self._commit_pending()
-            except (KafkaError, TimeoutError) as error:  # redelivered later: duplicates
-                log.warning("pending offset commit lost at stop", error=repr(error))
-        consumer, self._consumer = self._consumer, None
-        if consumer is not None:
-            await consumer.stop()
+        try:
+            if self._consumer is not None and self._pending:
+                await self._commit_pending()
+        finally:
+            consumer, self._consumer = self._consumer, None
+            if consumer is not None:
+                await consumer.stop()
 
     async def fetch(self, max_messages: int, timeout_s: float) -> list[IncomingMessage]:
         if self._pending:
@@ -156,21 +158,37 @@ class KafkaSource:
         self._next_offsets.update(offsets)
         if not self._pending:
             self._pending_since = time.monotonic()
-        self._pending.update(offsets)
+        self._keep(offsets)
         if time.monotonic() - self._pending_since >= self._commit_interval_s:
             await self._commit_pending()
 
     async def _commit_pending(self) -> None:
-        offsets, self._pending = self._pending, {}
-        commit = {partition: OffsetAndMetadata(offset, "") for partition, offset in offsets.items()}
+        """Commit the pending offsets of the partitions still assigned (a revoked one's new
+        owner redelivers from its last commit; the inbox sees duplicates)."""
+        pending, self._pending = self._pending, {}
+        client = self._client
+        assigned = client.assignment()
+        offsets = {tp: offset for tp, offset in pending.items() if tp in assigned}
+        if not offsets:
+            return
         try:
-            await self._client.commit(commit)
+            async with asyncio.timeout(COMMIT_TIMEOUT_S):
+                await client.commit({tp: OffsetAndMetadata(o, "") for tp, o in offsets.items()})
+        except TimeoutError:
+            log.warning("offset commit timed out", partitions=sorted(map(str, offsets)))
+            self._keep(offsets)  # tried again with the next ones
+            self._pending_since = time.monotonic()
         except (CommitFailedError, IllegalStateError) as exc:
             # A partition went to another member in a rebalance; it will redeliver the
             # messages and the inbox will see them as duplicates.
             log.warning(
                 "offset commit failed", partitions=sorted(map(str, offsets)), error=str(exc)
             )
+
+    def _keep(self, offsets: dict[TopicPartition, int]) -> None:
+        """Add ``offsets`` to the pending ones; a partition's highest wins."""
+        for partition, offset in offsets.items():
+            self._pending[partition] = max(offset, self._pending.get(partition, offset))
 
     async def lag(self) -> dict[tuple[str, int], int]:
         client = self._client

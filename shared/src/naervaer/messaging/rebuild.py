@@ -217,7 +217,7 @@ class Share:
     shares: int = 1
     # Each tenant's events up to ``up_to``: the share's partitions get tenants of about equal
     # events (a tenant not counted here counts as one event).
-    events: Mapping[str, int] = field(default_factory=dict)
+    events: Mapping[str, int] = field(default_factory=dict, hash=False)
 
     def placed(self, partitions: int) -> dict[str, int]:
         """Each tenant's partition among ``partitions``, balanced by events (``balanced``)."""
