@@ -143,7 +143,7 @@ async def replay_share(order: ShareOrder, progress: Callable[[int], None]) -> in
                     progress=lambda position, _: progress(position),
                     keys=runtime.vault,
                     partitions=order.partitions,
-                    share=Share(frozenset(order.tenants), order.up_to, order.shares, order.tenants),
+                    share=Share(order.tenants, order.up_to, order.shares),
                 )
     finally:
         await runtime.engine.dispose()

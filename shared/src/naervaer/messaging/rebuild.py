@@ -206,23 +206,24 @@ class PartitionedProjection(Projection, Protocol):
 @dataclass(frozen=True)
 class Share:
     """One process's part of a rebuild shared out among several (``naervaer.rebuilding``):
-    the events of ``tenants`` up to global position ``up_to``, one of ``shares``. The process
+    the events of some tenants up to global position ``up_to`` (``events``: how many each
+    has there), one of ``shares``. The process
     that shares it out resets the projection before (``reset_for_rebuild``) and saves the
     checkpoint once every share is replayed (``save_rebuilt_checkpoint``); a share does
     neither. A share's partitions are ``for_partition`` of all the shares' partitions: what
     the projection may hold in memory is divided among them all, not had by each process."""
 
-    tenants: frozenset[str]
+    events: Mapping[str, int] = field(hash=False)
     up_to: int
     shares: int = 1
-    # Each tenant's events up to ``up_to``: the share's partitions get tenants of about equal
-    # events (a tenant not counted here counts as one event).
-    events: Mapping[str, int] = field(default_factory=dict, hash=False)
+
+    @property
+    def tenants(self) -> frozenset[str]:
+        return frozenset(self.events)
 
     def placed(self, partitions: int) -> dict[str, int]:
         """Each tenant's partition among ``partitions``, balanced by events (``balanced``)."""
-        counts = {tenant: self.events.get(tenant, 1) for tenant in self.tenants}
-        return {t: i for i, part in enumerate(balanced(counts, partitions)) for t in part}
+        return {t: i for i, part in enumerate(balanced(self.events, partitions)) for t in part}
 
 
 @runtime_checkable
@@ -251,8 +252,7 @@ def share_out(counts: Mapping[str, int], processes: int, up_to: int) -> list[Sha
         raise ValueError("processes must be at least 1")
     shares = [share for share in balanced(counts, processes) if share]
     return [
-        Share(share, up_to, len(shares), {tenant: counts[tenant] for tenant in share})
-        for share in shares
+        Share({tenant: counts[tenant] for tenant in share}, up_to, len(shares)) for share in shares
     ]
 
 
