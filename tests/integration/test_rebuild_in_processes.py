@@ -28,8 +28,7 @@ from naervaer.rebuilding import (
     rebuild_service,
     run_share,
 )
-from naervaer.runtime import ServiceRuntime
-from naervaer.service import discover_services
+from naervaer.service import discover_services, producer_of
 
 pytestmark = pytest.mark.integration
 
@@ -194,12 +193,9 @@ async def test_the_rebuilds_log_reads_are_planned_for_their_parameters(
     sessions plan every statement for its parameters."""
     (spec,) = select_services(["deadline"])
     platform = Deployment(fresh_database, tmp_path).platform()
-    runtime = ServiceRuntime(spec, platform, discover_services())
-    engine = producer_engine(runtime, spec.consumes[0])
+    engine = producer_engine(platform, producer_of(spec.consumes[0], discover_services()))
     try:
         async with engine.connect() as connection:
             assert await connection.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
     finally:
         await engine.dispose()
-        await runtime.engine.dispose()
-        await runtime.vault.dispose()
