@@ -239,7 +239,9 @@ class TimelineBatch:
         if self._opened_alone(envelope, event, keys):
             return
         family = await self._family(envelope, event)
-        if family is None or repo.of_another_tenant(_me(family, envelope.streamid), envelope):
+        if family is None:
+            return
+        if repo.of_another_tenant(repo.member(family, envelope.streamid), envelope):
             return
         if blocking := [c.case_id for c in family if c.case_id in self._waiting]:
             await self._flush(blocking)  # this event reads their rows: bring them up to date
@@ -248,7 +250,7 @@ class TimelineBatch:
             self._events.store(envelope, event, keys)
             self._add(self._wait(_Waiting(family[0])), envelope, event, keys)
             return
-        if self._homes is not None and (me := _me(family, envelope.streamid)) is not None:
+        if self._homes is not None and (me := repo.member(family, envelope.streamid)) is not None:
             self._homes.changed((me.tenant, me.employee_id))  # ``apply`` writes its rows
         await self._projection.apply(self._tx, self._events, envelope, event, family, keys)
 
@@ -264,7 +266,7 @@ class TimelineBatch:
         if not isinstance(event, CaseOpened) and (known := homes.family(envelope.streamid)):
             return known  # ``family`` reads only ``case_family`` for such an event
         family = await self._projection.family(self._tx, envelope, event, self._erased)
-        if family and (me := _me(family, envelope.streamid)) is not None:
+        if family and (me := repo.member(family, envelope.streamid)) is not None:
             homes.add(me.case_id, (me.tenant, me.employee_id))  # it may be new
         return family
 
@@ -361,7 +363,3 @@ class TimelineBatch:
         if waiting.reassigned_last:
             write.row["timeline_digest"] = without_obligations(write.row["timeline_digest"])
         return write
-
-
-def _me(family: Sequence[CaseHeader], case_id: str) -> CaseHeader | None:
-    return next((c for c in family if c.case_id == case_id), None)

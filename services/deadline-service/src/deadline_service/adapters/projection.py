@@ -110,7 +110,7 @@ class TimelineProjection:
         elif not (keys := EventKeys.of(envelope)).destroyed():  # else erased: store nothing
             family = await self.family(tx, envelope, event)
             if family is not None and not repo.of_another_tenant(
-                _find(family, envelope.streamid), envelope
+                repo.member(family, envelope.streamid), envelope
             ):
                 await self.apply(tx, events, envelope, event, family, keys)
         await events.flush()
@@ -154,7 +154,7 @@ class TimelineProjection:
         """Store a case event and recompute its case, ``family`` as read just before;
         ``keys``: the event's sealed tokens (``EventKeys.of``)."""
         case_id = envelope.streamid
-        case = _find(family, case_id)
+        case = repo.member(family, case_id)
         if case is None:
             # No case row: an erased case (erasure deletes the row and nothing stores it
             # again, so a known case is never erased), or events before case.opened: kept,
@@ -194,7 +194,7 @@ class TimelineProjection:
     ) -> None:
         """Fold the case again and store its timeline (see ``refold``)."""
         family = await repo.case_family(tx, case_id)
-        case = _find(family, case_id)
+        case = repo.member(family, case_id)
         if case is None:
             return  # events before case.opened: kept, and used once it arrives
         others = [c for c in family if c.case_id != case_id]
@@ -304,10 +304,6 @@ class Recomputed:
     write: CaseWrite
     days: tuple[str, ...]  # its known sick-pay days, as its row keeps them
     start: date | None  # its first absence day
-
-
-def _find(family: list[CaseHeader], case_id: str) -> CaseHeader | None:
-    return next((c for c in family if c.case_id == case_id), None)
 
 
 def _row_changes(envelope: Envelope, case: CaseHeader, keys: EventKeys) -> dict[str, object]:

@@ -179,6 +179,11 @@ _ERASED = {dialect: _erased_statement(dialect) for dialect in ("postgresql", "sq
 TenantCase = tuple[str, str]  # tenant, case id: a case as its tenant's events name it
 
 
+def member(family: Sequence[CaseHeader], case_id: str) -> CaseHeader | None:
+    """The case ``case_id`` among ``family`` (None: not stored yet, or erased)."""
+    return next((c for c in family if c.case_id == case_id), None)
+
+
 def of_another_tenant(case: CaseHeader | None, envelope: Envelope) -> bool:
     """Whether the event names a case stored for another tenant than its own: ignored, with a
     warning (case ids never repeat across tenants: a malformed or hostile producer)."""
