@@ -5,7 +5,7 @@ the case events with, as the case service does."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -162,6 +162,25 @@ async def project(
             async with engine.begin() as tx:
                 await projection.handle(tx, envelope)
     return projection
+
+
+async def project_together(
+    engine: AsyncEngine,
+    projection: TimelineProjection,
+    envelopes: Sequence[Envelope],
+    keys: KeySource,
+    *,
+    batched: bool,
+) -> None:
+    """Apply ``envelopes`` in one transaction (keys loaded first): as one batch, or one event
+    after the other."""
+    await KEYRING.load(envelopes, keys)
+    async with engine.begin() as tx:
+        if batched:
+            await projection.handle_batch(tx, envelopes)
+        else:
+            for envelope in envelopes:
+                await projection.handle(tx, envelope)
 
 
 async def snapshot(engine: AsyncEngine, *names: str) -> dict[str, list[tuple[Any, ...]]]:

@@ -37,7 +37,7 @@ from naervaer.privacy.keyvault import KeyVault
 from naervaer.privacy.sealer import Sealer
 
 from ..builders import CaseScript
-from ..conftest import CaseLog, FakeClock, deadline_store, project, snapshot
+from ..conftest import CaseLog, FakeClock, deadline_store, project, project_together, snapshot
 from .test_projection import earlier_case, worked_example
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -236,13 +236,7 @@ async def test_an_erasure_counts_only_for_its_own_tenant(
     projection = await project(deadline_engine, await case_log.envelopes(), keys=vault)
     await case_log.append(case.case_id, case.payloads())
     envelopes = (await case_log.envelopes())[1:]
-    await KEYRING.load(envelopes, vault)
-    async with deadline_engine.begin() as tx:
-        if batched:
-            await projection.handle_batch(tx, envelopes)
-        else:
-            for envelope in envelopes:
-                await projection.handle(tx, envelope)
+    await project_together(deadline_engine, projection, envelopes, vault, batched=batched)
 
     kept = await rows_about(deadline_engine, {case.case_id})
     assert all(kept[name] for name in DERIVED), "acme's case must be projected"

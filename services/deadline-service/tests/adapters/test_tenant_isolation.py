@@ -14,11 +14,10 @@ from deadline_service.adapters.projection import TimelineProjection
 from deadline_service.config import Policies
 from naervaer.contracts.case import ManagerReassigned
 from naervaer.envelope import Envelope
-from naervaer.privacy import KEYRING
 from naervaer.privacy.keyvault import KeyVault
 
 from ..builders import CaseScript, d
-from ..conftest import CaseLog, snapshot
+from ..conftest import CaseLog, project_together, snapshot
 
 TABLES = ("cases", "case_events", "obligations", "timers")
 
@@ -48,13 +47,7 @@ async def project(
     engine: AsyncEngine, envelopes: list[Envelope], vault: KeyVault, *, batched: bool
 ) -> None:
     projection = TimelineProjection(Policies(), vault)
-    await KEYRING.load(envelopes, vault)
-    async with engine.begin() as tx:
-        if batched:
-            await projection.handle_batch(tx, envelopes)
-        else:
-            for envelope in envelopes:
-                await projection.handle(tx, envelope)
+    await project_together(engine, projection, envelopes, vault, batched=batched)
 
 
 async def reset(engine: AsyncEngine, vault: KeyVault) -> None:
