@@ -121,6 +121,24 @@ def _json_columns(table: Table, names: tuple[str, ...]) -> tuple[bool, ...]:
     return tuple(_is_json(table, n) for n in names)
 
 
+async def upsert_rows(
+    tx: AsyncConnection, table: Table, key: tuple[str, ...], rows: Sequence[Row]
+) -> None:
+    """INSERT ``rows`` (each with the same columns, each ``key`` once), a row whose ``key``
+    is taken replacing the stored row's other columns (``ON CONFLICT … DO UPDATE``): one
+    statement where deleting the rows and inserting them again takes two, a ``COPY`` three
+    round trips."""
+    if not rows:
+        return
+    names = tuple(rows[0])
+    dialect = tx.dialect.name
+    statement = _upsert(table, dialect, key, names)
+    if dialect == "postgresql":
+        await tx.execute(statement, _arrays(table, rows, names))
+    else:
+        await tx.execute(statement, _bound(table, rows, names))
+
+
 async def update_rows(tx: AsyncConnection, table: Table, key: str, rows: Sequence[Row]) -> None:
     """UPDATE each row of ``table`` whose ``key`` column equals the row's ``key`` value with
     the row's other values (each row with the same columns, each key once)."""
@@ -144,6 +162,20 @@ def _insert(table: Table, dialect: str, names: tuple[str, ...], skip: bool) -> I
         return pg.on_conflict_do_nothing() if skip else pg
     plain = sqlite.insert(table)
     return plain.on_conflict_do_nothing() if skip else insert(table)
+
+
+@functools.cache  # built once per shape
+def _upsert(table: Table, dialect: str, key: tuple[str, ...], names: tuple[str, ...]) -> Insert:
+    if dialect == "postgresql":
+        values = _unnested(table, names)
+        pg = postgresql.insert(table).from_select(names, select(*values.values()))
+        return pg.on_conflict_do_update(
+            index_elements=key, set_={n: pg.excluded[n] for n in names if n not in key}
+        )
+    lite = sqlite.insert(table)
+    return lite.on_conflict_do_update(
+        index_elements=key, set_={n: lite.excluded[n] for n in names if n not in key}
+    )
 
 
 @functools.cache

@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Column, Date, Integer, MetaData, Table, Text, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from naervaer.bulk import JsonText, insert_rows, update_rows
+from naervaer.bulk import JsonText, insert_rows, update_rows, upsert_rows
 from naervaer.db import DatabaseTarget, create_engine
 from naervaer.testing.pytest_plugin import temporary_database
 from naervaer.testing.statements import statements_sent
@@ -69,6 +69,30 @@ async def test_rows_go_in_and_change_as_an_executemany_would_leave_them(
     ]
 
 
+async def test_an_upsert_replaces_the_rows_whose_key_is_taken_and_inserts_the_others(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as tx:
+        await insert_rows(
+            tx, things, [{"thing_id": "a", "count": 1, "day": date(2026, 1, 5), "tags": ["x"]}]
+        )
+        await upsert_rows(
+            tx,
+            things,
+            ("thing_id",),
+            [
+                {"thing_id": "a", "count": 7, "day": None, "tags": JsonText('{"y":1}')},
+                {"thing_id": "b", "count": 2, "day": date(2024, 2, 29), "tags": None},
+            ],
+        )
+        await upsert_rows(tx, things, ("thing_id",), [])
+        await upsert_rows(tx, things, ("thing_id",), [{"thing_id": "b", "count": 3}])
+    assert await _rows(engine) == [
+        ("a", 7, None, {"y": 1}),
+        ("b", 3, date(2024, 2, 29), None),  # columns left out of the rows stay as they were
+    ]
+
+
 async def test_json_rendered_already_is_written_as_the_json_it_is(engine: AsyncEngine) -> None:
     """``JsonText`` is the value's JSON, not a string: the arrays' INSERT and UPDATE on
     PostgreSQL (and the COPY in the test below), the executemany on SQLite."""
@@ -95,13 +119,16 @@ async def test_on_postgresql_any_number_of_rows_is_one_statement_of_one_shape(
             async with made.begin() as tx:
                 await insert_rows(tx, things, rows)
                 await update_rows(tx, things, "thing_id", [r | {"count": -1} for r in rows])
+                await upsert_rows(tx, things, ("thing_id",), [r | {"count": -2} for r in rows])
     finally:
         await made.dispose()
-    inserts = [s for s in sent if s.lstrip().startswith("INSERT")]
+    inserts = [s for s in sent if s.lstrip().startswith("INSERT") and "CONFLICT" not in s]
+    upserts = [s for s in sent if s.lstrip().startswith("INSERT") and "CONFLICT" in s]
     updates = [s for s in sent if s.lstrip().startswith("UPDATE")]
-    assert len(inserts) == len(updates) == 3  # one statement each, whatever the size
-    assert len(set(inserts)) == len(set(updates)) == 1
+    assert len(inserts) == len(updates) == len(upserts) == 3  # one each, whatever the size
+    assert len(set(inserts)) == len(set(updates)) == len(set(upserts)) == 1
     assert "unnest" in inserts[0]
+    assert "unnest" in upserts[0]
 
 
 async def test_on_postgresql_rows_inside_a_begun_transaction_go_by_copy_and_leave_the_same_rows(

@@ -2,13 +2,14 @@
 
 A recomputation ends in a ``CaseWrite``: the case row's new values and — only what its digest
 says differs (``adapters.digest``) — obligation rows and wanted timers. ``write_cases`` writes
-any number of them set-based: the obligations as a DELETE (of whole cases, and of the changed
-kinds of the others) and one INSERT, the timers as one DELETE of the unfired unwanted ones
-(only where some may be there) and one INSERT of the new ones, the case rows as one UPDATE per
-set of columns, each of them one array per column on PostgreSQL (``naervaer.bulk``; the
-obligations' INSERT a ``COPY`` there, after the batch's reads began the transaction). One case
-costs what it always cost; a rebuild batch of a hundred cases costs the same handful of
-statements.
+any number of them set-based: the obligations of cases written whole as a DELETE and one
+INSERT, the changed kinds of the others as one upsert (one round trip where a DELETE and a
+``COPY`` took three: most live events change a row or two), the timers as one DELETE of the
+unfired unwanted ones (only where some may be there) and one INSERT of the new ones, the case
+rows as one UPDATE per set of columns, each of them one array per column on PostgreSQL
+(``naervaer.bulk``; the obligations' INSERT a ``COPY`` there, after the batch's reads began
+the transaction). One case costs what it always cost; a rebuild batch of a hundred cases
+costs the same handful of statements.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from deadline_service.adapters.digest import TimelineChange
 from deadline_service.adapters.repository import CaseHeader, TimerKey
 from deadline_service.adapters.tables import cases, obligations, timers
-from naervaer.bulk import insert_rows, update_rows
+from naervaer.bulk import insert_rows, update_rows, upsert_rows
 from naervaer.db import among, unnested, unnested_params
 
 # Bound values per statement, well below SQLite's (32 766) and asyncpg's (32 767) limits.
@@ -34,10 +35,7 @@ _DELETE_OBLIGATIONS = {  # built once per dialect (see ``among``)
     dialect: delete(obligations).where(among(obligations.c.case_id, "ids", dialect))
     for dialect in ("postgresql", "sqlite")
 }
-_OBLIGATION_KEY = (obligations.c.case_id, obligations.c.kind)
-_DELETE_KINDS = delete(obligations).where(  # PostgreSQL: one statement for any number
-    tuple_(*_OBLIGATION_KEY).in_(select(unnested("gone", *_OBLIGATION_KEY)))
-)
+_OBLIGATION_KEY = ("case_id", "kind")
 _TIMER_KEY = (timers.c.case_id, timers.c.kind, timers.c.stage, timers.c.due_date)
 # PostgreSQL: the chunk's case ids and wanted keys as arrays, one statement for every chunk.
 # The key columns are NOT NULL, so NOT IN over the subquery means what the tuple NOT IN
@@ -88,23 +86,15 @@ async def write_cases(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None:
 
 
 async def _replace_obligations(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None:
-    """Every row of a case written whole, the rows of the written kinds of the others."""
-    for chunk in _chunks([w for w in writes if w.all_obligations], lambda w: 1):
+    """Every row of a case written whole (deleted, then inserted), the rows of the written
+    kinds of the others in place (their kinds are there: the digest says so)."""
+    whole = [w for w in writes if w.all_obligations]
+    for chunk in _chunks(whole, lambda w: 1):
         ids = [w.case.case_id for w in chunk]
         await tx.execute(_DELETE_OBLIGATIONS[tx.dialect.name], {"ids": ids})
-    kinds = [
-        (w.case.case_id, row["kind"])
-        for w in writes
-        if not w.all_obligations
-        for row in w.obligations or ()
-    ]
-    for start in range(0, len(kinds), _MAX_PARAMS // 2):
-        gone = kinds[start : start + _MAX_PARAMS // 2]
-        if tx.dialect.name == "postgresql":
-            await tx.execute(_DELETE_KINDS, unnested_params("gone", _OBLIGATION_KEY, gone))
-        else:
-            await tx.execute(delete(obligations).where(tuple_(*_OBLIGATION_KEY).in_(gone)))
-    await insert_rows(tx, obligations, [row for w in writes for row in w.obligations or ()])
+    await insert_rows(tx, obligations, [row for w in whole for row in w.obligations or ()])
+    changed = [row for w in writes if not w.all_obligations for row in w.obligations or ()]
+    await upsert_rows(tx, obligations, _OBLIGATION_KEY, changed)
 
 
 async def _reassign(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None:
