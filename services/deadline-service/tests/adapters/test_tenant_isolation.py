@@ -43,6 +43,12 @@ def foreign_events() -> list[Any]:
     return [*other.payloads(), reassigned]
 
 
+def forged(envelope: Envelope, case_id: str) -> Envelope:
+    if envelope.streamid != f"{case_id}-forged":
+        return envelope
+    return envelope.model_copy(update={"subject": case_id, "streamid": case_id})
+
+
 async def project(
     engine: AsyncEngine, envelopes: list[Envelope], vault: KeyVault, *, batched: bool
 ) -> None:
@@ -67,9 +73,12 @@ async def test_another_tenants_events_on_a_case_are_ignored(
     the same batch, opened just before them: only a batch keeps a case waiting)."""
     first, rest = acme_case()
     await case_log.append(first.case_id, first.payloads())
-    await case_log.append(first.case_id, foreign_events(), tenant="other")
+    # The store refuses another tenant's append to case-7's stream: the other tenant's
+    # events go to a stream of their own and are then made to name case-7, as a malformed
+    # or hostile producer's would.
+    await case_log.append("case-7-forged", foreign_events(), tenant="other")
     await case_log.append(first.case_id, rest.payloads())
-    log = await case_log.envelopes()
+    log = [forged(e, first.case_id) for e in await case_log.envelopes()]
     assert {e.tenant for e in log} == {"acme", "other"}
     split = len(first.payloads()) if known else 0
 

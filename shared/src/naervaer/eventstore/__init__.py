@@ -1,7 +1,11 @@
 """Event store (hendelseslager): streams of events with optimistic concurrency, a gap-free
 global log, idempotent appends by command id and the transactional outbox rows."""
 
-from naervaer.eventstore.errors import ConcurrencyConflict, IdempotencyKeyReused
+from naervaer.eventstore.errors import (
+    ConcurrencyConflict,
+    IdempotencyKeyReused,
+    StreamOfAnotherTenant,
+)
 from naervaer.eventstore.model import AppendResult, NewEvent, envelope_from_row, utc_now
 from naervaer.eventstore.postgres import NOTIFY_CHANNEL
 from naervaer.eventstore.store import EventStore
@@ -21,6 +25,7 @@ __all__ = [
     "EventStoreTables",
     "IdempotencyKeyReused",
     "NewEvent",
+    "StreamOfAnotherTenant",
     "UtcDateTime",
     "envelope_from_row",
     "event_store_tables",

@@ -19,6 +19,21 @@ class ConcurrencyConflict(Exception):
         self.actual_version = actual_version
 
 
+class StreamOfAnotherTenant(Exception):
+    """The stream belongs to another tenant than the append's: nothing was written.
+
+    Stream ids are made so that this never happens (case ids are unique, employee streams are
+    named by tenant); an append that meets it is a bug or a forged id, and the store refuses
+    it rather than mix one employer's events into another's stream. To the caller the stream
+    does not exist (an HTTP 404).
+    """
+
+    def __init__(self, stream_id: str, tenant: str) -> None:
+        super().__init__(f"stream {stream_id!r} is not tenant {tenant!r}'s")
+        self.stream_id = stream_id
+        self.tenant = tenant
+
+
 class IdempotencyKeyReused(Exception):
     """A command id seen before arrived with a different request fingerprint.
 

@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from naervaer.eventstore.backend import Duplicate
 from naervaer.eventstore.driver import DriverConnections
-from naervaer.eventstore.errors import ConcurrencyConflict
+from naervaer.eventstore.errors import ConcurrencyConflict, StreamOfAnotherTenant
 from naervaer.eventstore.model import AppendBatch, AppendResult
 from naervaer.eventstore.postgres import PostgresAppender
 from naervaer.eventstore.writing import BatchWriter
@@ -212,9 +212,10 @@ class GroupCommit:
 
     def _unread_answer(
         self, batch: AppendBatch, row: Mapping[str, Any]
-    ) -> AppendResult | ConcurrencyConflict | None:
-        """``batch``'s answer when its row tells it without a read: what it wrote, or the
-        version conflict it met; None when only a read can tell."""
+    ) -> AppendResult | ConcurrencyConflict | StreamOfAnotherTenant | None:
+        """``batch``'s answer when its row tells it without a read: what it wrote, or why it
+        wrote nothing (a version conflict, another tenant's stream); None when only a read
+        can tell."""
         written = self._appender.written(batch, row)
         if written is not None:
             return self._writer.written(batch, written)

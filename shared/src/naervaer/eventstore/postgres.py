@@ -34,7 +34,7 @@ from sqlalchemy import Dialect, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from naervaer.eventstore.backend import Appended, Duplicate
-from naervaer.eventstore.errors import ConcurrencyConflict
+from naervaer.eventstore.errors import ConcurrencyConflict, StreamOfAnotherTenant
 from naervaer.eventstore.model import AppendBatch
 from naervaer.eventstore.reading import EventReader
 from naervaer.eventstore.tables import EventStoreTables
@@ -56,7 +56,8 @@ _SEEN = """lock AS MATERIALIZED (
 
 # One step for every expected version, so that any appends can share one pipelined run: the
 # row is inserted when the stream may be new (expected None or 0) or exists already (then the
-# insert turns into the update), and updated only when expected is None or matches.
+# insert turns into the update), and updated only when expected is None or matches and the
+# stream is the append's tenant's (else nothing is written: ``StreamOfAnotherTenant``).
 _STREAM = """stream AS (
     INSERT INTO {streams} (stream_id, stream_type, tenant, version, created_at, updated_at)
     SELECT CAST(:stream_id AS text), CAST(:stream_type AS text), CAST(:tenant AS text),
@@ -68,6 +69,7 @@ _STREAM = """stream AS (
     ON CONFLICT (stream_id) DO UPDATE
         SET version = {streams}.version + EXCLUDED.version, updated_at = EXCLUDED.updated_at
         WHERE {streams}.version = coalesce(CAST(:expected AS integer), {streams}.version)
+          AND {streams}.tenant = EXCLUDED.tenant
     RETURNING version
 )"""
 
@@ -125,12 +127,16 @@ _WAKE = """wake AS (
     FROM (SELECT 1 FROM ob LIMIT 1) AS written
 )"""
 
+# ``current`` and ``owner``: the stream as the statement found it (its snapshot).
 _RESULT = """SELECT (SELECT logged FROM seen) AS seen,
        (SELECT version FROM stream) AS version,
-       (SELECT version FROM {streams} WHERE stream_id = CAST(:stream_id AS text)) AS current,
+       found.version AS current,
+       found.tenant AS owner,
        (SELECT position FROM head) AS position,
        (SELECT count(*) FROM ev) AS appended,
-       {woken} AS woken"""
+       {woken} AS woken
+FROM (SELECT 1) AS one
+LEFT JOIN {streams} AS found ON found.stream_id = CAST(:stream_id AS text)"""
 
 
 @dataclass(frozen=True)
@@ -220,9 +226,9 @@ class PostgresAppender:
         written = self.written(batch, row)
         if written is not None:
             return written
-        conflict = self.plain_conflict(batch, row)
-        if conflict is not None:
-            raise conflict
+        refusal = self.plain_conflict(batch, row)
+        if refusal is not None:
+            raise refusal
         if row["seen"]:
             return Duplicate()
         # The stream step wrote nothing: a version conflict, or a retry that raced its first.
@@ -247,11 +253,18 @@ class PostgresAppender:
         return Appended(version=row["version"], first_position=row["position"] - batch.count + 1)
 
     @staticmethod
-    def plain_conflict(batch: AppendBatch, row: Mapping[Any, Any]) -> ConcurrencyConflict | None:
-        """The version conflict ``row`` shows for ``batch`` when no read is needed to tell;
-        None when the statement wrote, or when only a read can tell (a retried command, or a
-        stream found at the very version expected: a write the statement waited for)."""
-        if row["seen"] or row["version"] is not None or batch.command_id is not None:
+    def plain_conflict(
+        batch: AppendBatch, row: Mapping[Any, Any]
+    ) -> ConcurrencyConflict | StreamOfAnotherTenant | None:
+        """Why ``row`` shows that ``batch`` wrote nothing, when no read is needed to tell: the
+        stream is another tenant's, or a version conflict; None when the statement wrote, or
+        when only a read can tell (a retried command, or a stream found at the very version
+        expected: a write the statement waited for)."""
+        if row["seen"] or row["version"] is not None:
+            return None
+        if row["owner"] is not None and row["owner"] != batch.tenant:
+            return StreamOfAnotherTenant(batch.stream_id, batch.tenant)
+        if batch.command_id is not None:
             return None
         actual = row["current"] or 0
         if actual == batch.expected_version:

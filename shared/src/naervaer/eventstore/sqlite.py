@@ -7,12 +7,12 @@ of the global head cannot interleave with another writer.
 
 from __future__ import annotations
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from naervaer.eventstore.backend import Appended, Duplicate
-from naervaer.eventstore.errors import ConcurrencyConflict
+from naervaer.eventstore.errors import ConcurrencyConflict, StreamOfAnotherTenant
 from naervaer.eventstore.model import AppendBatch
 from naervaer.eventstore.reading import EventReader
 from naervaer.eventstore.tables import HEAD_ID, EventStoreTables
@@ -53,11 +53,20 @@ class SqliteAppender:
 
     async def _advance_stream(self, conn: AsyncConnection, batch: AppendBatch) -> int:
         """Check the expected version and move the stream forward; return its new version."""
-        current = await self._reader.version(conn, batch.stream_id)
+        streams = self._tables.streams
+        found = (
+            await conn.execute(
+                select(streams.c.version, streams.c.tenant).where(
+                    streams.c.stream_id == batch.stream_id
+                )
+            )
+        ).one_or_none()
+        if found is not None and found.tenant != batch.tenant:
+            raise StreamOfAnotherTenant(batch.stream_id, batch.tenant)
+        current = found.version if found is not None else 0
         expected = batch.expected_version
         if expected is not None and expected != current:
             raise ConcurrencyConflict(batch.stream_id, expected, current)
-        streams = self._tables.streams
         new_version = current + batch.count
         if current == 0:
             await conn.execute(

@@ -16,6 +16,7 @@ import importlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import structlog
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
@@ -34,6 +35,8 @@ from naervaer.http._model import (
 )
 from naervaer.http._openapi import PROBLEM_SCHEMA_REF, use_problem_schemas
 from naervaer.http._unhandled import UnhandledErrorMiddleware
+
+log = structlog.stdlib.get_logger("naervaer.http")
 
 __all__ = [
     "PERSONAL_PATH_PARAMS",
@@ -83,6 +86,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     for name, handler in (
         ("ConcurrencyConflict", _concurrency_conflict),
         ("IdempotencyKeyReused", _idempotency_key_reused),
+        ("StreamOfAnotherTenant", _stream_of_another_tenant),
     ):
         error_class = _event_store_error(name)
         if error_class is not None:
@@ -172,6 +176,15 @@ async def _idempotency_key_reused(request: Request, _exc: Exception) -> Response
         rule=rule,
     )
     return _answer(request, problem)
+
+
+async def _stream_of_another_tenant(request: Request, exc: Exception) -> Response:
+    log.warning(
+        "append refused: the stream is another tenant's",
+        stream_id=getattr(exc, "stream_id", None),
+        tenant=getattr(exc, "tenant", None),
+    )
+    return _answer(request, Problem.for_status(404))
 
 
 def _answer(
