@@ -80,11 +80,7 @@ async def insert_rows(
         if raw is not None:
             await _copy(raw, table, rows, names)
             return
-    statement = _insert(table, dialect, names, skip_conflicts)
-    if dialect == "postgresql":
-        await tx.execute(statement, _arrays(table, rows, names))
-    else:
-        await tx.execute(statement, _bound(table, rows, names))
+    await _execute(tx, _insert(table, dialect, names, skip_conflicts), table, rows, names)
 
 
 async def _in_transaction(tx: AsyncConnection) -> asyncpg.Connection | None:
@@ -131,9 +127,18 @@ async def upsert_rows(
     if not rows:
         return
     names = tuple(rows[0])
-    dialect = tx.dialect.name
-    statement = _upsert(table, dialect, key, names)
-    if dialect == "postgresql":
+    await _execute(tx, _upsert(table, tx.dialect.name, key, names), table, rows, names)
+
+
+async def _execute(
+    tx: AsyncConnection,
+    statement: Insert,
+    table: Table,
+    rows: Sequence[Row],
+    names: tuple[str, ...],
+) -> None:
+    """An INSERT of ``rows``: one array per column on PostgreSQL, an executemany elsewhere."""
+    if tx.dialect.name == "postgresql":
         await tx.execute(statement, _arrays(table, rows, names))
     else:
         await tx.execute(statement, _bound(table, rows, names))

@@ -14,16 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from naervaer.eventstore.backend import Appended, Duplicate
 from naervaer.eventstore.errors import ConcurrencyConflict, StreamOfAnotherTenant
 from naervaer.eventstore.model import AppendBatch
-from naervaer.eventstore.reading import EventReader
 from naervaer.eventstore.tables import HEAD_ID, EventStoreTables
 
 
 class SqliteAppender:
     """Appends on the embedded SQLite store (one process, serialised writers)."""
 
-    def __init__(self, tables: EventStoreTables, reader: EventReader) -> None:
+    def __init__(self, tables: EventStoreTables) -> None:
         self._tables = tables
-        self._reader = reader
 
     async def append(self, conn: AsyncConnection, batch: AppendBatch) -> Appended | Duplicate:
         if batch.command_id is not None and not await self._log_command(conn, batch):

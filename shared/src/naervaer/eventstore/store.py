@@ -96,7 +96,7 @@ class EventStore:
         statements in one transaction."""
         engine, own, reader, source = self._engine, self._own, self._reader, self._source
         if not self._postgres:
-            return BatchWriter(engine, own, SqliteAppender(tables, reader), reader, source), None
+            return BatchWriter(engine, own, SqliteAppender(tables), reader, source), None
         assert self._driver is not None
         postgres = PostgresAppender(tables, engine.dialect, reader)
         writer = BatchWriter(engine, own, postgres, reader, source)
