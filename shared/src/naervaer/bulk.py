@@ -37,7 +37,6 @@ from sqlalchemy import (
     bindparam,
     cast,
     column,
-    insert,
     select,
     update,
 )
@@ -161,26 +160,27 @@ async def update_rows(tx: AsyncConnection, table: Table, key: str, rows: Sequenc
 
 @functools.cache  # built once per shape
 def _insert(table: Table, dialect: str, names: tuple[str, ...], skip: bool) -> Insert:
-    if dialect == "postgresql":
-        values = _unnested(table, names)
-        pg = postgresql.insert(table).from_select(names, select(*values.values()))
-        return pg.on_conflict_do_nothing() if skip else pg
-    plain = sqlite.insert(table)
-    return plain.on_conflict_do_nothing() if skip else insert(table)
+    statement = _dialect_insert(table, dialect, names)
+    return statement.on_conflict_do_nothing() if skip else statement
 
 
 @functools.cache  # built once per shape
 def _upsert(table: Table, dialect: str, key: tuple[str, ...], names: tuple[str, ...]) -> Insert:
+    statement = _dialect_insert(table, dialect, names)
+    return statement.on_conflict_do_update(
+        index_elements=key, set_={n: statement.excluded[n] for n in names if n not in key}
+    )
+
+
+def _dialect_insert(
+    table: Table, dialect: str, names: tuple[str, ...]
+) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT of ``names`` into ``table``: from ``_unnested``'s arrays on PostgreSQL, from
+    one row's binds (an executemany) elsewhere."""
     if dialect == "postgresql":
         values = _unnested(table, names)
-        pg = postgresql.insert(table).from_select(names, select(*values.values()))
-        return pg.on_conflict_do_update(
-            index_elements=key, set_={n: pg.excluded[n] for n in names if n not in key}
-        )
-    lite = sqlite.insert(table)
-    return lite.on_conflict_do_update(
-        index_elements=key, set_={n: lite.excluded[n] for n in names if n not in key}
-    )
+        return postgresql.insert(table).from_select(names, select(*values.values()))
+    return sqlite.insert(table)
 
 
 @functools.cache
