@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from deadline_service.adapters import repository as repo
 from deadline_service.adapters.digest import TimerKey, compare
 from deadline_service.adapters.repository import CaseHeader
 from deadline_service.adapters.tables import cases, obligations, timers
 from deadline_service.adapters.writes import CaseWrite, write_cases
+from deadline_service.domain.kinds import ObligationKind, Responsible, State
+from deadline_service.domain.timeline import Obligation
 from naervaer.bulk import insert_rows, update_rows
 
 START = date(2024, 1, 8)
@@ -23,36 +26,36 @@ STAGES = ("approaching", "due", "overdue")
 FIRED_AT = datetime(2024, 2, 1, 6, tzinfo=UTC)
 
 
-def _timeline(
-    rng: random.Random, case: CaseHeader
-) -> tuple[list[dict[str, Any]], dict[TimerKey, date]]:
-    """Obligation rows and wanted timers that change a little from one call to the next."""
+class Timeline(NamedTuple):
+    found: list[Obligation]
+    rows: list[dict[str, Any]]
+    wanted: dict[TimerKey, date]
+
+
+def _timeline(rng: random.Random, case: CaseHeader) -> Timeline:
+    """Obligations, their rows and wanted timers that change a little from one call to the
+    next."""
     kinds = KINDS if rng.random() > 0.1 else KINDS[: rng.randint(0, 3)]
-    rows: list[dict[str, Any]] = [
-        {
-            "case_id": case.case_id,
-            "kind": kind,
-            "tenant": case.tenant,
-            "due_date": START + timedelta(days=rng.randint(0, 3) * 7),
-            "state": rng.choice(("open", "open", "fulfilled")),
-            "milestone": kind == "max_date",
-            "responsible": "employer",
-            "legal_basis": "aml § 4-6",
-            "fulfilled_by": rng.choice((None, "e1")),
-            "rule_version": "2024-01",
-            "manager_id": case.manager_id,
-            "org_unit": case.org_unit,
-            "employee_id": case.employee_id,
-        }
+    found = [
+        Obligation(
+            ObligationKind(kind),
+            START + timedelta(days=rng.randint(0, 3) * 7),
+            rng.choice((State.OPEN, State.OPEN, State.FULFILLED)),
+            Responsible.EMPLOYER,
+            "aml § 4-6",
+            rng.choice((None, "e1")),
+            kind == "max_date",
+            "2024-01",
+        )
         for kind in kinds
     ]
     wanted: dict[TimerKey, date] = {
-        (row["kind"], stage, row["due_date"]): row["due_date"] - timedelta(days=lead)
-        for row in rows
-        if row["state"] == "open"
+        (o.kind.value, stage, o.due_date): o.due_date - timedelta(days=lead)
+        for o in found
+        if o.state is State.OPEN and o.due_date is not None
         for stage, lead in zip(STAGES, (rng.choice((3, 7)), 0, -1), strict=True)
     }
-    return rows, wanted
+    return Timeline(found, repo.obligation_rows(case, found), wanted)
 
 
 async def _write(engine: AsyncEngine, writes: list[CaseWrite]) -> None:
@@ -113,12 +116,12 @@ async def test_writing_the_differences_leaves_the_rows_of_writing_everything(
         for n in together:
             case = _header(f"diff-{n}", digests[f"diff-{n}"])
             seed = rng.random()
-            rows, wanted = _timeline(random.Random(seed), case)
-            change = compare(case.timeline_digest, rows, wanted)
+            t = _timeline(random.Random(seed), case)
+            change = compare(case.timeline_digest, repo.case_values(case), *t)
             diff.append(CaseWrite.of(case, {"timeline_digest": change.digest}, change))
             full_case = _header(f"full-{n}", None)
-            full_rows, full_wanted = _timeline(random.Random(seed), full_case)
-            full.append(CaseWrite(full_case, {}, obligations=full_rows, timers=full_wanted))
+            whole = _timeline(random.Random(seed), full_case)
+            full.append(CaseWrite(full_case, {}, obligations=whole.rows, timers=whole.wanted))
         await _write(deadline_engine, diff)
         await _write(deadline_engine, full)
         if step % 3 == 0:

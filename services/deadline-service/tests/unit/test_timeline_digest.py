@@ -3,25 +3,40 @@ that differ from what the case's digest says is there, and everything when it ca
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
+from enum import Enum
 from typing import Any
 
-from deadline_service.adapters.digest import (
-    TimelineChange,
-    TimerKey,
-    compare,
-    without_obligations,
-)
+from deadline_service.adapters import digest
+from deadline_service.adapters import repository as repo
+from deadline_service.adapters.digest import TimelineChange, TimerKey, without_obligations
+from deadline_service.adapters.repository import CaseHeader
+from deadline_service.domain.kinds import ObligationKind, Responsible, State
+from deadline_service.domain.timeline import Obligation
 
 DUE = date(2024, 3, 1)
 KINDS = ("employer_period_end", "follow_up_plan", "max_date")
+CASE = ("c1", "acme", "mgr-1")  # what the rows hold of the case, the same in each
 
 
 def _rows(**states: str) -> list[dict[str, Any]]:
     return [
-        {"case_id": "c1", "kind": kind, "due_date": DUE, "state": states.get(kind, "open")}
+        {"case_id": "c1", "tenant": "acme", "manager_id": "mgr-1", "kind": kind,
+         "due_date": DUE, "state": states.get(kind, "open")}
         for kind in KINDS
-    ]
+    ]  # fmt: skip
+
+
+def compare(
+    was: str | None,
+    rows: list[dict[str, Any]],
+    wanted: dict[TimerKey, date],
+    case: tuple[str, ...] = CASE,
+) -> TimelineChange:
+    """``digest.compare`` of rows whose obligation is their kind, due date and state."""
+    found = [(row["kind"], row["due_date"], row["state"]) for row in rows]
+    return digest.compare(was, case, found, rows, wanted)
 
 
 WANTED: dict[TimerKey, date] = {
@@ -111,24 +126,69 @@ def test_every_value_of_a_row_counts() -> None:
         assert compare(_first().digest, changed, WANTED).obligations == [changed[0]], value
 
 
+HEADER = CaseHeader("c1", "t", "emp-1", "mgr-1", "unit-1", DUE, ())
+OBLIGATIONS = [
+    Obligation(ObligationKind.MAX_DATE, DUE, State.OPEN, Responsible.NAV, "ftrl § 8-12",
+               None, True, "2025"),
+    Obligation(ObligationKind.FOLLOW_UP_PLAN, None, State.FULFILLED, Responsible.EMPLOYER,
+               "aml § 4-6 (3)", "ev-3", False, "2025"),
+]  # fmt: skip
+
+
+def _stored(case: CaseHeader, found: list[Obligation], was: str | None = None) -> TimelineChange:
+    """``digest.compare`` as the projection calls it, on the rows the repository writes."""
+    rows = repo.obligation_rows(case, found)
+    return digest.compare(was, repo.case_values(case), found, rows, {})
+
+
 def test_the_digest_format_is_the_one_stored() -> None:
     """Case rows keep their digest (``timeline_digest``): a change of its form would make
     every case rewrite its whole timeline once, so the form is pinned here."""
-    due = date(2024, 3, 1)
-    rows: list[dict[str, Any]] = [
-        {"case_id": "c1", "kind": "max_date", "tenant": "t", "due_date": due, "state": "open",
-         "milestone": True, "responsible": "nav", "legal_basis": "ftrl § 8-12",
-         "fulfilled_by": None, "rule_version": "2025"},
-        {"case_id": "c1", "kind": "follow_up_plan", "tenant": "t", "due_date": None,
-         "state": "fulfilled", "milestone": False, "responsible": "employer",
-         "legal_basis": "aml § 4-6 (3)", "fulfilled_by": "ev-3", "rule_version": "2025"},
-    ]  # fmt: skip
     wanted: dict[TimerKey, date] = {
-        ("max_date", "approaching", due): date(2024, 2, 23),
-        ("max_date", "due", due): due,
+        ("max_date", "approaching", DUE): date(2024, 2, 23),
+        ("max_date", "due", DUE): DUE,
     }
-    expected = "WKEoGCR0V7w.GcfW_ai0J-E.7fQBGwEeh10:SkAFC-VOKi4.c27lHsBd2So"
-    assert compare(None, rows, wanted).digest == expected
+    rows = repo.obligation_rows(HEADER, OBLIGATIONS)
+    found = digest.compare(None, repo.case_values(HEADER), OBLIGATIONS, rows, wanted)
+    expected = "dDZxWHr-isE.OVuZ-bX_B-c.zVEIwT47FAY:SkAFC-VOKi4.c27lHsBd2So"
+    assert found.digest == expected
+
+
+def test_an_obligation_hashes_as_the_values_its_row_holds() -> None:
+    """A row's hash is of its obligation, whose kind, state and who is responsible are enums:
+    hashed as their values, the ones its row holds."""
+    plain = [tuple(v.value if isinstance(v, Enum) else v for v in o) for o in OBLIGATIONS]
+    rows = repo.obligation_rows(HEADER, OBLIGATIONS)
+    case = repo.case_values(HEADER)
+    as_plain = digest.compare(None, case, plain, rows, {})
+    assert as_plain.digest == digest.compare(None, case, OBLIGATIONS, rows, {}).digest
+
+
+def test_equal_obligations_of_two_cases_hash_alike() -> None:
+    """What makes the memo of row hashes hold for many cases: only the head is the case's."""
+    other = replace(HEADER, case_id="c2", employee_id="emp-2")
+    one, two = _stored(HEADER, OBLIGATIONS).digest, _stored(other, OBLIGATIONS).digest
+    assert one.split(".")[0] != two.split(".")[0]
+    assert one.split(".")[1:] == two.split(".")[1:]
+
+
+def test_any_value_of_the_case_in_its_rows_rewrites_every_row() -> None:
+    """A row holds its case's id, tenant, manager, unit and employee: another value of any
+    field of the case that its rows hold changes the head, and every row is written."""
+    before = _stored(HEADER, OBLIGATIONS).digest
+    for name, value in (("case_id", "c2"), ("tenant", "u"), ("employee_id", "emp-2"),
+                        ("manager_id", "mgr-2"), ("org_unit", "unit-2"),
+                        ("case_start", date(2024, 3, 4)), ("sick_pay_iso", ("2024-03-04",)),
+                        ("last_sick_day", DUE), ("key_id", "k2")):  # fmt: skip
+        case = replace(HEADER, **{name: value})
+        rows_differ = repo.obligation_rows(case, OBLIGATIONS) != repo.obligation_rows(
+            HEADER, OBLIGATIONS
+        )
+        change = _stored(case, OBLIGATIONS, was=before)
+        assert change.all_obligations is rows_differ, name
+        assert change.obligations == (
+            repo.obligation_rows(case, OBLIGATIONS) if rows_differ else None
+        ), name
 
 
 def test_an_unchanged_timeline_reports_what_the_full_comparison_would() -> None:

@@ -240,7 +240,8 @@ class TimelineProjection:
         history = repo.sick_pay_history(others, start) if start else None
         found = plan_laid(facts, absence, policy, history=history)
         wanted = due_timers(found, policy.reminder_lead_days)
-        change = compare(case.timeline_digest, repo.obligation_rows(case, found), wanted)
+        rows = repo.obligation_rows(case, found)
+        change = compare(case.timeline_digest, repo.case_values(case), found, rows, wanted)
         days = tuple(map(iso_of_ordinal, known_sick_pay_ordinals(absence))) if absence else ()
         row: dict[str, object] = {
             "case_start": start,

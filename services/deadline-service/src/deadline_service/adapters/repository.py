@@ -258,6 +258,12 @@ def obligation_rows(case: CaseHeader, found: Sequence[Obligation]) -> list[dict[
     return [_obligation_row(case, o) for o in found]
 
 
+def case_values(case: CaseHeader) -> tuple[str, ...]:
+    """What an obligation row holds of its case rather than of its obligation (the same in
+    every row of the case: ``adapters.digest`` hashes it once)."""
+    return (case.case_id, case.tenant, case.manager_id, case.org_unit, case.employee_id)
+
+
 def _obligation_row(case: CaseHeader, o: Obligation) -> dict[str, Any]:
     return {
         "case_id": case.case_id,
