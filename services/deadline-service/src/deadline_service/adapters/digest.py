@@ -120,7 +120,7 @@ def _items(part: str) -> list[str]:
     return part.split(_SEP) if part else []
 
 
-@functools.lru_cache(maxsize=32_768)  # about 9 MiB
+@functools.lru_cache(maxsize=32_768)  # about 11 MiB (tracemalloc: ~370 B an entry)
 def _obligation_hash(obligation: tuple[Any, ...]) -> str:
     # Kept by the tuple, whose equal is its values' equal: the values of one position are of
     # one type (str, date, bool, an enum or None), never True beside 1 or 1 beside 1.0.
