@@ -13,6 +13,8 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.event import listen
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the harness is not a package
 
@@ -20,15 +22,13 @@ import naervaer.rebuilding
 from bench.appender import CaseLog
 from bench.services import Deployment, migrate
 from bench.w5_rebuild import calendar_steps, fill
-from naervaer.hosting import select_services
 from naervaer.rebuilding import (
     ShareFailed,
     ShareOrder,
-    producer_engine,
     rebuild_service,
+    replay_share,
     run_share,
 )
-from naervaer.service import discover_services, producer_of
 
 pytestmark = pytest.mark.integration
 
@@ -186,16 +186,46 @@ async def test_a_cancelled_share_is_killed_and_waited_for(
 
 
 async def test_the_rebuilds_log_reads_are_planned_for_their_parameters(
-    fresh_database: str, tmp_path: Path
+    fresh_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A share's read filters by hundreds of tenants: a generic plan would compare each row
     with each of them in turn, so the producer's log is read on an engine of its own whose
-    sessions plan every statement for its parameters."""
-    (spec,) = select_services(["deadline"])
-    platform = Deployment(fresh_database, tmp_path).platform()
-    engine = producer_engine(platform, producer_of(spec.consumes[0], discover_services()))
-    try:
+    sessions plan every statement for its parameters: in a rebuild in this process and in a
+    share's, the reads of the log go through that engine."""
+    deployment = Deployment(fresh_database, tmp_path)
+    await migrate(deployment, ["case", "deadline"])
+    events = await fill(_Context(), fresh_database, 300, "calendar")  # type: ignore[arg-type]
+    platform = deployment.platform()
+    made: list[AsyncEngine] = []
+    read: list[str] = []  # the statements run on them
+    make = naervaer.rebuilding.producer_engine
+
+    def spied(platform: Any, producer: Any) -> AsyncEngine:
+        made.append(make(platform, producer))
+        listen(made[-1].sync_engine, "before_cursor_execute", lambda *a: read.append(a[2]))
+        return made[-1]
+
+    monkeypatch.setattr(naervaer.rebuilding, "producer_engine", spied)
+    order = ShareOrder(
+        platform=platform.model_dump_json(),
+        service="deadline",
+        projection="deadline-service.timeline",
+        topic="case-events",
+        tenants={f"employer-{i:04d}": 1 for i in range(1_000)},
+        up_to=events,
+        shares=1,
+        partitions=1,
+    )
+    shared = await replay_share(order, lambda position: None)  # on the empty timeline
+    applied = await rebuild_service(platform, "deadline", processes=1)
+
+    assert sum(applied.values()) > 0
+    assert shared > 0
+    assert len(made) == 2  # one for the share, one for the rebuild
+    log_reads = [statement for statement in read if "FROM events" in statement]
+    assert any("tenant = ANY" in statement for statement in log_reads), read  # the share's
+    assert any("tenant = ANY" not in statement for statement in log_reads), read  # the rebuild's
+    for engine in made:
         async with engine.connect() as connection:
             assert await connection.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
-    finally:
         await engine.dispose()
