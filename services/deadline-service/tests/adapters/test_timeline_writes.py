@@ -90,8 +90,8 @@ async def _tables(engine: AsyncEngine, prefix: str) -> dict[str, list[tuple[Any,
     return found
 
 
-def _header(case_id: str, digest: str | None) -> CaseHeader:
-    return CaseHeader(case_id, "acme", "emp", "mgr", "unit", START, (), None, None, digest)
+def _header(case_id: str, digest: str | None, manager: str = "mgr") -> CaseHeader:
+    return CaseHeader(case_id, "acme", "emp", manager, "unit", START, (), None, None, digest)
 
 
 async def test_writing_the_differences_leaves_the_rows_of_writing_everything(
@@ -114,12 +114,13 @@ async def test_writing_the_differences_leaves_the_rows_of_writing_everything(
         digests = await _digests(deadline_engine, [f"diff-{n}" for n in together])
         diff, full = [], []
         for n in together:
-            case = _header(f"diff-{n}", digests[f"diff-{n}"])
+            manager = rng.choice(("mgr", "mgr", "mgr-2"))  # another: every row is written
+            case = _header(f"diff-{n}", digests[f"diff-{n}"], manager)
             seed = rng.random()
             t = _timeline(random.Random(seed), case)
             change = compare(case.timeline_digest, repo.case_values(case), *t)
             diff.append(CaseWrite.of(case, {"timeline_digest": change.digest}, change))
-            full_case = _header(f"full-{n}", None)
+            full_case = _header(f"full-{n}", None, manager)
             whole = _timeline(random.Random(seed), full_case)
             full.append(CaseWrite(full_case, {}, obligations=whole.rows, timers=whole.wanted))
         await _write(deadline_engine, diff)

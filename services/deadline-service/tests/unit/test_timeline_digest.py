@@ -3,10 +3,12 @@ that differ from what the case's digest says is there, and everything when it ca
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import date
 from enum import Enum
 from typing import Any
+
+import pytest
 
 from deadline_service.adapters import digest
 from deadline_service.adapters import repository as repo
@@ -154,14 +156,24 @@ def test_the_digest_format_is_the_one_stored() -> None:
     assert found.digest == expected
 
 
+def test_a_row_holds_its_case_values_and_its_obligation_and_nothing_else() -> None:
+    """The digest covers a row by the head (``case_values``) and the obligation's hash: a
+    column from anywhere else would be written unseen by it."""
+    for obligation, row in zip(OBLIGATIONS, repo.obligation_rows(HEADER, OBLIGATIONS), strict=True):
+        assert set(row) == set(repo.CASE_COLUMNS) | set(Obligation._fields)
+        assert tuple(row[c] for c in repo.CASE_COLUMNS) == repo.case_values(HEADER)
+        for name, value in zip(Obligation._fields, obligation, strict=True):
+            assert row[name] == (value.value if isinstance(value, Enum) else value), name
+            if isinstance(value, Enum):
+                assert type(row[name]) is str, name  # the value, as the table keeps it
+
+
 def test_an_obligation_hashes_as_the_values_its_row_holds() -> None:
     """A row's hash is of its obligation, whose kind, state and who is responsible are enums:
-    hashed as their values, the ones its row holds."""
-    plain = [tuple(v.value if isinstance(v, Enum) else v for v in o) for o in OBLIGATIONS]
-    rows = repo.obligation_rows(HEADER, OBLIGATIONS)
-    case = repo.case_values(HEADER)
-    as_plain = digest.compare(None, case, plain, rows, {})
-    assert as_plain.digest == digest.compare(None, case, OBLIGATIONS, rows, {}).digest
+    hashed as their values, the ones its row holds (computed afresh, not from the memo)."""
+    for obligation, row in zip(OBLIGATIONS, repo.obligation_rows(HEADER, OBLIGATIONS), strict=True):
+        of_row = digest._hash(tuple(row[name] for name in Obligation._fields))
+        assert digest._obligation_hash.__wrapped__(obligation) == of_row
 
 
 def test_equal_obligations_of_two_cases_hash_alike() -> None:
@@ -172,23 +184,29 @@ def test_equal_obligations_of_two_cases_hash_alike() -> None:
     assert one.split(".")[1:] == two.split(".")[1:]
 
 
+OTHER_VALUES = {
+    "case_start": date(2024, 3, 4),
+    "sick_pay_iso": ("2024-03-04",),
+    "last_sick_day": DUE,
+    "key_id": "k2",
+    "timeline_digest": "x",
+}  # another value for each field of a case that is not text
+
+
 def test_any_value_of_the_case_in_its_rows_rewrites_every_row() -> None:
-    """A row holds its case's id, tenant, manager, unit and employee: another value of any
-    field of the case that its rows hold changes the head, and every row is written."""
+    """Another value of any field of the case that its rows hold changes the head, and every
+    row is written; of any other field, nothing is (every field of ``CaseHeader``)."""
     before = _stored(HEADER, OBLIGATIONS).digest
-    for name, value in (("case_id", "c2"), ("tenant", "u"), ("employee_id", "emp-2"),
-                        ("manager_id", "mgr-2"), ("org_unit", "unit-2"),
-                        ("case_start", date(2024, 3, 4)), ("sick_pay_iso", ("2024-03-04",)),
-                        ("last_sick_day", DUE), ("key_id", "k2")):  # fmt: skip
-        case = replace(HEADER, **{name: value})
-        rows_differ = repo.obligation_rows(case, OBLIGATIONS) != repo.obligation_rows(
-            HEADER, OBLIGATIONS
-        )
+    for field in fields(CaseHeader):
+        value = getattr(HEADER, field.name)
+        other = value + "-2" if isinstance(value, str) else OTHER_VALUES[field.name]
+        case = replace(HEADER, **{field.name: other})
+        rows = repo.obligation_rows(case, OBLIGATIONS)
+        rows_differ = rows != repo.obligation_rows(HEADER, OBLIGATIONS)
         change = _stored(case, OBLIGATIONS, was=before)
-        assert change.all_obligations is rows_differ, name
-        assert change.obligations == (
-            repo.obligation_rows(case, OBLIGATIONS) if rows_differ else None
-        ), name
+        assert change.all_obligations is rows_differ, field.name
+        assert change.obligations == (rows if rows_differ else None), field.name
+        assert rows_differ is (field.name in repo.CASE_COLUMNS), field.name
 
 
 def test_an_unchanged_timeline_reports_what_the_full_comparison_would() -> None:
@@ -199,3 +217,10 @@ def test_an_unchanged_timeline_reports_what_the_full_comparison_would() -> None:
         again = compare(digest, _rows(), dict(wanted))
         assert again == TimelineChange(digest, None, False, None, {}, False)
         assert again.digest == digest
+
+
+def test_rows_and_obligations_must_pair_up() -> None:
+    """Every row is hashed by its obligation: one missing would leave a row unhashed."""
+    rows = repo.obligation_rows(HEADER, OBLIGATIONS)
+    with pytest.raises(ValueError, match="2 rows written from 1 obligations"):
+        digest.compare(None, repo.case_values(HEADER), OBLIGATIONS[:1], rows, {})

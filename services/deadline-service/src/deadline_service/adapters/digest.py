@@ -20,11 +20,13 @@ value: exact, and a fraction of what JSON cost), 64 bits each, and the hashes of
 obligations and timers seen last are kept (two memos). A row's hash leaves out the case's
 values on purpose (issue 8, next step 25): the open obligations of different cases are often
 equal (the same rule, state and due date), so the items to remember grow with the calendar
-more than with the cases (a fulfilled one names its event: one per case). With the case's
-values in every row, W4's 2 000 cases cycled through ~50 000 items, three times what the one
-memo held, and nearly every lookup missed. The head is the case's own and is hashed unkept.
-A digest of an earlier form matches nothing: the first recomputation writes everything, as
-it would have.
+more than with the cases (a fulfilled or waived one names its event: one per case). With the
+case's values in every row, W4's 2 000 cases cycled through ~50 000 items, three times what
+the one memo held, and nearly every lookup missed. The head is the case's own and is hashed
+unkept, so the memos hold nothing of a case (an id, an employee, a manager): an erasure has
+nothing to forget here. The obligations part of a digest of an earlier form matches nothing
+(the first recomputation writes every row, as it would have); the timers' part is hashed as
+it was.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ def compare(
 
     ``rows`` are written from ``found``, one each in order (the obligations: a row's other
     values are ``case``'s, the same in every row)."""
+    if len(found) != len(rows):
+        raise ValueError(f"{len(rows)} rows written from {len(found)} obligations")
     row_hashes = [_obligation_hash(obligation) for obligation in found]
     head = _hash((*case, *[row["kind"] for row in rows]))
     timer_hashes = {key: _timer_hash((*key, fire_on)) for key, fire_on in wanted.items()}
@@ -123,12 +127,14 @@ def _items(part: str) -> list[str]:
 @functools.lru_cache(maxsize=32_768)  # about 11 MiB (tracemalloc: ~370 B an entry)
 def _obligation_hash(obligation: tuple[Any, ...]) -> str:
     # Kept by the tuple, whose equal is its values' equal: the values of one position are of
-    # one type (str, date, bool, an enum or None), never True beside 1 or 1 beside 1.0.
+    # one type (str, date, bool or None; an enum, or its value, hashed alike), never True
+    # beside 1 or 1 beside 1.0.
     return _hash(tuple([v.value if isinstance(v, Enum) else v for v in obligation]))
 
 
 @functools.lru_cache(maxsize=16_384)  # about 5 MiB
 def _timer_hash(timer: tuple[str, str, date, date]) -> str:
+    # Plain strings already (``domain.timeline.due_timers``): hashed as they are.
     return _hash(timer)
 
 
