@@ -4,6 +4,7 @@ written in turn, with the scheduler firing timers in between, and cases written 
 
 from __future__ import annotations
 
+import functools
 import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -55,7 +56,7 @@ def _timeline(rng: random.Random, case: CaseHeader) -> Timeline:
         if o.state is State.OPEN and o.due_date is not None
         for stage, lead in zip(STAGES, (rng.choice((3, 7)), 0, -1), strict=True)
     }
-    return Timeline(found, repo.obligation_rows(case, found), wanted)
+    return Timeline(found, [repo.obligation_row(case, o) for o in found], wanted)
 
 
 async def _write(engine: AsyncEngine, writes: list[CaseWrite]) -> None:
@@ -118,7 +119,10 @@ async def test_writing_the_differences_leaves_the_rows_of_writing_everything(
             case = _header(f"diff-{n}", digests[f"diff-{n}"], manager)
             seed = rng.random()
             t = _timeline(random.Random(seed), case)
-            change = compare(case.timeline_digest, repo.case_values(case), *t)
+            row_of = functools.partial(repo.obligation_row, case)
+            change = compare(
+                case.timeline_digest, repo.case_values(case), t.found, t.wanted, row_of
+            )
             diff.append(CaseWrite.of(case, {"timeline_digest": change.digest}, change))
             full_case = _header(f"full-{n}", None, manager)
             whole = _timeline(random.Random(seed), full_case)

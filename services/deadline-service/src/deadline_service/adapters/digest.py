@@ -34,11 +34,13 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from typing import Any
+
+from deadline_service.domain.timeline import Obligation
 
 TimerKey = tuple[str, str, date]  # kind, stage, due date
 Row = dict[str, Any]
@@ -60,18 +62,16 @@ class TimelineChange:
 def compare(
     was: str | None,
     case: tuple[Any, ...],
-    found: Sequence[tuple[Any, ...]],
-    rows: Sequence[Row],
+    found: Sequence[Obligation],
     wanted: dict[TimerKey, date],
+    row_of: Callable[[Obligation], Row],
 ) -> TimelineChange:
-    """The digest of ``rows`` and ``wanted`` and what differs from ``was`` (the case's).
-
-    ``rows`` are written from ``found``, one each in order (the obligations: a row's other
-    values are ``case``'s, the same in every row)."""
-    if len(found) != len(rows):
-        raise ValueError(f"{len(rows)} rows written from {len(found)} obligations")
+    """The digest of the obligations ``found`` and the timers ``wanted``, and what differs
+    from ``was`` (the case's). A row is ``row_of`` its obligation: its other values are
+    ``case``'s, the same in every row. Only the rows to write are built (most events change
+    none of a case's thirteen)."""
     row_hashes = [_obligation_hash(obligation) for obligation in found]
-    head = _hash((*case, *[row["kind"] for row in rows]))
+    head = _hash((*case, *[str(obligation.kind) for obligation in found]))
     timer_hashes = {key: _timer_hash((*key, fire_on)) for key, fire_on in wanted.items()}
     obligations_part = _SEP.join([head, *row_hashes])
     timers_part = _SEP.join(sorted(timer_hashes.values()))
@@ -79,7 +79,8 @@ def compare(
     if digest == was:  # the same rows and timers (what most events leave): nothing to write
         return TimelineChange(digest, None, False, None, {}, False)
     old_obligations, old_timers = _split(was)
-    obligations, every = _changed_rows(old_obligations, head, row_hashes, rows)
+    changed, every = _changed(old_obligations, head, row_hashes, found)
+    obligations = None if changed is None else [row_of(obligation) for obligation in changed]
     timers, new, stale = _changed_timers(old_timers, timer_hashes, wanted)
     return TimelineChange(digest, obligations, every, timers, new, stale)
 
@@ -90,12 +91,13 @@ def without_obligations(digest: str | None) -> str:
     return ":" + (digest or "").partition(":")[2]
 
 
-def _changed_rows(
-    old: list[str] | None, head: str, hashes: list[str], rows: Sequence[Row]
-) -> tuple[list[Row] | None, bool]:
+def _changed(
+    old: list[str] | None, head: str, hashes: list[str], found: Sequence[Obligation]
+) -> tuple[Sequence[Obligation] | None, bool]:
+    """The obligations whose rows to write, and whether they replace all of the case's."""
     if old is None or not old or old[0] != head or len(old) != len(hashes) + 1:
-        return list(rows), True  # unknown before, another head: replace them all
-    changed = [row for row, h, before in zip(rows, hashes, old[1:], strict=True) if h != before]
+        return found, True  # unknown before, another head: replace them all
+    changed = [o for o, h, before in zip(found, hashes, old[1:], strict=True) if h != before]
     return (changed or None), False
 
 
@@ -125,7 +127,7 @@ def _items(part: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=32_768)  # about 11 MiB (tracemalloc: ~370 B an entry)
-def _obligation_hash(obligation: tuple[Any, ...]) -> str:
+def _obligation_hash(obligation: Obligation) -> str:
     # Kept by the tuple, whose equal is its values' equal: the values of one position are of
     # one type (str, date, bool or None; an enum, or its value, hashed alike), never True
     # beside 1 or 1 beside 1.0.

@@ -24,6 +24,7 @@ rebuild those come before the erasure event, which then finds nothing left to de
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -240,8 +241,8 @@ class TimelineProjection:
         history = repo.sick_pay_history(others, start) if start else None
         found = plan_laid(facts, absence, policy, history=history)
         wanted = due_timers(found, policy.reminder_lead_days)
-        rows = repo.obligation_rows(case, found)
-        change = compare(case.timeline_digest, repo.case_values(case), found, rows, wanted)
+        row_of = functools.partial(repo.obligation_row, case)
+        change = compare(case.timeline_digest, repo.case_values(case), found, wanted, row_of)
         days = tuple(map(iso_of_ordinal, known_sick_pay_ordinals(absence))) if absence else ()
         row: dict[str, object] = {
             "case_start": start,

@@ -255,10 +255,6 @@ def sick_pay_history(others: Iterable[CaseHeader], start: date) -> SickPayHistor
     return SickPayHistory(days, max(last, default=None))
 
 
-def obligation_rows(case: CaseHeader, found: Sequence[Obligation]) -> list[dict[str, Any]]:
-    return [_obligation_row(case, o) for o in found]
-
-
 CASE_COLUMNS = ("case_id", "tenant", "manager_id", "org_unit", "employee_id")
 """What an obligation row holds of its case rather than of its obligation (the same in every
 row of the case: ``adapters.digest`` hashes them once); its other columns are the
@@ -274,17 +270,19 @@ def case_values(case: CaseHeader) -> tuple[str, ...]:
     return values
 
 
-def _obligation_row(case: CaseHeader, o: Obligation) -> dict[str, Any]:
-    # Written out, not built from CASE_COLUMNS: thirteen rows an event (the test of the
-    # digest checks that the two agree).
+def obligation_row(case: CaseHeader, o: Obligation) -> dict[str, Any]:
+    """The timeline row of ``o``, an obligation of ``case``; its enums as their values (a
+    StrEnum's ``str()``: a plain str, about four times quicker than ``.value``)."""
+    # Written out, not built from CASE_COLUMNS (the test of the digest checks that the two
+    # agree).
     return {
         "case_id": case.case_id,
-        "kind": o.kind.value,
+        "kind": str(o.kind),
         "tenant": case.tenant,
         "due_date": o.due_date,
-        "state": o.state.value,
+        "state": str(o.state),
         "milestone": o.milestone,
-        "responsible": o.responsible.value,
+        "responsible": str(o.responsible),
         "legal_basis": o.legal_basis,
         "fulfilled_by": o.fulfilled_by,
         "rule_version": o.rule_version,
