@@ -230,3 +230,24 @@ def test_an_unchanged_timeline_reports_what_the_full_comparison_would() -> None:
         again = compare(digest, _rows(), dict(wanted))
         assert again == TimelineChange(digest, None, False, None, {}, False)
         assert again.digest == digest
+
+
+def test_only_the_rows_to_write_are_built() -> None:
+    """Most events change none of a case's rows: ``row_of`` runs for the changed ones only."""
+    built: list[Obligation] = []
+
+    def row_of(obligation: Obligation) -> dict[str, Any]:
+        built.append(obligation)
+        return repo.obligation_row(HEADER, obligation)
+
+    case = repo.case_values(HEADER)
+    first = digest.compare(None, case, OBLIGATIONS, {}, row_of)
+    assert built == OBLIGATIONS
+    built.clear()
+    assert digest.compare(first.digest, case, OBLIGATIONS, {}, row_of).obligations is None
+    assert built == []
+    moved = [OBLIGATIONS[0]._replace(due_date=date(2024, 3, 8)), OBLIGATIONS[1]]
+    assert digest.compare(first.digest, case, moved, {}, row_of).obligations == [
+        repo.obligation_row(HEADER, moved[0])
+    ]
+    assert built == [moved[0]]
