@@ -29,6 +29,7 @@ from naervaer.rebuilding import (
     replay_share,
     run_share,
 )
+from naervaer.settings import PlatformSettings
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +42,21 @@ class _Scale:
 
 class _Context:
     scale = _Scale()
+
+
+def _timeline_share(platform: PlatformSettings, up_to: int, tenants: int) -> ShareOrder:
+    """One share of the deadline timeline's rebuild: the first ``tenants`` employers' events
+    up to ``up_to``, in one partition."""
+    return ShareOrder(
+        platform=platform.model_dump_json(),
+        service="deadline",
+        projection="deadline-service.timeline",
+        topic="case-events",
+        tenants={f"employer-{i:04d}": 1 for i in range(tenants)},
+        up_to=up_to,
+        shares=1,
+        partitions=1,
+    )
 
 
 async def timeline(database_url: str) -> dict[str, Any]:
@@ -164,16 +180,7 @@ async def test_a_cancelled_share_is_killed_and_waited_for(
         return started[-1]
 
     monkeypatch.setattr(asyncio, "create_subprocess_exec", spawned)
-    order = ShareOrder(
-        platform=deployment.platform().model_dump_json(),
-        service="deadline",
-        projection="deadline-service.timeline",
-        topic="case-events",
-        tenants={f"employer-{i:04d}": 1 for i in range(100)},
-        up_to=events,
-        shares=1,
-        partitions=1,
-    )
+    order = _timeline_share(deployment.platform(), events, tenants=100)
     first_batch = asyncio.Event()
     share = asyncio.create_task(run_share(order, lambda position: first_batch.set()))
     await first_batch.wait()  # it is replaying
@@ -206,16 +213,7 @@ async def test_the_rebuilds_log_reads_are_planned_for_their_parameters(
         return made[-1]
 
     monkeypatch.setattr(naervaer.rebuilding, "producer_engine", spied)
-    order = ShareOrder(
-        platform=platform.model_dump_json(),
-        service="deadline",
-        projection="deadline-service.timeline",
-        topic="case-events",
-        tenants={f"employer-{i:04d}": 1 for i in range(1_000)},
-        up_to=events,
-        shares=1,
-        partitions=1,
-    )
+    order = _timeline_share(platform, events, tenants=1_000)
     shared = await replay_share(order, lambda position: None)  # on the empty timeline
     applied = await rebuild_service(platform, "deadline", processes=1)
 
