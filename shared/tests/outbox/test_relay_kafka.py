@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import ConsumerRecord
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -99,6 +100,47 @@ async def test_records_carry_key_headers_envelope_and_the_append_trace(
         assert span_id == format(producer.context.span_id, "016x")
         assert producer.parent is not None
         assert producer.parent.span_id == append.context.span_id
+
+
+async def test_an_unsampled_appends_records_carry_its_context_and_start_no_span(
+    engine: AsyncEngine,
+    tables: EventStoreTables,
+    make_store: Callable[..., EventStore],
+    provider: TracerProvider,
+    exporter: InMemorySpanExporter,
+    kafka_bootstrap: str,
+    topic: str,
+    service: str,
+    consume: Consume,
+) -> None:
+    """Nothing would record a PRODUCER span under an unsampled trace (the SDK's default
+    sampler is parent-based), so none is started (issue 8: CPU for nothing); the record
+    carries the append's own context, and a sampled append's record still gets its span."""
+    unsampled = trace.SpanContext(
+        int("ab" * 16, 16), int("cd" * 8, 16), is_remote=True, trace_flags=trace.TraceFlags(0)
+    )
+    store = make_store(engine, tables)
+    with trace.use_span(trace.NonRecordingSpan(unsampled)):
+        await store.append("case-8", [noted(1)], tenant="org-3", expected_version=0)
+    await store.append("case-9", [noted(2)], tenant="org-3", expected_version=0)
+    async with kafka_publisher(kafka_bootstrap) as publisher:
+        relay = OutboxRelay(
+            engine, tables, publisher, service=service, tracer=provider.get_tracer("test.relay")
+        )
+        async with contextlib.aclosing(relay):
+            assert await relay.drain_once() == 2
+
+    records = {r.key: r for r in await consume(kafka_bootstrap, topic, 2)}
+    headers = {key: dict(record.headers) for key, record in records.items()}
+    assert headers[b"case-8"]["traceparent"] == f"00-{'ab' * 16}-{'cd' * 8}-00".encode()
+    producers = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.PRODUCER]
+    assert len(producers) == 1  # case-9's, under its own sampled append
+    _, trace_id, span_id, flags = headers[b"case-9"]["traceparent"].decode().split("-")
+    assert (trace_id, span_id) == (
+        format(producers[0].context.trace_id, "032x"),
+        format(producers[0].context.span_id, "016x"),
+    )
+    assert int(flags, 16) & 1  # sampled
 
 
 async def test_per_case_order_holds_across_partitions(

@@ -33,6 +33,7 @@ from naervaer.observability.metrics import (
     OUTBOX_PUBLISH_FAILURES,
     OUTBOX_PUBLISHED,
 )
+from naervaer.observability.tracing import unrecorded_span
 from naervaer.outbox.backoff import backoff_delay
 from naervaer.outbox.listener import NotifyListener
 from naervaer.outbox.messages import PendingRow, Publisher, PublishFailed, to_message
@@ -219,11 +220,17 @@ class OutboxRelay:
                 span.end()
 
     def _producer_span(self, row: PendingRow) -> trace.Span:
-        """A PRODUCER span, child of the append that wrote the row: one trace end to end."""
+        """A PRODUCER span, child of the append that wrote the row: one trace end to end.
+
+        Not started where nothing would record it (the append's trace unsampled): the record
+        then carries the append's own context, so the consumer's logs keep its trace id."""
+        context = propagate.extract(row.trace_carrier())
+        if (unrecorded := unrecorded_span(self._tracer, context)) is not None:
+            return unrecorded
         envelope = row.envelope
         return self._tracer.start_span(
             f"outbox.publish {row.topic}",
-            context=propagate.extract(row.trace_carrier()),
+            context=context,
             kind=SpanKind.PRODUCER,
             attributes={
                 "messaging.system": "kafka",
