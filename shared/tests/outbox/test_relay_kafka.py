@@ -6,18 +6,22 @@ import asyncio
 import contextlib
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
+import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import ConsumerRecord
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from naervaer.envelope import Envelope
 from naervaer.eventstore import EventStore, EventStoreTables, NewEvent
+from naervaer.observability.tracing import build_tracer_provider
 from naervaer.outbox import KafkaPublisher, OutboxRelay
 
 Consume = Callable[[str, str, int], Awaitable[list[ConsumerRecord]]]
@@ -112,6 +116,7 @@ async def test_an_unsampled_appends_records_carry_its_context_and_start_no_span(
     topic: str,
     service: str,
     consume: Consume,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Nothing would record a PRODUCER span under an unsampled trace (the SDK's default
     sampler is parent-based), so none is started (issue 8: CPU for nothing); the record
@@ -123,24 +128,75 @@ async def test_an_unsampled_appends_records_carry_its_context_and_start_no_span(
     with trace.use_span(trace.NonRecordingSpan(unsampled)):
         await store.append("case-8", [noted(1)], tenant="org-3", expected_version=0)
     await store.append("case-9", [noted(2)], tenant="org-3", expected_version=0)
+    tracer, started = spied_tracer(provider, monkeypatch)
     async with kafka_publisher(kafka_bootstrap) as publisher:
-        relay = OutboxRelay(
-            engine, tables, publisher, service=service, tracer=provider.get_tracer("test.relay")
-        )
+        relay = OutboxRelay(engine, tables, publisher, service=service, tracer=tracer)
         async with contextlib.aclosing(relay):
             assert await relay.drain_once() == 2
 
     records = {r.key: r for r in await consume(kafka_bootstrap, topic, 2)}
     headers = {key: dict(record.headers) for key, record in records.items()}
     assert headers[b"case-8"]["traceparent"] == f"00-{'ab' * 16}-{'cd' * 8}-00".encode()
+    assert started == [f"outbox.publish {topic}"]  # case-9's only
     producers = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.PRODUCER]
-    assert len(producers) == 1  # case-9's, under its own sampled append
+    assert len(producers) == 1
     _, trace_id, span_id, flags = headers[b"case-9"]["traceparent"].decode().split("-")
     assert (trace_id, span_id) == (
         format(producers[0].context.trace_id, "032x"),
         format(producers[0].context.span_id, "016x"),
     )
     assert int(flags, 16) & 1  # sampled
+
+
+async def test_a_row_without_a_trace_context_gets_fresh_unsampled_ids_and_no_span(
+    engine: AsyncEngine,
+    tables: EventStoreTables,
+    kafka_bootstrap: str,
+    topic: str,
+    service: str,
+    consume: Consume,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An append made without a tracer leaves no trace context on its row. Where the relay's
+    root is off (a service that exports nowhere) nothing would record its span, so none is
+    started; the record still names a trace of its own (fresh ids, unsampled), as the span
+    the SDK would have started did, so its consumers' logs share one trace id."""
+    for name in ("OTEL_TRACES_SAMPLER", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    store = EventStore(
+        engine, tables, source=f"/{service}", outbox_topic=topic, tracer=trace.NoOpTracer()
+    )
+    await store.append("case-10", [noted(1)], tenant="org-3", expected_version=0)
+    tracer, started = spied_tracer(build_tracer_provider(service), monkeypatch)
+    async with kafka_publisher(kafka_bootstrap) as publisher:
+        relay = OutboxRelay(engine, tables, publisher, service=service, tracer=tracer)
+        async with contextlib.aclosing(relay):
+            assert await relay.drain_once() == 1
+
+    [record] = await consume(kafka_bootstrap, topic, 1)
+    context = TraceContextTextMapPropagator().extract(
+        {name: value.decode() for name, value in record.headers}
+    )
+    parent = trace.get_current_span(context).get_span_context()
+    assert parent.is_valid
+    assert not parent.trace_flags.sampled
+    assert started == []
+
+
+def spied_tracer(
+    provider: TracerProvider, monkeypatch: pytest.MonkeyPatch
+) -> tuple[trace.Tracer, list[str]]:
+    """``provider``'s tracer, and the names of the spans started through it."""
+    tracer = provider.get_tracer("test.relay")
+    started: list[str] = []
+    start_span = tracer.start_span
+
+    def spy(name: str, *args: Any, **kwargs: Any) -> trace.Span:
+        started.append(name)
+        return start_span(name, *args, **kwargs)
+
+    monkeypatch.setattr(tracer, "start_span", spy)
+    return tracer, started
 
 
 async def test_per_case_order_holds_across_partitions(

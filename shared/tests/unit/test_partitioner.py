@@ -38,3 +38,8 @@ def test_case_ids_spread_and_keep_their_partition_as_the_topic_grows() -> None:
 def test_a_record_without_a_key_goes_to_an_available_partition() -> None:
     assert {by_key(None, [0, 1, 2, 3], [2]) for _ in range(20)} == {2}
     assert {by_key(None, [5, 7], []) for _ in range(50)} <= {5, 7}
+
+
+def test_a_key_of_another_buffer_type_goes_where_its_bytes_would() -> None:
+    key = b"0b4c3a2e-case"
+    assert by_key(bytearray(key), [0, 1, 2], [0, 1, 2]) == by_key(key, [0, 1, 2], [0, 1, 2])

@@ -154,14 +154,7 @@ class _UnrecordedRootRequests:
         if scope["type"] != "http" or any(name == b"traceparent" for name, _ in scope["headers"]):
             await self._server_spans(scope, receive, send)
             return
-        flags = TraceFlags.RANDOM_TRACE_ID if self._ids.is_trace_id_random() else TraceFlags.DEFAULT
-        root = trace.SpanContext(
-            self._ids.generate_trace_id(),
-            self._ids.generate_span_id(),
-            is_remote=False,
-            trace_flags=TraceFlags(flags),
-        )
-        token = attach(trace.set_span_in_context(trace.NonRecordingSpan(root)))
+        token = attach(trace.set_span_in_context(trace.NonRecordingSpan(fresh_root(self._ids))))
         try:
             await self._app(scope, receive, send)
         finally:
@@ -211,6 +204,27 @@ def unrecorded_span(tracer: trace.Tracer, context: Context | None) -> trace.Span
     parent = trace.get_current_span(context).get_span_context()
     sampler = getattr(tracer, "sampler", None)  # the SDK's tracer; a no-op one has none
     return trace.NonRecordingSpan(parent) if _never_recorded(sampler, parent) else None
+
+
+def unrecorded_span_or_root(tracer: trace.Tracer, context: Context | None) -> trace.Span | None:
+    """``unrecorded_span``, except that a root nothing would record gets fresh ids (as the SDK
+    would have given the span), so what it carries on still names one trace of its own."""
+    unrecorded = unrecorded_span(tracer, context)
+    if unrecorded is None or unrecorded.get_span_context().is_valid:
+        return unrecorded
+    ids = getattr(tracer, "id_generator", None)  # the SDK's tracer has one
+    return trace.NonRecordingSpan(fresh_root(ids)) if isinstance(ids, IdGenerator) else None
+
+
+def fresh_root(ids: IdGenerator) -> trace.SpanContext:
+    """A new, unsampled root context from ``ids``, flagged as the SDK flags its own."""
+    flags = TraceFlags.RANDOM_TRACE_ID if ids.is_trace_id_random() else TraceFlags.DEFAULT
+    return trace.SpanContext(
+        ids.generate_trace_id(),
+        ids.generate_span_id(),
+        is_remote=False,
+        trace_flags=TraceFlags(flags),
+    )
 
 
 def _never_recorded(sampler: Sampler | None, parent: trace.SpanContext) -> bool:

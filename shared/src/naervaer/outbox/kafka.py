@@ -89,7 +89,7 @@ class KafkaPublisher:
 
 def by_key(key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
     """The partition Kafka's default partitioner gives ``key`` (the same answer, faster)."""
-    if key is None:
+    if type(key) is not bytes:  # None (no key), or a buffer the hash memo cannot hold
         return int(DefaultPartitioner()(key, all_partitions, available))
     return all_partitions[_key_hash(key) % len(all_partitions)]
 

@@ -33,7 +33,7 @@ from naervaer.observability.metrics import (
     OUTBOX_PUBLISH_FAILURES,
     OUTBOX_PUBLISHED,
 )
-from naervaer.observability.tracing import unrecorded_span
+from naervaer.observability.tracing import unrecorded_span_or_root
 from naervaer.outbox.backoff import backoff_delay
 from naervaer.outbox.listener import NotifyListener
 from naervaer.outbox.messages import PendingRow, Publisher, PublishFailed, to_message
@@ -222,10 +222,11 @@ class OutboxRelay:
     def _producer_span(self, row: PendingRow) -> trace.Span:
         """A PRODUCER span, child of the append that wrote the row: one trace end to end.
 
-        Not started where nothing would record it (the append's trace unsampled): the record
-        then carries the append's own context, so the consumer's logs keep its trace id."""
+        Not started where nothing would record it: the record then carries the append's own
+        context (its trace unsampled) or, for a row without one, fresh unsampled ids, so the
+        consumers' logs keep one trace id."""
         context = propagate.extract(row.trace_carrier())
-        if (unrecorded := unrecorded_span(self._tracer, context)) is not None:
+        if (unrecorded := unrecorded_span_or_root(self._tracer, context)) is not None:
             return unrecorded
         envelope = row.envelope
         return self._tracer.start_span(
