@@ -94,6 +94,7 @@ def by_key(key: bytes | None, all_partitions: list[int], available: list[int]) -
     return all_partitions[_key_hash(key) % len(all_partitions)]
 
 
-@functools.lru_cache(maxsize=65_536)
+# ~240 B an entry with its key (a case id): ~4 MiB when full. A miss costs ~6 µs.
+@functools.lru_cache(maxsize=16_384)
 def _key_hash(key: bytes) -> int:
     return int(murmur2(key)) & 0x7FFFFFFF
