@@ -40,7 +40,7 @@ from naervaer.eventstore.sqlite import SqliteAppender
 from naervaer.eventstore.tables import EventStoreTables
 from naervaer.eventstore.writing import BatchWriter, same_request
 from naervaer.observability.metrics import APPEND_SECONDS
-from naervaer.observability.tracing import unrecorded_span
+from naervaer.observability.tracing import unrecorded_span_or_root
 
 # From this many events an append's preparation (ids, JSON, ~5-10 µs an event) outweighs a
 # turn of the event loop: such an append lets a group that is about to go out go first.
@@ -151,12 +151,13 @@ class EventStore:
         group = self._group if connection is None else None
         if group is not None and len(events) >= MAKE_WAY_AT:
             await group.make_way()
-        # What ``start_as_current_span`` does, in one context manager instead of three. Under
-        # an unsampled parent the append's span could never be recorded: the parent's context
-        # serves (its trace id goes on with the events). Without a parent it starts as before,
-        # so the events still carry a trace id of their own.
-        unrecorded = unrecorded_span(self._tracer, None)
-        if unrecorded is not None and unrecorded.get_span_context().is_valid:
+        # What ``start_as_current_span`` does, in one context manager instead of three. Where
+        # the append's span could never be recorded it is not started: under an unsampled
+        # parent the parent's context serves (its trace id goes on with the events); without a
+        # parent, where the root is off, fresh unsampled ids do, as the SDK's span had them, so
+        # the events still carry a trace id of their own.
+        unrecorded = unrecorded_span_or_root(self._tracer, None)
+        if unrecorded is not None:
             span = unrecorded
         else:
             span = self._tracer.start_span("eventstore.append", attributes=attributes)
