@@ -39,6 +39,20 @@ async def kafka_publisher(bootstrap: str) -> AsyncIterator[KafkaPublisher]:
         await publisher.stop()
 
 
+async def drained_once(
+    engine: AsyncEngine,
+    tables: EventStoreTables,
+    bootstrap: str,
+    service: str,
+    tracer: trace.Tracer,
+) -> int:
+    """What one drain of a relay with ``tracer``, publishing to the broker, sent."""
+    async with kafka_publisher(bootstrap) as publisher:
+        relay = OutboxRelay(engine, tables, publisher, service=service, tracer=tracer)
+        async with contextlib.aclosing(relay):
+            return await relay.drain_once()
+
+
 def noted(n: int) -> NewEvent:
     return NewEvent("case.noted", {"n": n})
 
@@ -77,12 +91,8 @@ async def test_records_carry_key_headers_envelope_and_the_append_trace(
     result = await make_store(engine, tables).append(
         "case-7", [noted(1), noted(2)], tenant="org-3", expected_version=0
     )
-    async with kafka_publisher(kafka_bootstrap) as publisher:
-        relay = OutboxRelay(
-            engine, tables, publisher, service=service, tracer=provider.get_tracer("test.relay")
-        )
-        async with contextlib.aclosing(relay):
-            assert await relay.drain_once() == 2
+    tracer = provider.get_tracer("test.relay")
+    assert await drained_once(engine, tables, kafka_bootstrap, service, tracer) == 2
 
     records = await consume(kafka_bootstrap, topic, 2)
     assert [Envelope.from_json_bytes(r.value) for r in records] == list(result.envelopes)
@@ -129,10 +139,7 @@ async def test_an_unsampled_appends_records_carry_its_context_and_start_no_span(
         await store.append("case-8", [noted(1)], tenant="org-3", expected_version=0)
     await store.append("case-9", [noted(2)], tenant="org-3", expected_version=0)
     tracer, started = spied_tracer(provider, monkeypatch)
-    async with kafka_publisher(kafka_bootstrap) as publisher:
-        relay = OutboxRelay(engine, tables, publisher, service=service, tracer=tracer)
-        async with contextlib.aclosing(relay):
-            assert await relay.drain_once() == 2
+    assert await drained_once(engine, tables, kafka_bootstrap, service, tracer) == 2
 
     records = {r.key: r for r in await consume(kafka_bootstrap, topic, 2)}
     headers = {key: dict(record.headers) for key, record in records.items()}
@@ -168,10 +175,7 @@ async def test_a_row_without_a_trace_context_gets_fresh_unsampled_ids_and_no_spa
     )
     await store.append("case-10", [noted(1)], tenant="org-3", expected_version=0)
     tracer, started = spied_tracer(build_tracer_provider(service), monkeypatch)
-    async with kafka_publisher(kafka_bootstrap) as publisher:
-        relay = OutboxRelay(engine, tables, publisher, service=service, tracer=tracer)
-        async with contextlib.aclosing(relay):
-            assert await relay.drain_once() == 1
+    assert await drained_once(engine, tables, kafka_bootstrap, service, tracer) == 1
 
     [record] = await consume(kafka_bootstrap, topic, 1)
     context = TraceContextTextMapPropagator().extract(
