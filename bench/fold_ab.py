@@ -12,7 +12,11 @@ spent meanwhile (read from ``/proc``, so only where the server runs on this mach
 one the tool starts does; fifteenth round: a change can move work to the server), and checks
 that both wrote the same obligations and timers. No Kafka, no services: W6 without the
 machine's noise around the one process under study (see BENCHMARKS.md, thirteenth round).
-The timed part collects garbage as a serving process does (fourteenth round).
+The timed part collects garbage as a serving process does (fourteenth round), and each
+schema's tables are analysed as they grow, as the live ``Consumer`` has them analysed
+(``naervaer.db.GrowingTables``; twenty-ninth round: without it, statements planned while the
+tables were nearly empty scanned them whole for the rest of the run, which doubled its
+database figures).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from deadline_service.adapters.opened import OpenedEvents
 from deadline_service.adapters.projection import RELEVANT_TYPES, TimelineProjection
 from deadline_service.bootstrap import SERVICE as DEADLINE_SERVICE
 from deadline_service.config import Policies
-from naervaer.db import DatabaseTarget, create_engine, normalise_url
+from naervaer.db import DatabaseTarget, GrowingTables, create_engine, normalise_url
 from naervaer.envelope import Envelope
 from naervaer.gc_tuning import collect_less_while_serving, freeze_start_up
 from naervaer.migrations import upgrade
@@ -69,6 +73,7 @@ class Variant:
     engine: AsyncEngine
     projection: TimelineProjection
     folded: FoldedCases
+    growing: GrowingTables
     cpu_s: float = 0.0
     tenths: list[float] = field(default_factory=lambda: [0.0] * TENTHS)
     server_s: float | None = 0.0  # its database backend's, None where it cannot be read
@@ -84,6 +89,7 @@ class Variant:
                 await self.projection.handle_batch(conn, batch)
             spent = time.process_time() - began
             after = process_cpu_s(backend)
+        self.growing.wrote(len(batch))
         if self.server_s is not None and server is not None and after is not None:
             self.server_s += after - server
         else:
@@ -124,6 +130,8 @@ async def run(database_url: str, cases: int, batch: int) -> Outcome:
     ]
     with _collecting_as_served():
         await _alternate(variants, envelopes, batch)
+    for variant in variants:
+        await variant.growing.settled()
     written = [await variant.written() for variant in variants]
     kept = len(variants[1].folded)
     for variant in variants:
@@ -198,7 +206,8 @@ async def _variant(database_url: str, name: str, folded_cases: int) -> Variant:
     await upgrade(DEADLINE_SERVICE, target)
     folded = FoldedCases(folded_cases)
     projection = TimelineProjection(Policies(), _Unsealed(), OpenedEvents(), folded)
-    return Variant(name, create_engine(target), projection, folded)
+    engine = create_engine(target)
+    return Variant(name, engine, projection, folded, GrowingTables(engine))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
