@@ -10,11 +10,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import JSON, Column, Date, Integer, MetaData, Table, Text, event, select
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    event,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from naervaer.bulk import JsonText, insert_rows, update_rows, upsert_rows
+from naervaer.bulk import JsonText, Part, Together, insert_rows, update_rows, upsert_rows
 from naervaer.db import DatabaseTarget, create_engine
 from naervaer.testing.pytest_plugin import temporary_database
 from naervaer.testing.statements import statements_sent
@@ -192,6 +204,54 @@ async def test_on_postgresql_rows_without_json_go_by_copy_too_of_any_width(
     assert [s for s in sent if not s.lstrip().startswith("SELECT")] == ["COPY things", "COPY marks"]
     assert found == [("a", 1, date(2026, 1, 5), None), ("b", 2, None, None)]
     assert marked == ["x-1", "y-2"]
+
+
+async def test_writes_together_leave_what_each_alone_leaves_in_one_statement_on_postgresql(
+    engine: AsyncEngine,
+) -> None:
+    """Parts of distinct rows, two of them with the same column names (their binds apart)."""
+    async with engine.begin() as tx:
+        await insert_rows(tx, things, [{"thing_id": t, "count": 1} for t in ("a", "b")])
+        await insert_rows(tx, marks, [{"mark": "m1"}])
+
+    def unmark(prefix: str) -> Part:
+        return delete(marks).where(marks.c.mark == bindparam(f"{prefix}_m")), {f"{prefix}_m": "m1"}
+
+    shapes = []
+    for size in (1, 3):
+        with statements_sent(engine) as sent:
+            async with engine.begin() as tx:
+                together = Together(tx)
+                news = [{"thing_id": f"c{size}-{i}", "count": i} for i in range(size)]
+                await together.insert_new(things, [*news, {"thing_id": "a", "count": 9}])
+                await together.update(things, "thing_id", [{"thing_id": "b", "count": 4 + size}])
+                await together.upsert(
+                    things, ("thing_id",), [{"thing_id": f"d{size}", "count": 7, "tags": ["t"]}]
+                )
+                await together.execute(unmark, lambda: delete(marks).where(marks.c.mark == "m1"))
+                await together.insert_new(marks, [{"mark": f"m{size + 1}"}])
+                await together.update(things, "thing_id", [])  # nothing: no part
+                await together.send()
+                await together.send()  # nothing left: nothing sent
+        shapes.append([s for s in sent if not s.lstrip().upper().startswith(("BEGIN", "COMMIT"))])
+    found = await _rows(engine)
+    async with engine.connect() as conn:
+        marked = (await conn.execute(select(marks.c.mark).order_by(marks.c.mark))).scalars().all()
+    assert found == [
+        ("a", 1, None, None),  # its key was taken: left out
+        ("b", 7, None, None),  # 4 + the last size
+        ("c1-0", 0, None, None),
+        *[(f"c3-{i}", i, None, None) for i in range(3)],
+        ("d1", 7, None, ["t"]),
+        ("d3", 7, None, ["t"]),
+    ]
+    assert marked == ["m2", "m4"]
+    if engine.dialect.name == "postgresql":  # one statement, of one shape for any size
+        assert [len(sent) for sent in shapes] == [1, 1], shapes
+        assert shapes[0] == shapes[1]
+        assert shapes[0][0].lstrip().startswith("WITH")
+    else:  # each part on its own
+        assert [len(sent) for sent in shapes] == [5, 5], shapes
 
 
 class _Undone(Exception):

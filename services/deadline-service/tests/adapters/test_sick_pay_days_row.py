@@ -55,8 +55,10 @@ async def test_the_row_keeps_the_days_the_facts_show_as_they_change(
     case.plan("2018-01-20")  # the timeline changes, the days do not
     with statements_sent(deadline_engine) as sent:
         await _more(case_log, deadline_engine, case, seen)
-    assert any(s.startswith("UPDATE cases") for s in sent), sent
-    assert not any("sick_pay_days" in s for s in sent if s.startswith("UPDATE")), sent
+    # (on PostgreSQL the UPDATE is a part of one statement with the timeline's writes)
+    updates = [s for s in sent if "UPDATE cases SET" in s]
+    assert updates, sent
+    assert not any("sick_pay_days" in s for s in updates), updates
     assert len(await _days(deadline_engine, "case-days")) == 11
 
     seen = len(case.events)

@@ -9,11 +9,16 @@ unfired unwanted ones (only where some may be there) and one INSERT of the new o
 rows as one UPDATE per set of columns, each of them one array per column on PostgreSQL
 (``naervaer.bulk``; the obligations' INSERT a ``COPY`` there, after the batch's reads began
 the transaction). One case costs what it always cost; a rebuild batch of a hundred cases
-costs the same handful of statements.
+costs the same handful of statements. On PostgreSQL the upsert, the timers' DELETE and INSERT
+and the case rows' UPDATEs go as one statement (``naervaer.bulk.Together``): each touches rows
+no other touches (a DELETE only unwanted timers, the INSERT only wanted ones; each case once).
+The obligations of cases written whole and a reassignment's copies, which write the same
+table as the upsert, go before it on their own.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -26,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from deadline_service.adapters.digest import TimelineChange
 from deadline_service.adapters.repository import CaseHeader, TimerKey
 from deadline_service.adapters.tables import cases, obligations, timers
-from naervaer.bulk import insert_rows, update_rows, upsert_rows
+from naervaer.bulk import Part, Together, insert_rows, update_rows
 from naervaer.db import among, unnested, unnested_params
 
 # Bound values per statement, well below SQLite's (32 766) and asyncpg's (32 767) limits.
@@ -37,14 +42,19 @@ _DELETE_OBLIGATIONS = {  # built once per dialect (see ``among``)
 }
 _OBLIGATION_KEY = ("case_id", "kind")
 _TIMER_KEY = (timers.c.case_id, timers.c.kind, timers.c.stage, timers.c.due_date)
-# PostgreSQL: the chunk's case ids and wanted keys as arrays, one statement for every chunk.
-# The key columns are NOT NULL, so NOT IN over the subquery means what the tuple NOT IN
-# means; an empty one (no timer wanted) keeps no unfired timer, as leaving it out does.
-_DELETE_STALE_TIMERS = delete(timers).where(
-    among(timers.c.case_id, "ids", "postgresql"),
-    timers.c.fired_at.is_(None),
-    tuple_(*_TIMER_KEY).not_in(select(unnested("wanted", *_TIMER_KEY))),
-)
+
+
+@functools.cache  # built once per prefix
+def _delete_stale_timers(prefix: str) -> Delete:
+    """PostgreSQL: the chunk's case ids and wanted keys as arrays, one statement for every
+    chunk, its binds named under ``prefix``. The key columns are NOT NULL, so NOT IN over the
+    subquery means what the tuple NOT IN means; an empty one (no timer wanted) keeps no unfired
+    timer, as leaving it out does."""
+    return delete(timers).where(
+        among(timers.c.case_id, f"{prefix}_ids", "postgresql"),
+        timers.c.fired_at.is_(None),
+        tuple_(*_TIMER_KEY).not_in(select(unnested(f"{prefix}_wanted", *_TIMER_KEY))),
+    )
 
 
 @dataclass
@@ -79,22 +89,24 @@ class CaseWrite:
 
 async def write_cases(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None:
     """Write the cases' rows (distinct cases: each is written as its ``CaseWrite`` says)."""
-    await _replace_obligations(tx, [w for w in writes if w.obligations is not None])
+    written = [w for w in writes if w.obligations is not None]
+    await _replace_whole(tx, [w for w in written if w.all_obligations])
     await _reassign(tx, [w for w in writes if w.manager is not None])
-    await _sync_timers(tx, [w for w in writes if w.timers is not None])
-    await _update_cases(tx, writes)
+    together = Together(tx)
+    changed = [row for w in written if not w.all_obligations for row in w.obligations or ()]
+    # the rows of the written kinds in place (their kinds are there: the digest says so)
+    await together.upsert(obligations, _OBLIGATION_KEY, changed)
+    await _sync_timers(together, [w for w in writes if w.timers is not None])
+    await _update_cases(together, writes)
+    await together.send()
 
 
-async def _replace_obligations(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None:
-    """Every row of a case written whole (deleted, then inserted), the rows of the written
-    kinds of the others in place (their kinds are there: the digest says so)."""
-    whole = [w for w in writes if w.all_obligations]
+async def _replace_whole(tx: AsyncConnection, whole: Sequence[CaseWrite]) -> None:
+    """Every row of a case written whole: deleted, then inserted."""
     for chunk in _chunks(whole, lambda w: 1):
         ids = [w.case.case_id for w in chunk]
         await tx.execute(_DELETE_OBLIGATIONS[tx.dialect.name], {"ids": ids})
     await insert_rows(tx, obligations, [row for w in whole for row in w.obligations or ()])
-    changed = [row for w in writes if not w.all_obligations for row in w.obligations or ()]
-    await upsert_rows(tx, obligations, _OBLIGATION_KEY, changed)
 
 
 async def _reassign(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None:
@@ -103,7 +115,7 @@ async def _reassign(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None:
     await update_rows(tx, obligations, "case_id", rows)
 
 
-async def _sync_timers(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None:
+async def _sync_timers(together: Together, writes: Sequence[CaseWrite]) -> None:
     """Make each case's unfired timers exactly its wanted ones; fired ones stay.
 
     The DELETE removes the unfired ones not wanted and the INSERT adds the wanted ones not
@@ -116,13 +128,14 @@ async def _sync_timers(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None
     for chunk in _chunks(stale, lambda w: 1 + 4 * len(w.timers or ())):
         ids = [w.case.case_id for w in chunk]
         keys = [(w.case.case_id, *key) for w in chunk for key in w.timers or ()]
-        if tx.dialect.name == "postgresql":
-            wanted = unnested_params("wanted", _TIMER_KEY, keys)
-            await tx.execute(_DELETE_STALE_TIMERS, {"ids": ids, **wanted})
-        else:
-            await tx.execute(_stale_timers_inline(ids, keys))
+
+        def arrays(prefix: str, ids: list[str] = ids, keys: list[Any] = keys) -> Part:
+            wanted = unnested_params(f"{prefix}_wanted", _TIMER_KEY, keys)
+            return _delete_stale_timers(prefix), {f"{prefix}_ids": ids, **wanted}
+
+        await together.execute(arrays, functools.partial(_stale_timers_inline, ids, keys))
     rows = [row for w in writes for row in _timer_rows(w.case, _new_timers(w))]
-    await insert_rows(tx, timers, rows, skip_conflicts=True)
+    await together.insert_new(timers, rows)
 
 
 def _new_timers(write: CaseWrite) -> dict[TimerKey, date]:
@@ -138,7 +151,7 @@ def _stale_timers_inline(ids: list[str], keys: list[tuple[str, str, str, date]])
     return stale
 
 
-async def _update_cases(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None:
+async def _update_cases(together: Together, writes: Sequence[CaseWrite]) -> None:
     """One UPDATE per set of columns changed (one statement sent for all of its rows)."""
 
     def columns(w: CaseWrite) -> tuple[str, ...]:
@@ -146,7 +159,7 @@ async def _update_cases(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> Non
 
     for names, group in groupby(sorted(writes, key=columns), key=columns):
         rows = [{"case_id": w.case.case_id} | {n: w.row[n] for n in names} for w in group]
-        await update_rows(tx, cases, "case_id", rows)
+        await together.update(cases, "case_id", rows)
 
 
 def _timer_rows(case: CaseHeader, wanted: dict[TimerKey, date]) -> Iterator[dict[str, Any]]:
