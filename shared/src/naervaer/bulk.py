@@ -174,10 +174,12 @@ class Together:
     statement by ``send`` (all but the last as data-modifying CTEs), elsewhere each run as it
     comes (SQLite's statements cost no round trip).
 
-    Its parts run on one snapshot and none sees another's changes, and PostgreSQL changes a
-    row that two of them change only once (which one, it does not say). So no two parts may
-    touch the same row: a caller adds only writes of distinct rows (a row deleted by one and
-    inserted by another included), and sends them before anything reads what they write.
+    Its parts run on one snapshot and none sees another's changes: of a row two of them
+    change, PostgreSQL keeps one change (which one, it does not say) or refuses the statement.
+    So no two parts may touch the same row: a caller adds only writes of distinct rows (a row
+    deleted by one and inserted by another included), and sends them before anything reads
+    what they write. Their statements are built once per shape (``execute``'s too: the
+    combined statement is kept by its parts' identities).
     """
 
     def __init__(self, tx: AsyncConnection) -> None:
@@ -222,7 +224,8 @@ class Together:
         self, postgres: Callable[[str], Part], elsewhere: Callable[[], Executable]
     ) -> None:
         """A statement of the caller's: on PostgreSQL ``postgres(prefix)`` (its binds named
-        under ``prefix``) with the others, elsewhere ``elsewhere()`` at once."""
+        under ``prefix``, the statement built once per prefix) with the others, elsewhere
+        ``elsewhere()`` at once."""
         if self._postgres:
             self._parts.append(postgres(self._prefix()))
         else:
@@ -236,13 +239,15 @@ class Together:
         params: dict[str, Any] = {}
         for _, bound in parts:
             params.update(bound)
+        if len(params) != sum(len(bound) for _, bound in parts):
+            raise ValueError("two parts bind the same name: give each its prefix")
         await self._tx.execute(_together(tuple(statement for statement, _ in parts)), params)
 
     def _prefix(self) -> str:
         return f"p{len(self._parts)}"
 
 
-@functools.cache  # built once per sequence of shapes
+@functools.lru_cache(maxsize=1024)  # built once per sequence of shapes
 def _together(statements: tuple[Executable, ...]) -> Executable:
     *first, last = statements
     if not first:

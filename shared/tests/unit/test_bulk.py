@@ -4,6 +4,7 @@ same rows as an executemany would leave, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy import (
     JSON,
     Column,
     Date,
+    Delete,
     Integer,
     MetaData,
     Table,
@@ -214,9 +216,6 @@ async def test_writes_together_leave_what_each_alone_leaves_in_one_statement_on_
         await insert_rows(tx, things, [{"thing_id": t, "count": 1} for t in ("a", "b")])
         await insert_rows(tx, marks, [{"mark": "m1"}])
 
-    def unmark(prefix: str) -> Part:
-        return delete(marks).where(marks.c.mark == bindparam(f"{prefix}_m")), {f"{prefix}_m": "m1"}
-
     shapes = []
     for size in (1, 3):
         with statements_sent(engine) as sent:
@@ -228,7 +227,7 @@ async def test_writes_together_leave_what_each_alone_leaves_in_one_statement_on_
                 await together.upsert(
                     things, ("thing_id",), [{"thing_id": f"d{size}", "count": 7, "tags": ["t"]}]
                 )
-                await together.execute(unmark, lambda: delete(marks).where(marks.c.mark == "m1"))
+                await together.execute(_unmark, lambda: delete(marks).where(marks.c.mark == "m1"))
                 await together.insert_new(marks, [{"mark": f"m{size + 1}"}])
                 await together.update(things, "thing_id", [])  # nothing: no part
                 await together.send()
@@ -252,6 +251,15 @@ async def test_writes_together_leave_what_each_alone_leaves_in_one_statement_on_
         assert shapes[0][0].lstrip().startswith("WITH")
     else:  # each part on its own
         assert [len(sent) for sent in shapes] == [5, 5], shapes
+
+
+def _unmark(prefix: str) -> Part:
+    return _unmark_statement(prefix), {f"{prefix}_m": "m1"}
+
+
+@functools.cache  # built once per prefix, as ``Together.execute`` asks
+def _unmark_statement(prefix: str) -> Delete:
+    return delete(marks).where(marks.c.mark == bindparam(f"{prefix}_m"))
 
 
 class _Undone(Exception):

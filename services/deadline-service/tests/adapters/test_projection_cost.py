@@ -9,11 +9,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from deadline_service.adapters.projection import TimelineProjection
 from deadline_service.adapters.tables import timers
+from deadline_service.config import Policies
 from naervaer.contracts.case import ManagerReassigned
 from naervaer.testing.statements import statements_sent
 
-from ..conftest import CaseLog, project
+from ..conftest import CaseLog, NoKeys, project, project_together
 from .test_projection import earlier_case, worked_example
 
 
@@ -53,6 +55,34 @@ async def test_an_event_costs_four_to_six_statements_however_many_timers_go(
     if postgres:
         assert "DELETE FROM timers" in upserts[0], upserts
         assert "UPDATE cases SET" in upserts[0], upserts
+
+
+async def test_a_one_event_batch_sends_its_writes_as_one_statement_on_postgresql(
+    deadline_engine: AsyncEngine, case_log: CaseLog
+) -> None:
+    """As the live consumer takes an event at low rates: a batch of its own, of a case that
+    is its employee's only one (its rows wait for the batch's end)."""
+    case = worked_example()
+    await case_log.append(case.case_id, [e.payload for e in case.events])
+    await project(deadline_engine, await case_log.envelopes())
+    await case_log.append(case.case_id, [_return_to_work()])  # obligations and timers change
+    last = (await case_log.envelopes())[-1:]
+    projection = TimelineProjection(Policies(), NoKeys())
+    with statements_sent(deadline_engine) as sent:
+        await project_together(deadline_engine, projection, last, NoKeys(), batched=True)
+    sent = [s for s in sent if not s.lstrip().upper().startswith(("BEGIN", "COMMIT"))]
+    if deadline_engine.dialect.name == "postgresql":
+        # the case's stored events, its family, then every write (``naervaer.bulk.Together``)
+        assert len(sent) == 3, sent
+        for part in (
+            "ON CONFLICT (case_id, kind) DO UPDATE",
+            "DELETE FROM timers",
+            "UPDATE cases SET",
+            "INSERT INTO case_events",
+        ):
+            assert part in sent[-1], sent
+    else:  # each write on its own
+        assert len(sent) == 6, sent
 
 
 async def test_a_reassignment_does_not_fold_the_case_again(

@@ -1,6 +1,8 @@
 """The timer sync of a batch (issue 8): exactly the wanted unfired timers remain, fired ones
 stay, on both databases and for any batch size; on PostgreSQL its DELETE is one statement
-(one SQL text, compiled and prepared once) whatever the number of cases and timers."""
+with the batch's other writes (``naervaer.bulk.Together``), one SQL text for any number of
+cases and timers as long as the batch has the same kinds of writes (a batch whose cases want
+no new timer has no INSERT in it: another text)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from deadline_service.adapters import writes as timeline_writes
 from deadline_service.adapters.repository import CaseHeader, TimerKey
+from deadline_service.adapters.tables import cases as case_rows
 from deadline_service.adapters.tables import timers
 from deadline_service.adapters.writes import CaseWrite, write_cases
 from naervaer.testing.statements import statements_sent
@@ -111,3 +115,59 @@ async def test_the_timer_delete_is_one_statement_for_any_batch_size_on_postgresq
     assert len(sent) == 3
     assert len(set(sent)) == 1, sent
     assert "unnest" in sent[0]
+
+
+async def test_chunks_and_case_columns_of_every_kind_in_one_write(
+    deadline_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several DELETE chunks (as a rebuild's thousand cases make) and two sets of case-row
+    columns, each its own part: every row as written one by one would leave it."""
+    monkeypatch.setattr(timeline_writes, "_MAX_PARAMS", 10)  # a chunk a case (1 + 4 x 3 keys)
+    ids = [f"k-{i}" for i in range(4)]
+    async with deadline_engine.begin() as tx:
+        await tx.execute(insert(timers), [r for c in ids for r in _held_rows(c)])
+        await tx.execute(insert(case_rows), [_case_row(c) for c in ids])
+    writes = [
+        CaseWrite(
+            _header(c),
+            {"timeline_digest": f"d{i}"} | ({"last_sick_day": DUE} if i % 2 else {}),
+            timers=WANTED,
+        )
+        for i, c in enumerate(ids)
+    ]
+    with statements_sent(deadline_engine) as sent:
+        async with deadline_engine.begin() as tx:
+            await write_cases(tx, writes)
+    for case_id in ids:
+        assert await _rows(deadline_engine, case_id) == _expected(case_id, wants=True)
+    async with deadline_engine.connect() as conn:
+        c = case_rows.c
+        found = await conn.execute(
+            select(c.case_id, c.timeline_digest, c.last_sick_day).order_by(c.case_id)
+        )
+        assert [tuple(row) for row in found] == [
+            (case_id, f"d{i}", DUE if i % 2 else None) for i, case_id in enumerate(ids)
+        ]
+    written = [s for s in sent if not s.lstrip().upper().startswith(("BEGIN", "COMMIT"))]
+    if deadline_engine.dialect.name == "postgresql":
+        assert len(written) == 1, written
+        assert written[0].count("DELETE FROM timers") == len(ids), written
+        assert written[0].count("UPDATE cases SET") == 2, written
+    else:  # each on its own: the DELETEs, the INSERT, two UPDATEs
+        assert len(written) == len(ids) + 3, written
+
+
+def _case_row(case_id: str) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "tenant": "acme",
+        "employee_id": "emp",
+        "manager_id": "mgr",
+        "org_unit": "unit",
+        "case_start": DUE,
+        "version": 1,
+        "updated_at": FIRED_AT,
+        "sick_pay_days": [],
+        "last_sick_day": None,
+        "timeline_digest": None,
+    }

@@ -53,6 +53,7 @@ from deadline_service.adapters.keys import EventKeys
 from deadline_service.adapters.repository import CaseHeader, Home
 from deadline_service.adapters.writes import CaseWrite, write_cases
 from deadline_service.domain.facts import CaseFacts, RecordedEvent, record
+from naervaer.bulk import Together
 from naervaer.contracts import CONTRACTS
 from naervaer.contracts.case import CaseOpened, ManagerReassigned
 from naervaer.contracts.employee import PersonalDataErased
@@ -183,8 +184,7 @@ class TimelineBatch:
         self._homes = _Homes(families)
         for envelope in envelopes:
             await self._one(envelope)
-        await self._flush(self._beyond_carry(), aged=True)
-        await self._events.flush()
+        await self._write_out(self._beyond_carry())
         if self._carry is not None:  # what the batch brought to cases still waiting
             for case_id in self._touched:
                 if (waiting := self._waiting.get(case_id)) is not None:
@@ -195,10 +195,15 @@ class TimelineBatch:
         """Write the longest untouched of the cases still carried, ``Carry.written_at_end``
         of them (the end of a rebuild: all at once would read all of their events at once)."""
         assert self._carry is not None
-        await self._flush(
-            list(itertools.islice(self._waiting, self._carry.written_at_end)), aged=True
-        )
-        await self._events.flush()
+        await self._write_out(list(itertools.islice(self._waiting, self._carry.written_at_end)))
+
+    async def _write_out(self, case_ids: list[str]) -> None:
+        """The waiting cases' rows (``aged``, see ``_flush``) and the stored events: their
+        last writes as one statement on PostgreSQL (``naervaer.bulk.Together``)."""
+        together = Together(self._tx)
+        await self._flush(case_ids, aged=True, together=together)
+        await self._events.flush(together)
+        await together.send()
 
     def _beyond_carry(self) -> list[str]:
         """The waiting cases to write now: all of them, unless carried (then the longest
@@ -318,12 +323,15 @@ class TimelineBatch:
         self._waiting_homes.setdefault((case.tenant, case.employee_id), set()).add(case.case_id)
         return waiting
 
-    async def _flush(self, case_ids: Sequence[str], *, aged: bool = False) -> None:
+    async def _flush(
+        self, case_ids: Sequence[str], *, aged: bool = False, together: Together | None = None
+    ) -> None:
         """Write the waiting cases' rows, all of them in the same few statements.
 
         ``aged``: written because they waited longest (or the rebuild ends), not because
         something reads them: a rebuild then lets go of their opened events (few such cases
-        get another event), so what it keeps opened is the events it still carries."""
+        get another event), so what it keeps opened is the events it still carries.
+        ``together``: the last of the writes go with its others (``write_cases``)."""
         waiting = [self._waiting.pop(case_id) for case_id in case_ids]
         if not waiting:
             return
@@ -341,7 +349,7 @@ class TimelineBatch:
             # the carried ones' events, not read yet (unless their facts are folded)
             await self._events.prefetch(w.case.case_id for w in waiting if w.facts is None)
         await repo.save_cases(self._tx, [w.new_row for w in waiting if w.new_row is not None])
-        await write_cases(self._tx, [await self._write(w) for w in waiting])
+        await write_cases(self._tx, [await self._write(w) for w in waiting], together)
         if aged and self._carry is not None:
             self._events.let_go(case_ids)
 

@@ -39,7 +39,7 @@ from deadline_service.adapters.opened import Opened, OpenedEvents
 from deadline_service.adapters.stored import Since, stored_since
 from deadline_service.adapters.tables import case_events
 from deadline_service.domain.facts import CaseFacts, RecordedEvent, record
-from naervaer.bulk import insert_rows
+from naervaer.bulk import Together, insert_rows
 from naervaer.db import among
 from naervaer.envelope import Envelope
 from naervaer.privacy import KEYRING, KeySource
@@ -181,11 +181,15 @@ class CaseEvents:
         else:
             self._folded.keep(case_id, stored, facts, all_keys)
 
-    async def flush(self) -> None:
-        """Write the stored events: one INSERT, nothing if none."""
+    async def flush(self, together: Together | None = None) -> None:
+        """Write the stored events: one INSERT, nothing if none (with ``together``'s other
+        writes where given: its owner sends them)."""
         rows = [row for stored in self._pending.values() for row, _ in stored.values()]
         self._pending.clear()
-        await insert_rows(self._tx, case_events, rows, skip_conflicts=True)
+        if together is None:
+            await insert_rows(self._tx, case_events, rows, skip_conflicts=True)
+        else:
+            await together.insert_new(case_events, rows)
 
     def let_go(self, case_ids: Iterable[str]) -> None:
         """Keep none of the cases' events opened after this transaction (``OpenedEvents``);

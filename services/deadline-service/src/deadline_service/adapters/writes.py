@@ -87,18 +87,28 @@ class CaseWrite:
         )
 
 
-async def write_cases(tx: AsyncConnection, writes: Sequence[CaseWrite]) -> None:
-    """Write the cases' rows (distinct cases: each is written as its ``CaseWrite`` says)."""
+async def write_cases(
+    tx: AsyncConnection, writes: Sequence[CaseWrite], together: Together | None = None
+) -> None:
+    """Write the cases' rows (distinct cases: each is written as its ``CaseWrite`` says).
+    ``together``: the last of them go with its other writes, sent by its owner."""
+    # Parts of one statement must write distinct rows (``naervaer.bulk.Together``).
+    if len({w.case.case_id for w in writes}) != len(writes):
+        raise ValueError("a case written twice in one write")
+    if any(w.manager is not None and w.obligations is not None for w in writes):
+        raise ValueError("a reassignment's write carries no obligation rows")
     written = [w for w in writes if w.obligations is not None]
     await _replace_whole(tx, [w for w in written if w.all_obligations])
     await _reassign(tx, [w for w in writes if w.manager is not None])
-    together = Together(tx)
+    mine = together is None
+    together = Together(tx) if together is None else together
     changed = [row for w in written if not w.all_obligations for row in w.obligations or ()]
     # the rows of the written kinds in place (their kinds are there: the digest says so)
     await together.upsert(obligations, _OBLIGATION_KEY, changed)
     await _sync_timers(together, [w for w in writes if w.timers is not None])
     await _update_cases(together, writes)
-    await together.send()
+    if mine:
+        await together.send()
 
 
 async def _replace_whole(tx: AsyncConnection, whole: Sequence[CaseWrite]) -> None:
