@@ -253,6 +253,22 @@ async def test_writes_together_leave_what_each_alone_leaves_in_one_statement_on_
         assert [len(sent) for sent in shapes] == [5, 5], shapes
 
 
+async def test_two_parts_binding_one_name_are_refused_on_postgresql(fresh_database: str) -> None:
+    """A caller's statement that ignores its prefix would overwrite another part's binds."""
+    made = create_engine(DatabaseTarget(fresh_database, None))
+    async with made.begin() as tx:
+        await tx.run_sync(metadata.create_all)
+    try:
+        async with made.begin() as tx:
+            together = Together(tx)
+            for _ in range(2):
+                await together.execute(lambda _prefix: _unmark("p"), lambda: select(1))
+            with pytest.raises(ValueError, match="same name"):
+                await together.send()
+    finally:
+        await made.dispose()
+
+
 def _unmark(prefix: str) -> Part:
     return _unmark_statement(prefix), {f"{prefix}_m": "m1"}
 

@@ -171,3 +171,17 @@ def _case_row(case_id: str) -> dict[str, Any]:
         "last_sick_day": None,
         "timeline_digest": None,
     }
+
+
+async def test_a_write_that_would_put_two_parts_on_one_row_is_refused(
+    deadline_engine: AsyncEngine,
+) -> None:
+    """A case twice, or a reassignment with rows: refused before anything is written."""
+    twice = [CaseWrite(_header("t-1"), {"timeline_digest": d}, timers={}) for d in ("a", "b")]
+    both = [CaseWrite(_header("t-2"), {}, obligations=[], manager="mgr-2")]
+    for writes in (twice, both):
+        with statements_sent(deadline_engine) as sent:
+            async with deadline_engine.begin() as tx:
+                with pytest.raises(ValueError, match=r"twice|reassignment"):
+                    await write_cases(tx, writes)
+        assert not [s for s in sent if not s.lstrip().upper().startswith(("BEGIN", "COMMIT"))]

@@ -91,10 +91,12 @@ async def write_cases(
     tx: AsyncConnection, writes: Sequence[CaseWrite], together: Together | None = None
 ) -> None:
     """Write the cases' rows (distinct cases: each is written as its ``CaseWrite`` says).
-    ``together``: the last of them go with its other writes, sent by its owner."""
+    ``together``: an empty ``Together`` the last of them are added to, sent by its owner (the
+    writes made at once run before them: parts already in it would run after those)."""
     # Parts of one statement must write distinct rows (``naervaer.bulk.Together``).
     if len({w.case.case_id for w in writes}) != len(writes):
         raise ValueError("a case written twice in one write")
+    # A reassignment's copies are set before the upsert: its rows would keep their manager.
     if any(w.manager is not None and w.obligations is not None for w in writes):
         raise ValueError("a reassignment's write carries no obligation rows")
     written = [w for w in writes if w.obligations is not None]
