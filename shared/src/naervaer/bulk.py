@@ -51,6 +51,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from naervaer import on_driver
 from naervaer.db import unnested
 
 Row = dict[str, Any]
@@ -146,7 +147,7 @@ async def _execute(
 ) -> None:
     """An INSERT of ``rows``: one array per column on PostgreSQL, an executemany elsewhere."""
     if tx.dialect.name == "postgresql":
-        await tx.execute(statement, _arrays(table, rows, names))
+        await on_driver.execute(tx, statement, _arrays(table, rows, names))
     else:
         await tx.execute(statement, _bound(table, rows, names))
 
@@ -160,7 +161,7 @@ async def update_rows(tx: AsyncConnection, table: Table, key: str, rows: Sequenc
     dialect = tx.dialect.name
     statement = _update(table, dialect, key, names)
     if dialect == "postgresql":
-        await tx.execute(statement, _arrays(table, rows, names))
+        await on_driver.execute(tx, statement, _arrays(table, rows, names))
     else:
         bound = _bound(table, rows, names)
         await tx.execute(statement, [{f"b_{n}": row[n] for n in names} for row in bound])
@@ -241,7 +242,7 @@ class Together:
             params.update(bound)
         if len(params) != sum(len(bound) for _, bound in parts):
             raise ValueError("two parts bind the same name: give each its prefix")
-        await self._tx.execute(_together(tuple(statement for statement, _ in parts)), params)
+        await on_driver.execute(self._tx, _together(tuple(s for s, _ in parts)), params)
 
     def _prefix(self) -> str:
         return f"p{len(self._parts)}"

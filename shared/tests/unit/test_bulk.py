@@ -22,7 +22,6 @@ from sqlalchemy import (
     Text,
     bindparam,
     delete,
-    event,
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -125,15 +124,14 @@ async def test_on_postgresql_any_number_of_rows_is_one_statement_of_one_shape(
     made = create_engine(DatabaseTarget(fresh_database, None))
     async with made.begin() as tx:
         await tx.run_sync(metadata.create_all)
-    sent: list[str] = []
-    event.listen(made.sync_engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
     try:
-        for size in (1, 3, 40):
-            rows = [{"thing_id": f"{size}-{i}", "count": i} for i in range(size)]
-            async with made.begin() as tx:
-                await insert_rows(tx, things, rows)
-                await update_rows(tx, things, "thing_id", [r | {"count": -1} for r in rows])
-                await upsert_rows(tx, things, ("thing_id",), [r | {"count": -2} for r in rows])
+        with statements_sent(made) as sent:
+            for size in (1, 3, 40):
+                rows = [{"thing_id": f"{size}-{i}", "count": i} for i in range(size)]
+                async with made.begin() as tx:
+                    await insert_rows(tx, things, rows)
+                    await update_rows(tx, things, "thing_id", [r | {"count": -1} for r in rows])
+                    await upsert_rows(tx, things, ("thing_id",), [r | {"count": -2} for r in rows])
     finally:
         await made.dispose()
     inserts = [s for s in sent if s.lstrip().startswith("INSERT") and "CONFLICT" not in s]

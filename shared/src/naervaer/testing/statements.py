@@ -1,8 +1,9 @@
 """What an engine sends to its database: for tests that count statements (issue 8).
 
-SQLAlchemy's ``before_cursor_execute`` sees every statement it runs, but not the ``COPY``s
-``naervaer.bulk`` sends on the transaction's asyncpg connection; those are recorded here too,
-as ``COPY <table>``, so a count still tells every round of writing.
+SQLAlchemy's ``before_cursor_execute`` sees every statement it runs, but not those sent on the
+transaction's asyncpg connection: ``naervaer.on_driver``'s statements and the ``COPY``s of
+``naervaer.bulk``; those are recorded here too (a COPY as ``COPY <table>``), so a count still
+tells every round trip.
 """
 
 from __future__ import annotations
@@ -15,17 +16,25 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from naervaer import on_driver
+
 
 @contextmanager
 def statements_sent(engine: AsyncEngine) -> Iterator[list[str]]:
     """The statements ``engine`` runs meanwhile (an executemany counts once), and every
-    ``COPY`` sent meanwhile on an asyncpg connection of this process."""
+    ``naervaer.on_driver`` statement and ``COPY`` sent meanwhile on an asyncpg connection of
+    this process."""
     sent: list[str] = []
 
     def record(*args: Any) -> None:
         sent.append(args[2])
 
     copy = asyncpg.Connection.copy_records_to_table
+    send = on_driver._send
+
+    async def recorded_send(raw: asyncpg.Connection, sql: str, args: list[Any]) -> list[Any]:
+        sent.append(sql)
+        return await send(raw, sql, args)
 
     async def recorded_copy(self: asyncpg.Connection, table_name: str, **kwargs: Any) -> Any:
         sent.append(f"COPY {table_name}")
@@ -33,8 +42,10 @@ def statements_sent(engine: AsyncEngine) -> Iterator[list[str]]:
 
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     asyncpg.Connection.copy_records_to_table = recorded_copy
+    on_driver._send = recorded_send
     try:
         yield sent
     finally:
+        on_driver._send = send
         asyncpg.Connection.copy_records_to_table = copy
         event.remove(engine.sync_engine, "before_cursor_execute", record)

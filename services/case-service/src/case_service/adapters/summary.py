@@ -9,6 +9,7 @@ from sqlalchemy import BindParameter, RowMapping, Text, bindparam, cast, delete,
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from case_service.adapters.read_tables import ReadTables
+from naervaer import on_driver
 from naervaer.bulk import insert_rows, update_rows
 from naervaer.db import among
 
@@ -47,11 +48,11 @@ class SummaryRows:
 
     async def load_many(
         self, tx: AsyncConnection, case_ids: Iterable[str]
-    ) -> dict[str, RowMapping]:
+    ) -> dict[str, Mapping[str, Any]]:
         """The rows of those of ``case_ids`` that have one, by case id (one statement)."""
         params = {"summary_case_ids": sorted(case_ids)}
-        result = await tx.execute(self._load_many[tx.dialect.name], params)
-        return {row.case_id: row._mapping for row in result}
+        rows = await on_driver.fetch(tx, self._load_many[tx.dialect.name], params)
+        return {row.case_id: row._asdict() for row in rows}
 
     async def save_many(
         self, tx: AsyncConnection, rows: Sequence[tuple[str, Mapping[str, Any], bool]]

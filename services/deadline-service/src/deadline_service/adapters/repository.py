@@ -20,6 +20,7 @@ from deadline_service.domain.facts import RecordedEvent
 from deadline_service.domain.kinds import ObligationKind, Responsible, State
 from deadline_service.domain.maxdate import COUNT_YEARS, SickPayHistory
 from deadline_service.domain.timeline import Obligation
+from naervaer import on_driver
 from naervaer.bulk import insert_rows
 from naervaer.contracts import CONTRACTS
 from naervaer.contracts.case import CaseOpened
@@ -136,8 +137,8 @@ async def cases_of(tx: AsyncConnection, tenant: str, employee_id: str) -> list[C
 async def case_family(tx: AsyncConnection, case_id: str) -> list[CaseHeader]:
     """The case and the employee's other cases in its tenant, the earliest first, in one
     statement (empty if the case is not known): what a recomputation reads of ``cases``."""
-    result = await tx.execute(_FAMILY, {"family_case_id": case_id})
-    return [_header(row) for row in result]
+    rows = await on_driver.fetch(tx, _FAMILY, {"family_case_id": case_id})
+    return [_header(row) for row in rows]
 
 
 def _family_statement() -> Select[Any]:
@@ -208,8 +209,8 @@ async def erased_among(
     unique = sorted({case_id for _, case_id in asked})
     for start in range(0, len(unique), 1_000):  # bound values well below the limits
         chunk = unique[start : start + 1_000]
-        result = await tx.execute(_ERASED[tx.dialect.name], {"ids": chunk})
-        found.update((row.tenant, row.case_id) for row in result)
+        rows = await on_driver.fetch(tx, _ERASED[tx.dialect.name], {"ids": chunk})
+        found.update((row.tenant, row.case_id) for row in rows)
     return frozenset(found & asked)
 
 
@@ -226,7 +227,7 @@ async def families_of(
     for start in range(0, len(ids), 1_000):  # bound values well below the limits
         chunk = ids[start : start + 1_000]
         statement = _FAMILIES[tx.dialect.name]
-        _gather(families, await tx.execute(statement, {"family_case_ids": chunk}))
+        _gather(families, await on_driver.fetch(tx, statement, {"family_case_ids": chunk}))
     people = sorted({employee for _, employee in pairs})
     for start in range(0, len(people), 1_000):
         chunk = people[start : start + 1_000]

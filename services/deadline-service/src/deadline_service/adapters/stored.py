@@ -46,6 +46,7 @@ from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
 from deadline_service.adapters.tables import case_events
+from naervaer import on_driver
 from naervaer.db import unnested, unnested_params
 
 NOTHING_KEPT = -1
@@ -92,7 +93,8 @@ async def stored_since(tx: AsyncConnection, asked: Sequence[Since]) -> dict[str,
     else:
         params = {"kept": json.dumps(rows)}
     found = {a.case_id: Stored(intact=a.last == NOTHING_KEPT) for a in asked}
-    for case_id, version, event_id, intact in await tx.execute(_STATEMENTS[dialect], params):
+    answers = await on_driver.fetch(tx, _STATEMENTS[dialect], params)
+    for case_id, version, event_id, intact in answers:
         if event_id is None:
             found[case_id].intact = bool(intact)
         else:

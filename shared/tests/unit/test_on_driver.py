@@ -1,0 +1,285 @@
+"""``naervaer.on_driver``: a statement built with SQLAlchemy, sent on the transaction's asyncpg
+connection once the transaction has begun, gives what ``tx.execute`` gives and commits or
+rolls back with the transaction; elsewhere it goes through SQLAlchemy."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    TypeDecorator,
+    Uuid,
+    bindparam,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from naervaer import on_driver
+from naervaer.db import DatabaseTarget, create_engine
+from naervaer.eventstore.tables import UtcDateTime
+from naervaer.testing.pytest_plugin import temporary_database
+from naervaer.testing.statements import statements_sent
+
+
+class Pair(TypeDecorator[tuple[str, str]]):
+    """Two words as one text column: a type whose binds and results both need its processors."""
+
+    impl = Text()
+    cache_ok = True
+
+    def process_bind_param(self, value: tuple[str, str] | None, dialect: Dialect) -> str | None:
+        return None if value is None else "|".join(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> tuple[str, str] | None:
+        return None if value is None else tuple(value.split("|"))  # type: ignore[return-value]
+
+
+metadata = MetaData()
+notes = Table(
+    "notes",
+    metadata,
+    Column("note_id", Uuid, primary_key=True),
+    Column("label", Text, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("day", Date, nullable=True),
+    Column("at", UtcDateTime, nullable=True),
+    Column("tags", JSON().with_variant(JSONB(), "postgresql"), nullable=True),
+    Column("pair", Pair, nullable=True),
+)
+
+_BY_LABEL = select(notes).where(notes.c.label == bindparam("label")).order_by(notes.c.count)
+_RENAMED = select(
+    notes.c.label,
+    (notes.c.count + literal(10)).label("more"),
+    (literal("<") + notes.c.label + literal(">")).label("marked"),
+).where(notes.c.note_id == bindparam("note_id"))
+_ADD = insert(notes).values(
+    note_id=bindparam("note_id"),
+    label=bindparam("label"),
+    count=bindparam("count"),
+    day=bindparam("day"),
+    at=bindparam("at"),
+    tags=bindparam("tags"),
+    pair=bindparam("pair"),
+)
+_COUNT_UP = (
+    update(notes)
+    .where(notes.c.label == bindparam("which"))
+    .values(count=notes.c.count + 1)
+    .returning(notes.c.note_id, notes.c.at, notes.c.pair)
+)
+_HOW_MANY = select(func.count()).select_from(notes)
+
+
+@contextlib.asynccontextmanager
+async def _engine(url: str) -> AsyncIterator[AsyncEngine]:
+    made = create_engine(DatabaseTarget(url, None))
+    try:
+        async with made.begin() as tx:
+            await tx.run_sync(metadata.create_all)
+        yield made
+    finally:
+        await made.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    if request.param == "sqlite":
+        async with _engine(f"sqlite+aiosqlite:///{tmp_path / 'on_driver.db'}") as made:
+            yield made
+    else:  # a sync fixture may be requested from here; fresh_database (async) may not
+        server = request.getfixturevalue("postgres_url")
+        async with temporary_database(server) as url, _engine(url) as made:
+            yield made
+
+
+@pytest.fixture
+async def postgres(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    """Where statements go on the driver (checks of what happens there alone)."""
+    async with temporary_database(postgres_url) as url, _engine(url) as made:
+        yield made
+
+
+def _note(label: str, count: int, **more: Any) -> dict[str, Any]:
+    return {
+        "note_id": uuid.uuid4(),
+        "label": label,
+        "count": count,
+        "day": more.get("day"),
+        "at": more.get("at"),
+        "tags": more.get("tags"),
+        "pair": more.get("pair"),
+    }
+
+
+@contextlib.contextmanager
+def through_sqlalchemy(engine: AsyncEngine) -> Any:
+    """The statements SQLAlchemy itself runs meanwhile."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def _begin(tx: AsyncConnection) -> None:
+    """Begin the transaction on the server (SQLAlchemy's adapter begins it with a statement)."""
+    await tx.execute(select(literal(1)))
+
+
+async def test_rows_come_back_as_sqlalchemy_gives_them_by_position_and_by_name(
+    engine: AsyncEngine,
+) -> None:
+    at = datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=1)))
+    rows = [
+        _note("a", 2, day=date(2026, 2, 27), at=at, tags={"k": [1, "x"]}, pair=("p", "q")),
+        _note("a", 1),
+        _note("b", 5, tags=["only"]),
+    ]
+    async with engine.begin() as tx:
+        await tx.execute(insert(notes), rows)
+        expected = (await tx.execute(_BY_LABEL, {"label": "a"})).all()
+        with statements_sent(engine) as sent, through_sqlalchemy(engine) as seen:
+            found = await on_driver.fetch(tx, _BY_LABEL, {"label": "a"})
+    assert [tuple(row) for row in found] == [tuple(row) for row in expected]
+    assert [row.note_id for row in found] == [rows[1]["note_id"], rows[0]["note_id"]]
+    first, second = found
+    assert isinstance(second.note_id, uuid.UUID)
+    assert (second.at, second.at.tzinfo) == (at.astimezone(UTC), UTC)
+    assert (second.day, second.tags) == (date(2026, 2, 27), {"k": [1, "x"]})
+    assert second.pair == ("p", "q")
+    assert (first.day, first.at, first.tags, first.pair) == (None, None, None, None)
+    assert len(sent) == 1
+    assert seen == ([] if engine.dialect.name == "postgresql" else sent)
+
+
+async def test_literals_keep_their_values_and_labels_name_the_columns(engine: AsyncEngine) -> None:
+    note = _note("x", 7)
+    async with engine.begin() as tx:
+        await tx.execute(insert(notes), [note])
+        await _begin(tx)
+        (row,) = await on_driver.fetch(tx, _RENAMED, {"note_id": note["note_id"]})
+    assert row == ("x", 17, "<x>")
+    assert (row.label, row.more, row.marked) == ("x", 17, "<x>")
+
+
+async def test_writes_commit_with_the_transaction_and_a_rollback_takes_them_back(
+    engine: AsyncEngine,
+) -> None:
+    kept, dropped = _note("kept", 1), _note("dropped", 1)
+    at = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+    async with engine.begin() as tx:
+        await _begin(tx)
+        await on_driver.execute(tx, _ADD, {**kept, "at": at, "tags": {"a": 1}, "pair": ("x", "y")})
+    with contextlib.suppress(RuntimeError):
+        async with engine.begin() as tx:
+            await _begin(tx)
+            await on_driver.execute(tx, _ADD, dropped)
+            assert (await tx.execute(_HOW_MANY)).scalar_one() == 2  # the same transaction
+            raise RuntimeError("abandon it")
+    async with engine.connect() as conn:
+        stored = (await conn.execute(select(notes))).all()
+    assert [(r.note_id, r.label, r.at, r.tags, r.pair) for r in stored] == [
+        (kept["note_id"], "kept", at, {"a": 1}, ("x", "y"))
+    ]
+
+
+async def test_a_naive_datetime_is_refused_as_the_column_type_refuses_it(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as tx:
+        await _begin(tx)
+        with pytest.raises(Exception, match="naive datetime"):
+            await on_driver.execute(tx, _ADD, {**_note("n", 1), "at": datetime(2026, 1, 1)})
+
+
+async def test_returning_rows_come_back_through_their_processors(engine: AsyncEngine) -> None:
+    at = datetime(2026, 5, 6, 7, 8, tzinfo=UTC)
+    note = _note("r", 1, at=at, pair=("a", "b"))
+    async with engine.begin() as tx:
+        await tx.execute(insert(notes), [note])
+        await _begin(tx)
+        (row,) = await on_driver.fetch(tx, _COUNT_UP, {"which": "r"})
+        count = (await tx.execute(select(notes.c.count))).scalar_one()
+    assert (row.note_id, row.at, row.pair, count) == (note["note_id"], at, ("a", "b"), 2)
+
+
+async def test_before_the_transaction_begins_a_statement_goes_through_sqlalchemy_and_begins_it(
+    engine: AsyncEngine,
+) -> None:
+    """A statement sent on the driver before ``BEGIN`` would commit on its own."""
+    with contextlib.suppress(RuntimeError):
+        async with engine.begin() as tx:
+            with through_sqlalchemy(engine) as seen:
+                await on_driver.execute(tx, _ADD, _note("first", 1))
+                await on_driver.execute(tx, _ADD, _note("second", 1))
+            on_postgres = engine.dialect.name == "postgresql"
+            assert len(seen) == (1 if on_postgres else 2)  # then the driver's
+            raise RuntimeError("abandon it")
+    async with engine.connect() as conn:
+        assert (await conn.execute(_HOW_MANY)).scalar_one() == 0
+
+
+async def test_a_bind_given_no_value_is_refused_before_anything_is_sent(
+    postgres: AsyncEngine,
+) -> None:
+    async with postgres.begin() as tx:
+        await _begin(tx)
+        with statements_sent(postgres) as sent, pytest.raises(KeyError, match="'label'"):
+            await on_driver.fetch(tx, _BY_LABEL, {})
+    assert sent == []
+
+
+async def test_an_expanding_bind_is_refused_on_postgresql(postgres: AsyncEngine) -> None:
+    statement = select(notes.c.label).where(notes.c.label.in_(bindparam("ids", expanding=True)))
+    async with postgres.begin() as tx:
+        await _begin(tx)
+        with pytest.raises(ValueError, match="expanding"):
+            await on_driver.fetch(tx, statement, {"ids": ["a"]})
+
+
+async def test_a_statement_of_no_rows_is_refused_by_fetch(postgres: AsyncEngine) -> None:
+    async with postgres.begin() as tx:
+        await _begin(tx)
+        with statements_sent(postgres) as sent, pytest.raises(TypeError, match="returns no rows"):
+            await on_driver.fetch(tx, _ADD, _note("x", 1))
+    assert sent == []
+
+
+async def test_under_a_recorded_span_a_statement_goes_through_sqlalchemy_for_its_own_span(
+    postgres: AsyncEngine,
+) -> None:
+    tracer = TracerProvider().get_tracer(__name__)
+    async with postgres.begin() as tx:
+        await _begin(tx)
+        with through_sqlalchemy(postgres) as seen, tracer.start_as_current_span("batch"):
+            await on_driver.execute(tx, _ADD, _note("traced", 1))
+        with through_sqlalchemy(postgres) as unseen:
+            await on_driver.execute(tx, _ADD, _note("untraced", 1))
+    assert (len(seen), unseen) == (1, [])
