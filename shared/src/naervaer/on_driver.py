@@ -9,12 +9,13 @@ up once, and it goes to asyncpg's ``fetch`` on the connection whose transaction 
 has begun, so it commits or rolls back with the rest. Rows come back through their columns'
 result processors, as SQLAlchemy gives them, as named tuples (by position or by name).
 
-It goes through SQLAlchemy instead where the database is not PostgreSQL; where the
+It goes through SQLAlchemy instead where the connection is not asyncpg's (SQLite); where the
 transaction has not begun on the server (SQLAlchemy's asyncpg adapter sends ``BEGIN`` with
-its first statement, and a statement sent before that would commit on its own); and where
-the enclosing span is recorded, so that a traced batch still shows each statement's client
-span (``naervaer.observability.tracing.instrument_engine``). An unrecorded trace skips those
-spans anyway, so nothing is lost where the driver is used.
+its first statement, and a statement sent before that would commit on its own); where the
+enclosing span is recorded, so that a traced batch still shows each statement's client span
+(``naervaer.observability.tracing.instrument_engine``; an unrecorded trace skips those spans
+anyway); and where the driver would not give what SQLAlchemy gives (``_compiled``: expanding
+binds, Python-side defaults, numbers, unnamed columns; or a required bind not given).
 
 Such a statement fires no ``before_cursor_execute`` (nor do the store's hot path and
 ``naervaer.bulk``'s COPYs): ``naervaer.testing.statements`` records it for the tests that
@@ -28,14 +29,15 @@ import functools
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from keyword import iskeyword
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 from opentelemetry import trace
-from sqlalchemy import Executable
+from sqlalchemy import Executable, Numeric
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import BindParameter, ColumnClause, Label
 
 Processor = Callable[[Any], Any] | None
 
@@ -60,26 +62,23 @@ async def execute(
     tx: AsyncConnection, statement: Executable, params: Mapping[str, Any] | None = None
 ) -> None:
     """Run a statement that returns no rows (``tx.execute``'s effect)."""
-    raw = await _begun(tx)
-    if raw is None:
+    sent = await _on_driver(tx, statement, params or {})
+    if sent is None:
         await tx.execute(statement, params)
-        return
-    compiled = _compiled(statement, tx.dialect)
-    await _send(raw, compiled.sql, _args(compiled, params or {}))
 
 
 async def fetch(
     tx: AsyncConnection, statement: Executable, params: Mapping[str, Any] | None = None
 ) -> Sequence[Any]:
     """Run a statement and return its rows (each by position or by its column's name)."""
-    raw = await _begun(tx)
-    if raw is None:
-        return (await tx.execute(statement, params)).all()
-    compiled = _compiled(statement, tx.dialect)
-    make, processors = compiled.row, compiled.processors
-    if make is None:
+    if getattr(statement, "is_dml", False) and not getattr(statement, "exported_columns", ()):
         raise TypeError("the statement returns no rows: use execute")
-    records = await _send(raw, compiled.sql, _args(compiled, params or {}))
+    sent = await _on_driver(tx, statement, params or {})
+    if sent is None:
+        return (await tx.execute(statement, params)).all()
+    compiled, records = sent
+    make, processors = compiled.row, compiled.processors
+    assert make is not None  # a statement without rows is not sent on the driver by fetch
     if not any(processors):
         return [make(record) for record in records]
     return [
@@ -88,27 +87,46 @@ async def fetch(
     ]
 
 
+async def _on_driver(
+    tx: AsyncConnection, statement: Executable, params: Mapping[str, Any]
+) -> tuple[_Compiled, list[Any]] | None:
+    """The statement sent on the driver and its records; None: not sent (it goes through
+    SQLAlchemy)."""
+    raw = await _begun(tx)
+    if raw is None:
+        return None
+    compiled = _compiled(statement, tx.dialect)
+    if compiled is None:
+        return None
+    args = _args(compiled, params)
+    if args is None:
+        return None
+    return compiled, await _send(raw, compiled.sql, args)
+
+
 async def _send(raw: asyncpg.Connection, sql: str, args: list[Any]) -> list[Any]:
     """The round trip (a name of its own: ``naervaer.testing.statements`` records it)."""
     return await raw.fetch(sql, *args)  # type: ignore[no-any-return]
 
 
 async def _begun(tx: AsyncConnection) -> asyncpg.Connection | None:
-    """``tx``'s asyncpg connection if the database is PostgreSQL, its transaction has begun
-    on the server and no recorded span would want the statement's own, else None."""
-    if tx.dialect.name != "postgresql" or trace.get_current_span().is_recording():
+    """``tx``'s asyncpg connection if it is one, its transaction has begun on the server and
+    no recorded span would want the statement's own, else None."""
+    if tx.dialect.driver != "asyncpg" or trace.get_current_span().is_recording():
         return None
     raw = (await tx.get_raw_connection()).driver_connection
     return raw if raw is not None and raw.is_in_transaction() else None
 
 
-def _args(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
+def _args(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any] | None:
+    """The values in the order of the statement's binds; None where a required bind has no
+    value (SQLAlchemy says what is missing, or compiles an INSERT of the columns given)."""
     args = []
     for bind in compiled.binds:
         if bind.name in params:
             value = params[bind.name]
         elif bind.required:
-            raise KeyError(f"the statement's bind {bind.name!r} was given no value")
+            return None
         else:
             value = bind.default
         args.append(value if bind.processor is None else bind.processor(value))
@@ -116,24 +134,47 @@ def _args(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
 
 
 @functools.lru_cache(maxsize=512)  # statements are built once: kept by identity
-def _compiled(statement: Executable, dialect: Dialect) -> _Compiled:
+def _compiled(statement: Executable, dialect: Dialect) -> _Compiled | None:
+    """The statement as the driver takes it; None where it would not give what SQLAlchemy
+    gives: binds that expand, are escaped or are computed, columns filled in by Python-side
+    defaults, result columns whose processing needs the driver's type (numbers), or names
+    that are not plain (an anonymous or duplicate one: SQLAlchemy's rows name them its way)."""
     compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
-    if compiled.escaped_bind_names or "POSTCOMPILE" in compiled.string:
-        raise ValueError("a statement with expanding or escaped binds runs through SQLAlchemy")
+    if (
+        compiled.escaped_bind_names
+        or "POSTCOMPILE" in compiled.string
+        or compiled.insert_prefetch
+        or compiled.update_prefetch
+        or any(compiled.binds[name].callable is not None for name in compiled.positiontup)
+    ):
+        return None
     binds = tuple(_bind(name, compiled.binds[name], dialect) for name in compiled.positiontup)
-    columns = getattr(statement, "exported_columns", ())  # a SELECT's, or a RETURNING's
+    columns = list(getattr(statement, "exported_columns", ()))  # a SELECT's, a RETURNING's
     if not columns:
         return _Compiled(compiled.string, binds, None, ())
-    keys = list(columns.keys())
-    row = namedtuple("Row", keys, rename=True)._make  # type: ignore[attr-defined]
-    processors = tuple(
-        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
-    )
+    named = [_plain_name(column) for column in columns]
+    names = [name for name in named if name is not None]
+    if len(set(names)) < len(named):
+        return None
+    impls = [column.type.dialect_impl(dialect) for column in columns]
+    if any(isinstance(impl, Numeric) for impl in impls):
+        return None
+    row = namedtuple("Row", names)._make  # type: ignore[attr-defined]
+    processors = tuple(impl.result_processor(dialect, None) for impl in impls)
     return _Compiled(compiled.string, binds, row, processors)
 
 
+def _plain_name(column: Any) -> str | None:
+    """The name SQLAlchemy's rows give the column, where it is a column's or a label's own
+    and usable as a field's (else None)."""
+    if not isinstance(column, ColumnClause | Label):  # an anonymous label's name is "%(… anon)s"
+        return None
+    name = str(column.name)
+    if column.key != name or not name.isidentifier() or name.startswith("_") or iskeyword(name):
+        return None
+    return name
+
+
 def _bind(name: str, bind: BindParameter[Any], dialect: Dialect) -> _Bind:
-    if bind.callable is not None:
-        raise ValueError(f"bind {name!r} takes its value from a callable: not supported here")
     processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
     return _Bind(name, processor, bind.value, bool(bind.required))
