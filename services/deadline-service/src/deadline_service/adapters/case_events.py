@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from deadline_service.adapters import repository as repo
@@ -39,6 +39,7 @@ from deadline_service.adapters.opened import Opened, OpenedEvents
 from deadline_service.adapters.stored import Since, stored_since
 from deadline_service.adapters.tables import case_events
 from deadline_service.domain.facts import CaseFacts, RecordedEvent, record
+from naervaer import on_driver
 from naervaer.bulk import Together, insert_rows
 from naervaer.db import among
 from naervaer.envelope import Envelope
@@ -51,10 +52,13 @@ class InFacts:
 
 IN_FACTS = InFacts()
 
+# A row of ``case_events`` as read: SQLAlchemy's ``Row`` or ``naervaer.on_driver``'s named
+# tuple, its columns by name alike.
+StoredRow = Any
 _Stored = tuple[dict[str, Any], RecordedEvent]  # the row to insert, the event it holds
 # version → as stored: a row not opened yet, an event kept opened (its keys not checked yet),
 # an event in the case's kept facts, or the event as the fold takes it
-_Known = dict[int, Row[Any] | Opened | InFacts | RecordedEvent]
+_Known = dict[int, "StoredRow | Opened | InFacts | RecordedEvent"]
 # Case ids per SELECT: bound values well below the databases' limits.
 _CHUNK = 1_000
 _c = case_events.c
@@ -223,9 +227,8 @@ class CaseEvents:
         for case_id in found.keys() - whole:
             found[case_id].update(kept.get(case_id, {}))
         if whole:
-            rows = await self._tx.execute(_ROWS[self._tx.dialect.name], {"case_ids": [*whole]})
-            row: Row[Any]
-            for row in rows:
+            params = {"case_ids": [*whole]}
+            for row in await on_driver.fetch(self._tx, _ROWS[self._tx.dialect.name], params):
                 opened = kept.get(row.case_id, {}).get(row.stream_version)
                 if isinstance(opened, Opened) and opened.event_id == row.event_id:
                     found[row.case_id][row.stream_version] = opened
@@ -265,9 +268,8 @@ class CaseEvents:
         events themselves are wanted after all); one deleted since is no longer known."""
         if not any(isinstance(item, InFacts) for item in known.values()):
             return
-        rows = await self._tx.execute(_ROWS[self._tx.dialect.name], {"case_ids": [case_id]})
-        row: Row[Any]
-        for row in rows:
+        params = {"case_ids": [case_id]}
+        for row in await on_driver.fetch(self._tx, _ROWS[self._tx.dialect.name], params):
             if isinstance(known.get(row.stream_version), InFacts):
                 known[row.stream_version] = row
         for version in [v for v, item in known.items() if isinstance(item, InFacts)]:
@@ -280,7 +282,7 @@ class CaseEvents:
         row's data (``KEYRING.load_data`` asks only for the keys the tokens name). A row's
         data is walked for its tokens once, for loading its keys and for keeping it."""
         kept = {v: item for v, item in known.items() if isinstance(item, Opened)}
-        rows = {v: item for v, item in known.items() if isinstance(item, Row)}
+        rows: dict[int, StoredRow] = {v: item for v, item in known.items() if _is_row(item)}
         sealed = {v: EventKeys.in_data(row.data) for v, row in rows.items()}
         tokens = [t for opened in kept.values() for t in opened.keys.tokens]
         tokens.extend(t for keys in sealed.values() for t in keys.tokens)
@@ -297,7 +299,7 @@ class CaseEvents:
             self._keys_of[case_id, version] = sealed[version]
             known[version] = self._open_row(row, sealed[version])
 
-    def _open_row(self, row: Row[Any], keys: EventKeys) -> RecordedEvent:
+    def _open_row(self, row: StoredRow, keys: EventKeys) -> RecordedEvent:
         """The row's event, kept opened if the projection keeps any (``keys``: its data's)."""
         recorded = repo.recorded(row)
         if not self._opened.keeps:
@@ -308,7 +310,7 @@ class CaseEvents:
             self._opened.drop(opened)
         return recorded
 
-    async def _row(self, case_id: str, version: int) -> Row[Any]:
+    async def _row(self, case_id: str, version: int) -> StoredRow:
         """One stored row (of an event kept opened whose key is destroyed since: rare)."""
         statement = select(case_events).where(
             case_events.c.case_id == case_id, case_events.c.stream_version == version
@@ -324,7 +326,12 @@ class CaseEvents:
         self._known[case_id] = known
 
 
-def _opened(item: Row[Any] | Opened | InFacts | RecordedEvent) -> RecordedEvent:
+def _is_row(item: StoredRow | Opened | InFacts | RecordedEvent) -> bool:
+    """Whether ``item`` is a stored row not opened yet (a row is of no class of ours)."""
+    return not isinstance(item, Opened | InFacts | RecordedEvent)
+
+
+def _opened(item: StoredRow | Opened | InFacts | RecordedEvent) -> RecordedEvent:
     assert isinstance(item, RecordedEvent)  # ``load`` opened every stored event first
     return item
 
