@@ -11,7 +11,8 @@ result processors, as SQLAlchemy gives them, as named tuples (by position or by 
 
 It goes through SQLAlchemy instead where the connection is not asyncpg's (SQLite); where the
 transaction has not begun on the server (SQLAlchemy's asyncpg adapter sends ``BEGIN`` with
-its first statement, and a statement sent before that would commit on its own); where the
+its first statement, and a statement sent before that would commit on its own), unless the
+connection is in ``AUTOCOMMIT`` (where every statement commits on its own anyway); where the
 enclosing span is recorded, so that a traced batch still shows each statement's client span
 (``naervaer.observability.tracing.instrument_engine``; an unrecorded trace skips those spans
 anyway); and where the driver would not give what SQLAlchemy gives (``_compiled``: expanding
@@ -110,12 +111,22 @@ async def _send(raw: asyncpg.Connection, sql: str, args: list[Any]) -> list[Any]
 
 
 async def _begun(tx: AsyncConnection) -> asyncpg.Connection | None:
-    """``tx``'s asyncpg connection if it is one, its transaction has begun on the server and
-    no recorded span would want the statement's own, else None."""
+    """``tx``'s asyncpg connection if it is one, its transaction has begun on the server (or
+    each statement commits on its own) and no recorded span would want the statement's own,
+    else None."""
     if tx.dialect.driver != "asyncpg" or trace.get_current_span().is_recording():
         return None
     raw = (await tx.get_raw_connection()).driver_connection
-    return raw if raw is not None and raw.is_in_transaction() else None
+    if raw is not None and (raw.is_in_transaction() or _autocommit(tx)):
+        return raw
+    return None
+
+
+def _autocommit(tx: AsyncConnection) -> bool:
+    """Whether ``tx`` commits each statement on its own (``AUTOCOMMIT``, as the outbox relay's
+    connection): a statement sent on the driver then commits alike."""
+    options = tx.sync_connection.get_execution_options() if tx.sync_connection else {}
+    return options.get("isolation_level") == "AUTOCOMMIT"
 
 
 def _args(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any] | None:

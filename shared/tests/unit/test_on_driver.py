@@ -327,3 +327,16 @@ async def test_under_a_recorded_span_a_statement_goes_through_sqlalchemy_for_its
         with through_sqlalchemy(postgres) as unseen:
             await on_driver.execute(tx, _ADD, _note("untraced", 1))
     assert (len(seen), unseen) == (1, [])
+
+
+async def test_on_an_autocommit_connection_a_statement_goes_on_the_driver_and_commits_at_once(
+    postgres: AsyncEngine,
+) -> None:
+    """As the outbox relay's connection: every statement commits on its own either way."""
+    async with postgres.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        with through_sqlalchemy(postgres) as seen:
+            await on_driver.execute(conn, _ADD, _note("at once", 1))
+        async with postgres.connect() as other:
+            assert (await other.execute(_HOW_MANY)).scalar_one() == 1
+    assert seen == []

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Integer, Table, bindparam, func, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from naervaer import on_driver
 from naervaer.db import among
 from naervaer.eventstore import EventStoreTables, envelope_from_row
 from naervaer.outbox.messages import PendingRow
@@ -105,15 +106,15 @@ class OutboxRows:
         return bool(await conn.scalar(_TRY_LEAD, params))
 
     async def pending(self, conn: AsyncConnection, limit: int) -> list[PendingRow]:
-        result = await conn.execute(self._pending, {"limit": limit})
+        rows = await on_driver.fetch(conn, self._pending, {"limit": limit})
         envelopes = [
             (
-                envelope_from_row(row, self._source),
-                row["topic"],
-                row["message_key"],
-                row["outbox_position"],
+                envelope_from_row(row._asdict(), self._source),
+                row.topic,
+                row.message_key,
+                row.outbox_position,
             )
-            for row in result.mappings()
+            for row in rows
         ]
         return [
             PendingRow(
@@ -132,7 +133,7 @@ class OutboxRows:
     ) -> None:
         """Mark the outbox rows of ``rows`` (whole rows, as ``pending`` read them)."""
         positions = sorted({row.outbox_position for row in rows})
-        await conn.execute(self._mark_published, {"positions": positions, "at": at})
+        await on_driver.execute(conn, self._mark_published, {"positions": positions, "at": at})
 
     async def lag(self, conn: AsyncConnection, now: datetime) -> OutboxLag:
         outbox = self._tables.outbox
