@@ -116,17 +116,15 @@ async def _begun(tx: AsyncConnection) -> asyncpg.Connection | None:
     else None."""
     if tx.dialect.driver != "asyncpg" or trace.get_current_span().is_recording():
         return None
-    raw = (await tx.get_raw_connection()).driver_connection
-    if raw is not None and (raw.is_in_transaction() or _autocommit(tx)):
-        return raw
-    return None
-
-
-def _autocommit(tx: AsyncConnection) -> bool:
-    """Whether ``tx`` commits each statement on its own (``AUTOCOMMIT``, as the outbox relay's
-    connection): a statement sent on the driver then commits alike."""
-    options = tx.sync_connection.get_execution_options() if tx.sync_connection else {}
-    return options.get("isolation_level") == "AUTOCOMMIT"
+    pooled = await tx.get_raw_connection()
+    raw, adapter = pooled.driver_connection, pooled.dbapi_connection
+    # ``autocommit``: the adapter's own state (the DBAPI attribute), which decides whether it
+    # will send ``BEGIN`` (not the level asked for: a switch that failed or a reconnect keeps
+    # the option but not the level), as on the outbox relay's connection, where a statement
+    # sent on the driver commits alike.
+    if raw is None or adapter is None:
+        return None
+    return raw if raw.is_in_transaction() or adapter.autocommit else None
 
 
 def _args(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any] | None:

@@ -38,7 +38,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from naervaer import on_driver
 from naervaer.db import DatabaseTarget, create_engine
+from naervaer.eventstore import event_store_tables
 from naervaer.eventstore.tables import UtcDateTime
+from naervaer.outbox.rows import OutboxRows
 from naervaer.testing.pytest_plugin import temporary_database
 from naervaer.testing.statements import statements_sent
 
@@ -340,3 +342,36 @@ async def test_on_an_autocommit_connection_a_statement_goes_on_the_driver_and_co
         async with postgres.connect() as other:
             assert (await other.execute(_HOW_MANY)).scalar_one() == 1
     assert seen == []
+
+
+async def test_a_failed_switch_to_autocommit_leaves_statements_before_begin_to_sqlalchemy(
+    postgres: AsyncEngine,
+) -> None:
+    """The option reads AUTOCOMMIT after a refused switch, but the connection is not: a
+    statement sent on the driver before ``BEGIN`` would commit on its own."""
+    with contextlib.suppress(RuntimeError):
+        async with postgres.connect() as conn:
+            await conn.begin()
+            with pytest.raises(sa_exc.InvalidRequestError):
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+            with through_sqlalchemy(postgres) as seen:
+                await on_driver.execute(conn, _ADD, _note("held back", 1))
+            assert len(seen) == 1
+            raise RuntimeError("abandon it")
+    async with postgres.connect() as conn:
+        assert (await conn.execute(_HOW_MANY)).scalar_one() == 0
+
+
+async def test_the_outbox_relays_read_and_mark_go_on_the_driver(postgres: AsyncEngine) -> None:
+    """Its connection is in AUTOCOMMIT: the read and the mark are sent by ``on_driver``."""
+    store_metadata = MetaData()
+    tables = event_store_tables(store_metadata)
+    async with postgres.begin() as tx:
+        await tx.run_sync(store_metadata.create_all)
+    rows = OutboxRows(tables, "test", postgres=True)
+    async with postgres.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        with through_sqlalchemy(postgres) as seen, statements_sent(postgres) as sent:
+            assert await rows.pending(conn, 10) == []
+            await rows.mark_published(conn, [], datetime.now(UTC))
+    assert (seen, len(sent)) == ([], 2)
