@@ -117,7 +117,14 @@ def _numbers(text: str) -> tuple[int, ...]:
 def main(argv: Sequence[str] | None = None) -> None:
     options = parse(argv)
     from bench.run import run  # after parsing: --help needs none of the heavy imports
+    from naervaer.gc_tuning import collect_less_while_serving, freeze_start_up
 
+    # The clients of W1 and W2 (the store, and the peers beside it) run in this process: it
+    # collects as a service process does (as the case service's store would run), not at
+    # CPython's default threshold, which cost the store's 500-event appends a fifth of
+    # their CPU (BENCHMARKS.md, thirty-first round).
+    freeze_start_up()
+    collect_less_while_serving()
     asyncio.run(run(options, Console(width=max(120, Console().width))))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -40,6 +41,11 @@ async def run(options: Options, console: Console) -> tuple[Path, dict[str, Any]]
         "scale": options.scale.name,
         "sizes": options.scale.__dict__,
         "machine": machine_info(),
+        # How this process, where W1's and W2's clients run, collects its garbage.
+        "harness": {
+            "gc_thresholds": list(gc.get_threshold()),
+            "gc_frozen_objects": gc.get_freeze_count(),
+        },
         "workloads": {},
     }
     chosen = workloads()

@@ -16,6 +16,8 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
+from naervaer.gc_tuning import SERVING_THRESHOLDS
+
 pytestmark = pytest.mark.integration
 
 NAERVAER = Path(sys.executable).parent / "naervaer"
@@ -96,6 +98,12 @@ def report(
     W3 also with two case service replicas (Kafka mode)."""
     out = tmp_path_factory.mktemp("bench-results")
     return _bench(out, postgres_url, kafka_bootstrap, "--replicas", "1,2")
+
+
+def test_the_harness_collects_as_a_service_process_does(report: dict[str, Any]) -> None:
+    """W1's and W2's clients run in the harness: its start-up frozen, the serving threshold."""
+    assert report["harness"]["gc_thresholds"] == list(SERVING_THRESHOLDS)
+    assert report["harness"]["gc_frozen_objects"] > 0
 
 
 def test_the_results_file_names_the_machine_and_postgres(report: dict[str, Any]) -> None:
