@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench import w1_append, w2_batch, w3_http, w4_latency, w5_rebuild, w6_year
+from bench import calibration, w1_append, w2_batch, w3_http, w4_latency, w5_rebuild, w6_year
 from bench.config import Options
 from bench.context import BenchContext, bench_context
 from bench.machine import load_average, machine_info, postgres_version
@@ -36,11 +36,12 @@ def workloads() -> dict[int, Workload]:
 async def run(options: Options, console: Console) -> tuple[Path, dict[str, Any]]:
     """Run ``options.workloads``; returns the results file and what it holds."""
     started = datetime.now(UTC)
+    stolen_before, wall_began = calibration.steal_s(), time.monotonic()
     report: dict[str, Any] = {
         "started_at": started.isoformat(),
         "scale": options.scale.name,
         "sizes": options.scale.__dict__,
-        "machine": machine_info(),
+        "machine": machine_info() | {"core_speed": {"start": calibration.core_speed()}},
         # How this process, where W1's and W2's clients run, collects its garbage.
         "harness": {
             "gc_thresholds": list(gc.get_threshold()),
@@ -65,7 +66,13 @@ async def run(options: Options, console: Console) -> tuple[Path, dict[str, Any]]
             "export_requests": 0 if ctx.spans is None else ctx.spans.exports,
         }
     report["finished_at"] = datetime.now(UTC).isoformat()
-    report["machine"]["load_average_at_end"] = load_average()
+    machine = report["machine"]
+    machine["load_average_at_end"] = load_average()
+    machine["core_speed"]["end"] = calibration.core_speed()
+    machine["stolen_share"] = calibration.stolen_share(
+        stolen_before, calibration.steal_s(), time.monotonic() - wall_began, machine["cores"] or 1
+    )
+    console.print(_speed_line(machine))
     path = write_results(options.out_dir, report, started)
     console.print(f"results: {path}")
     return path, report
@@ -76,3 +83,13 @@ async def _timed(workload: Workload, ctx: BenchContext) -> WorkloadResult:
     result = await workload(ctx)
     result.wall_s = round(time.perf_counter() - began, 1)
     return result
+
+
+def _speed_line(machine: dict[str, Any]) -> str:
+    speed = machine["core_speed"]
+    stolen = machine["stolen_share"]
+    return (
+        f"core speed (bench/calibration.py): {speed['start']['rounds_per_s']:,} rounds/s at the "
+        f"start, {speed['end']['rounds_per_s']:,} at the end; stolen by the hypervisor: "
+        + ("not told" if stolen is None else f"{stolen:.1%} of the cores' time")
+    )

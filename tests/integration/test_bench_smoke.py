@@ -106,6 +106,15 @@ def test_the_harness_collects_as_a_service_process_does(report: dict[str, Any]) 
     assert report["harness"]["gc_frozen_objects"] > 0
 
 
+def test_the_results_file_tells_how_fast_the_cores_ran(report: dict[str, Any]) -> None:
+    """A fixed piece of work timed at the start and the end (bench/calibration.py)."""
+    speed = report["machine"]["core_speed"]
+    for moment in ("start", "end"):
+        assert speed[moment]["rounds"] > 0
+        assert speed[moment]["rounds_per_s"] > 0
+    assert report["machine"]["stolen_share"] >= 0  # Linux tells its steal
+
+
 def test_the_results_file_names_the_machine_and_postgres(report: dict[str, Any]) -> None:
     assert report["machine"].keys() >= MACHINE_FIELDS
     assert report["machine"]["cores"] >= 1
