@@ -121,8 +121,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     # The clients of W1 and W2 (the store, and the peers beside it) run in this process: it
     # collects as a service process does (as the case service's store would run), not at
-    # CPython's default threshold, which cost the store's 500-event appends a fifth of
-    # their CPU (BENCHMARKS.md, thirty-first round).
+    # CPython's default threshold, at which about a quarter of the store's client CPU an event
+    # on 500-event appends went to the collector (BENCHMARKS.md, thirty-first round).
     freeze_start_up()
     collect_less_while_serving()
     asyncio.run(run(options, Console(width=max(120, Console().width))))
