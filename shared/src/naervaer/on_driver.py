@@ -9,10 +9,13 @@ up once, and it goes to asyncpg's ``fetch`` on the connection whose transaction 
 has begun, so it commits or rolls back with the rest. Rows come back through their columns'
 result processors, as SQLAlchemy gives them, as named tuples (by position or by name).
 
-It goes through SQLAlchemy instead where the connection is not asyncpg's (SQLite); where the
-transaction has not begun on the server (SQLAlchemy's asyncpg adapter sends ``BEGIN`` with
-its first statement, and a statement sent before that would commit on its own), unless the
-connection is in ``AUTOCOMMIT`` (where every statement commits on its own anyway); where the
+A transaction SQLAlchemy has begun (``engine.begin()``) but not yet on the server (its asyncpg
+adapter sends ``BEGIN`` before its first statement, and a statement sent before that would
+commit on its own) is begun here as the adapter begins it, so a transaction's first statement
+(a consumer's inbox claim) goes on the driver too. It goes through SQLAlchemy instead where
+the connection is not asyncpg's (SQLite); where SQLAlchemy has not begun a transaction (its
+own first statement begins one), unless the connection is in ``AUTOCOMMIT`` (where every
+statement commits on its own anyway); where the
 enclosing span is recorded, so that a traced batch still shows each statement's client span
 (``naervaer.observability.tracing.instrument_engine``; an unrecorded trace skips those spans
 anyway); and where the driver would not give what SQLAlchemy gives (``_compiled``: expanding
@@ -93,14 +96,16 @@ async def _on_driver(
 ) -> tuple[_Compiled, list[Any]] | None:
     """The statement sent on the driver and its records; None: not sent (it goes through
     SQLAlchemy)."""
-    raw = await _begun(tx)
-    if raw is None:
+    if tx.dialect.driver != "asyncpg" or trace.get_current_span().is_recording():
         return None
     compiled = _compiled(statement, tx.dialect)
     if compiled is None:
         return None
     args = _args(compiled, params)
     if args is None:
+        return None
+    raw = await _begun(tx)
+    if raw is None:
         return None
     return compiled, await _send(raw, compiled.sql, args)
 
@@ -111,11 +116,9 @@ async def _send(raw: asyncpg.Connection, sql: str, args: list[Any]) -> list[Any]
 
 
 async def _begun(tx: AsyncConnection) -> asyncpg.Connection | None:
-    """``tx``'s asyncpg connection if it is one, its transaction has begun on the server (or
-    each statement commits on its own) and no recorded span would want the statement's own,
-    else None."""
-    if tx.dialect.driver != "asyncpg" or trace.get_current_span().is_recording():
-        return None
+    """``tx``'s asyncpg connection (of a statement to be sent) if its transaction has begun on
+    the server, or is begun there now because SQLAlchemy has begun it, or each statement
+    commits on its own; else None."""
     pooled = await tx.get_raw_connection()
     raw, adapter = pooled.driver_connection, pooled.dbapi_connection
     # ``autocommit``: the adapter's own state (the DBAPI attribute), which decides whether it
@@ -124,7 +127,23 @@ async def _begun(tx: AsyncConnection) -> asyncpg.Connection | None:
     # sent on the driver commits alike.
     if raw is None or adapter is None:
         return None
-    return raw if raw.is_in_transaction() or adapter.autocommit else None
+    if raw.is_in_transaction() or adapter.autocommit:
+        return raw
+    return raw if tx.in_transaction() and await _begin(adapter) else None
+
+
+async def _begin(adapter: Any) -> bool:
+    """Send the ``BEGIN`` of the transaction SQLAlchemy has begun, as its asyncpg adapter does
+    before its first statement (``_start_transaction``, under its mutex: same isolation level,
+    and its ``commit``/``rollback`` end it); False where the adapter is not as expected."""
+    start = getattr(adapter, "_start_transaction", None)
+    mutex = getattr(adapter, "_execute_mutex", None)
+    if start is None or mutex is None or getattr(adapter, "_transaction", True) is not None:
+        return False
+    async with mutex:
+        if adapter._transaction is None:
+            await start()
+    return adapter._transaction is not None
 
 
 def _args(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any] | None:

@@ -1,6 +1,6 @@
-"""Claiming a batch's inbox rows (mottakslogg, issue 8): what was claimed is refused for any
-batch size on both databases, and on PostgreSQL the INSERT is one statement (one SQL text,
-compiled and prepared once) whatever the size of the batch."""
+"""Claiming inbox rows (mottakslogg, issue 8): what was claimed is refused, one event or a batch
+of any size, on both databases; on PostgreSQL a batch's INSERT is one statement (one SQL text,
+compiled and prepared once) whatever its size, and both go on the driver."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import event
 
-from naervaer.messaging.inbox import claim_many
+from naervaer.messaging.inbox import claim, claim_many
+from naervaer.testing.statements import statements_sent
 
 if TYPE_CHECKING:
     from shared.tests.messaging.kits import Db
@@ -30,16 +31,24 @@ def db(request: pytest.FixtureRequest) -> Db:
 
 @contextmanager
 def inserts(db: Db) -> Iterator[list[str]]:
-    """The INSERT statements ``db``'s engine sends meanwhile."""
-    sent: list[str] = []
+    """The INSERT statements ``db``'s engine sends meanwhile, through SQLAlchemy or on the
+    driver (``naervaer.on_driver``)."""
+    with statements_sent(db.engine) as sent:
+        yield sent
+    sent[:] = [sql for sql in sent if sql.lstrip().upper().startswith("INSERT")]
+
+
+@contextmanager
+def through_sqlalchemy(db: Db) -> Iterator[list[str]]:
+    """The statements SQLAlchemy itself runs meanwhile (none sent on the driver)."""
+    seen: list[str] = []
 
     def record(*args: Any) -> None:
-        if args[2].lstrip().upper().startswith("INSERT"):
-            sent.append(args[2])
+        seen.append(args[2])
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", record)
     try:
-        yield sent
+        yield seen
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", record)
 
@@ -79,7 +88,26 @@ async def test_an_empty_batch_claims_nothing_and_sends_nothing(db: Db) -> None:
 
 
 async def test_a_batch_is_one_statement_for_any_size_on_postgresql(pg_db: Db) -> None:
-    sent = await _claim_batches(pg_db)
+    with through_sqlalchemy(pg_db) as seen:
+        sent = await _claim_batches(pg_db)
     assert len(sent) == 3 * len(SIZES)
     assert len(set(sent)) == 1, sent
     assert "unnest" in sent[0]
+    # on the driver, each the first statement of its transaction (the count went through
+    # SQLAlchemy)
+    assert not [sql for sql in seen if "INSERT" in sql]
+
+
+async def test_a_claimed_event_is_refused_to_its_consumer_alone(db: Db) -> None:
+    """``claim``, the per-message way: on PostgreSQL on the driver as well."""
+    event_id = uuid.uuid4()
+    with through_sqlalchemy(db) as seen, inserts(db) as sent:
+        async with db.engine.begin() as tx:
+            assert await claim(tx, db.tables, "mine", event_id) is True
+        async with db.engine.begin() as tx:
+            assert await claim(tx, db.tables, "mine", event_id) is False
+        async with db.engine.begin() as tx:
+            assert await claim(tx, db.tables, "theirs", event_id) is True
+    assert await db.count(db.tables.inbox, "mine") == 1
+    assert len(sent) == 3
+    assert (seen == []) == (db.engine.dialect.name == "postgresql")

@@ -1,6 +1,7 @@
 """``naervaer.on_driver``: a statement built with SQLAlchemy, sent on the transaction's asyncpg
-connection once the transaction has begun, gives what ``tx.execute`` gives and commits or
-rolls back with the transaction; elsewhere it goes through SQLAlchemy."""
+connection in the transaction SQLAlchemy has begun (``BEGIN`` sent first where it has not been
+yet), gives what ``tx.execute`` gives and commits or rolls back with the transaction; elsewhere
+it goes through SQLAlchemy."""
 
 from __future__ import annotations
 
@@ -256,20 +257,52 @@ async def test_returning_rows_come_back_through_their_processors(engine: AsyncEn
     assert (row.note_id, row.at, row.pair, count) == (note["note_id"], at, ("a", "b"), 2)
 
 
-async def test_before_the_transaction_begins_a_statement_goes_through_sqlalchemy_and_begins_it(
+async def test_a_transactions_first_statement_begins_it_on_the_server_and_ends_with_it(
     engine: AsyncEngine,
 ) -> None:
-    """A statement sent on the driver before ``BEGIN`` would commit on its own."""
+    """On PostgreSQL the first statement goes on the driver too, after the ``BEGIN`` that
+    SQLAlchemy's adapter would have sent (sent on the driver before it, it would commit on its
+    own): a rollback takes it back, a commit keeps it."""
     with contextlib.suppress(RuntimeError):
         async with engine.begin() as tx:
             with through_sqlalchemy(engine) as seen:
                 await on_driver.execute(tx, _ADD, _note("first", 1))
                 await on_driver.execute(tx, _ADD, _note("second", 1))
-            on_postgres = engine.dialect.name == "postgresql"
-            assert len(seen) == (1 if on_postgres else 2)  # then the driver's
+            _on_the_driver_on_postgresql(engine, seen)
             raise RuntimeError("abandon it")
     async with engine.connect() as conn:
         assert (await conn.execute(_HOW_MANY)).scalar_one() == 0
+    async with engine.begin() as tx:
+        await on_driver.execute(tx, _ADD, _note("kept", 1))
+        await tx.execute(_ADD, _note("then through SQLAlchemy", 1))  # no second BEGIN
+    async with engine.connect() as conn:
+        assert (await conn.execute(_HOW_MANY)).scalar_one() == 2
+
+
+async def test_the_transaction_begun_on_the_driver_has_the_isolation_level_asked_for(
+    postgres: AsyncEngine,
+) -> None:
+    read = select(func.current_setting("transaction_isolation").label("level"))
+    async with postgres.connect() as conn:
+        await conn.execution_options(isolation_level="REPEATABLE READ")
+        async with conn.begin():
+            with statements_sent(postgres) as sent:
+                (row,) = await on_driver.fetch(conn, read)
+    assert (row.level, len(sent)) == ("repeatable read", 1)
+
+
+async def test_before_sqlalchemy_begins_a_transaction_a_statement_goes_through_it(
+    postgres: AsyncEngine,
+) -> None:
+    """On a connection with no transaction begun, SQLAlchemy's own first statement begins one
+    (autobegin); after it statements go on the driver, and a rollback takes both back."""
+    async with postgres.connect() as conn:
+        with through_sqlalchemy(postgres) as seen:
+            await on_driver.execute(conn, _ADD, _note("first", 1))
+            await on_driver.execute(conn, _ADD, _note("second", 1))
+        await conn.rollback()
+        assert (await conn.execute(_HOW_MANY)).scalar_one() == 0
+    assert len(seen) == 1
 
 
 async def test_what_the_driver_would_not_give_alike_goes_through_sqlalchemy(
@@ -344,11 +377,11 @@ async def test_on_an_autocommit_connection_a_statement_goes_on_the_driver_and_co
     assert seen == []
 
 
-async def test_a_failed_switch_to_autocommit_leaves_statements_before_begin_to_sqlalchemy(
+async def test_a_failed_switch_to_autocommit_leaves_statements_in_the_transaction(
     postgres: AsyncEngine,
 ) -> None:
-    """The option reads AUTOCOMMIT after a refused switch, but the connection is not: a
-    statement sent on the driver before ``BEGIN`` would commit on its own."""
+    """The option reads AUTOCOMMIT after a refused switch, but the connection is not: its
+    statements stay in the transaction, which a rollback takes back."""
     with contextlib.suppress(RuntimeError):
         async with postgres.connect() as conn:
             await conn.begin()
@@ -356,7 +389,7 @@ async def test_a_failed_switch_to_autocommit_leaves_statements_before_begin_to_s
                 await conn.execution_options(isolation_level="AUTOCOMMIT")
             with through_sqlalchemy(postgres) as seen:
                 await on_driver.execute(conn, _ADD, _note("held back", 1))
-            assert len(seen) == 1
+            assert seen == []  # on the driver, after the BEGIN of the transaction begun
             raise RuntimeError("abandon it")
     async with postgres.connect() as conn:
         assert (await conn.execute(_HOW_MANY)).scalar_one() == 0
