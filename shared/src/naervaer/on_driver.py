@@ -135,14 +135,19 @@ async def _begun(tx: AsyncConnection) -> asyncpg.Connection | None:
 async def _begin(adapter: Any) -> bool:
     """Send the ``BEGIN`` of the transaction SQLAlchemy has begun, as its asyncpg adapter does
     before its first statement (``_start_transaction``, under its mutex: same isolation level,
-    and its ``commit``/``rollback`` end it); False where the adapter is not as expected."""
+    and its ``commit``/``rollback`` end it); False where the adapter is not as expected, or
+    the ``BEGIN`` failed: SQLAlchemy then sends it again with the statement and handles a
+    failure its way (a lost connection is invalidated, not left in the pool)."""
     start = getattr(adapter, "_start_transaction", None)
     mutex = getattr(adapter, "_execute_mutex", None)
     if start is None or mutex is None or getattr(adapter, "_transaction", True) is not None:
         return False
     async with mutex:
         if adapter._transaction is None:
-            await start()
+            try:
+                await start()
+            except Exception:
+                return False
     return adapter._transaction is not None
 
 

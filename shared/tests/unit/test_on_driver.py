@@ -291,6 +291,27 @@ async def test_the_transaction_begun_on_the_driver_has_the_isolation_level_asked
     assert (row.level, len(sent)) == ("repeatable read", 1)
 
 
+async def test_a_connection_lost_before_begin_is_invalidated_as_sqlalchemy_does_it(
+    postgres: AsyncEngine,
+) -> None:
+    """The ``BEGIN`` sent here fails on a connection the server has closed; SQLAlchemy then
+    tries it with the statement, raises its own error and takes the connection out of the
+    pool (left there, it would fail a transaction at every turn)."""
+    async with postgres.connect() as conn:
+        pid = (await conn.execute(select(func.pg_backend_pid()))).scalar_one()
+        await conn.rollback()
+        async with postgres.connect() as other:
+            await other.execute(select(func.pg_terminate_backend(pid)))
+        with pytest.raises(sa_exc.DBAPIError) as raised:
+            async with conn.begin():
+                await on_driver.execute(conn, _ADD, _note("lost", 1))
+        assert raised.value.connection_invalidated
+    async with postgres.begin() as tx:
+        await on_driver.execute(tx, _ADD, _note("on a new connection", 1))
+    async with postgres.connect() as conn:
+        assert (await conn.execute(_HOW_MANY)).scalar_one() == 1
+
+
 async def test_before_sqlalchemy_begins_a_transaction_a_statement_goes_through_it(
     postgres: AsyncEngine,
 ) -> None:
