@@ -129,15 +129,18 @@ async def _begun(tx: AsyncConnection) -> asyncpg.Connection | None:
         return None
     if raw.is_in_transaction() or adapter.autocommit:
         return raw
-    return raw if tx.in_transaction() and await _begin(adapter) else None
+    return raw if tx.in_transaction() and await _begin(tx, adapter) else None
 
 
-async def _begin(adapter: Any) -> bool:
+async def _begin(tx: AsyncConnection, adapter: Any) -> bool:
     """Send the ``BEGIN`` of the transaction SQLAlchemy has begun, as its asyncpg adapter does
     before its first statement (``_start_transaction``, under its mutex: same isolation level,
-    and its ``commit``/``rollback`` end it); False where the adapter is not as expected, or
-    the ``BEGIN`` failed: SQLAlchemy then sends it again with the statement and handles a
-    failure its way (a lost connection is invalidated, not left in the pool)."""
+    and its ``commit``/``rollback`` end it); False where the adapter is not as expected.
+
+    Should the ``BEGIN`` fail or its task be cancelled meanwhile, the server may have begun the
+    transaction while neither SQLAlchemy nor asyncpg can end it (asyncpg keeps the failed one
+    as its outermost), so the connection is invalidated, as SQLAlchemy does with a connection
+    it loses or a cancellation, and not put back in the pool."""
     start = getattr(adapter, "_start_transaction", None)
     mutex = getattr(adapter, "_execute_mutex", None)
     if start is None or mutex is None or getattr(adapter, "_transaction", True) is not None:
@@ -146,8 +149,10 @@ async def _begin(adapter: Any) -> bool:
         if adapter._transaction is None:
             try:
                 await start()
-            except Exception:
-                return False
+            except BaseException as error:
+                if (connection := tx.sync_connection) is not None:
+                    connection.invalidate(error if isinstance(error, Exception) else None)
+                raise
     return adapter._transaction is not None
 
 

@@ -5,13 +5,15 @@ it goes through SQLAlchemy."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import (
@@ -35,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from naervaer import on_driver
 from naervaer.db import DatabaseTarget, create_engine
@@ -291,25 +293,67 @@ async def test_the_transaction_begun_on_the_driver_has_the_isolation_level_asked
     assert (row.level, len(sent)) == ("repeatable read", 1)
 
 
-async def test_a_connection_lost_before_begin_is_invalidated_as_sqlalchemy_does_it(
-    postgres: AsyncEngine,
+async def _committed_elsewhere(engine: AsyncEngine) -> int:
+    """The rows of ``notes`` committed, as a connection of another pool counts them."""
+    other = create_async_engine(engine.url)
+    try:
+        async with other.connect() as conn:
+            return int((await conn.execute(_HOW_MANY)).scalar_one())
+    finally:
+        await other.dispose()
+
+
+@contextlib.contextmanager
+def begin_then(error: BaseException) -> Iterator[None]:
+    """Every ``BEGIN`` asyncpg sends reaches the server, then ``error`` is raised where its
+    answer was awaited (as a task cancelled meanwhile sees it)."""
+    execute = asyncpg.Connection.execute
+
+    async def interrupted(self: asyncpg.Connection, query: str, *args: Any, **kw: Any) -> Any:
+        done = await execute(self, query, *args, **kw)
+        if query.startswith("BEGIN"):
+            raise error
+        return done
+
+    asyncpg.Connection.execute = interrupted
+    try:
+        yield
+    finally:
+        asyncpg.Connection.execute = execute
+
+
+@pytest.mark.parametrize(
+    "error", [asyncio.CancelledError(), asyncpg.InterfaceError("lost")], ids=["cancelled", "failed"]
+)
+async def test_a_begin_cut_short_leaves_no_open_transaction_in_the_pool(
+    postgres: AsyncEngine, error: BaseException
 ) -> None:
-    """The ``BEGIN`` sent here fails on a connection the server has closed; SQLAlchemy then
-    tries it with the statement, raises its own error and takes the connection out of the
-    pool (left there, it would fail a transaction at every turn)."""
+    """The server began the transaction, but neither SQLAlchemy nor asyncpg can end it: the
+    connection is invalidated, so the pool's next transaction (on a new one) commits."""
+    # an error as SQLAlchemy's adapter translates asyncpg's; a cancellation as it is
+    dbapi_error = postgres.dialect.loaded_dbapi.Error
+    raised = dbapi_error if isinstance(error, Exception) else type(error)
+    with pytest.raises(raised), begin_then(error):
+        async with postgres.begin() as tx:
+            await on_driver.execute(tx, _ADD, _note("cut short", 1))
+    async with postgres.begin() as tx:
+        await on_driver.execute(tx, _ADD, _note("then committed", 1))
+    assert await _committed_elsewhere(postgres) == 1
+
+
+async def test_a_connection_lost_before_begin_is_invalidated(postgres: AsyncEngine) -> None:
     async with postgres.connect() as conn:
         pid = (await conn.execute(select(func.pg_backend_pid()))).scalar_one()
         await conn.rollback()
         async with postgres.connect() as other:
             await other.execute(select(func.pg_terminate_backend(pid)))
-        with pytest.raises(sa_exc.DBAPIError) as raised:
+        with pytest.raises(postgres.dialect.loaded_dbapi.Error):  # as the adapter translates it
             async with conn.begin():
                 await on_driver.execute(conn, _ADD, _note("lost", 1))
-        assert raised.value.connection_invalidated
+        assert conn.invalidated
     async with postgres.begin() as tx:
         await on_driver.execute(tx, _ADD, _note("on a new connection", 1))
-    async with postgres.connect() as conn:
-        assert (await conn.execute(_HOW_MANY)).scalar_one() == 1
+    assert await _committed_elsewhere(postgres) == 1
 
 
 async def test_before_sqlalchemy_begins_a_transaction_a_statement_goes_through_it(
