@@ -12,10 +12,11 @@ result processors, as SQLAlchemy gives them, as named tuples (by position or by 
 A transaction SQLAlchemy has begun (``engine.begin()``) but not yet on the server (its asyncpg
 adapter sends ``BEGIN`` before its first statement, and a statement sent before that would
 commit on its own) is begun here as the adapter begins it, so a transaction's first statement
-(a consumer's inbox claim) goes on the driver too. It goes through SQLAlchemy instead where
-the connection is not asyncpg's (SQLite); where SQLAlchemy has not begun a transaction (its
-own first statement begins one), unless the connection is in ``AUTOCOMMIT`` (where every
-statement commits on its own anyway); where the
+(a consumer's inbox claim) goes on the driver too. That uses the adapter's private
+``_start_transaction`` (SQLAlchemy is pinned by the lock file; ``test_on_driver`` fails if it
+changes). It goes through SQLAlchemy instead where the connection is not asyncpg's (SQLite);
+where SQLAlchemy has not begun a transaction (its own first statement begins one), unless the
+connection is in ``AUTOCOMMIT`` (where every statement commits on its own anyway); where the
 enclosing span is recorded, so that a traced batch still shows each statement's client span
 (``naervaer.observability.tracing.instrument_engine``; an unrecorded trace skips those spans
 anyway); and where the driver would not give what SQLAlchemy gives (``_compiled``: expanding
@@ -23,8 +24,9 @@ binds, Python-side defaults, numbers, unnamed columns; or a required bind not gi
 
 Such a statement fires no ``before_cursor_execute`` (nor do the store's hot path and
 ``naervaer.bulk``'s COPYs): ``naervaer.testing.statements`` records it for the tests that
-count statements. A failure is asyncpg's own error, as the store's hot path raises it
-(``naervaer.outages`` knows them).
+count statements. A failure is asyncpg's own error, as the store's hot path raises it, and a
+failed ``BEGIN`` the adapter's translation of it (``naervaer.outages`` knows both: it follows
+the cause).
 """
 
 from __future__ import annotations

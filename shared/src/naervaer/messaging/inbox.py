@@ -65,6 +65,9 @@ async def claim_many(
     return set(result.scalars().all())
 
 
+_ROW = ("consumer", "event_id", "handled_at")  # an inbox row's columns, as ``claim`` gives them
+
+
 @lru_cache(maxsize=64)
 def _claim_one(inbox: Table) -> ReturningInsert[UUID]:
     """``claim``'s PostgreSQL INSERT, its row's values as binds; the row if it was new."""
@@ -72,9 +75,6 @@ def _claim_one(inbox: Table) -> ReturningInsert[UUID]:
     values = {c[name]: bindparam(name, type_=c[name].type) for name in _ROW}
     statement = postgresql.insert(inbox).values(values).on_conflict_do_nothing()
     return statement.returning(c.event_id)
-
-
-_ROW = ("consumer", "event_id", "handled_at")  # an inbox row's columns, as ``claim`` gives them
 
 
 @lru_cache(maxsize=64)
