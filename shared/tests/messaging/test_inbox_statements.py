@@ -4,6 +4,7 @@ compiled and prepared once) whatever its size, and both go on the driver."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -111,3 +112,18 @@ async def test_a_claimed_event_is_refused_to_its_consumer_alone(db: Db) -> None:
     assert await db.count(db.tables.inbox, "mine") == 1
     assert len(sent) == 3
     assert (seen == []) == (db.engine.dialect.name == "postgresql")
+
+
+async def test_a_claim_rolled_back_with_its_transaction_can_be_claimed_again(db: Db) -> None:
+    """A claim on the driver is part of its transaction: a handler that fails takes it back,
+    so the redelivered event is handled, not skipped as a duplicate."""
+    one, batch = uuid.uuid4(), [uuid.uuid4(), uuid.uuid4()]
+    with contextlib.suppress(RuntimeError):
+        async with db.engine.begin() as tx:
+            assert await claim(tx, db.tables, "mine", one) is True
+            assert await claim_many(tx, db.tables, "mine", batch) == set(batch)
+            raise RuntimeError("the handler failed")
+    assert await db.count(db.tables.inbox, "mine") == 0
+    async with db.engine.begin() as tx:
+        assert await claim(tx, db.tables, "mine", one) is True
+        assert await claim_many(tx, db.tables, "mine", batch) == set(batch)
