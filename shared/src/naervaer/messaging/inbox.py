@@ -33,7 +33,7 @@ async def claim(tx: AsyncConnection, tables: ConsumerTables, consumer: str, even
 
     On PostgreSQL one statement built once and sent on the driver (``naervaer.on_driver``,
     which sends the transaction's ``BEGIN`` first): the first statement of the transaction of
-    a message settled alone, as most are at moderate rates (issue 8)."""
+    a message settled alone (a fetch of one, or each message of a batch that failed; issue 8)."""
     row = {"consumer": consumer, "event_id": event_id, "handled_at": datetime.now(UTC)}
     if tx.dialect.name == "postgresql":
         return bool(await on_driver.fetch(tx, _claim_one(tables.inbox), row))
