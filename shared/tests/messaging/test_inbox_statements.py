@@ -8,13 +8,12 @@ import contextlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import event
 
 from naervaer.messaging.inbox import claim, claim_many
-from naervaer.testing.statements import statements_sent
+from naervaer.testing.statements import statements_sent, through_sqlalchemy
 
 if TYPE_CHECKING:
     from shared.tests.messaging.kits import Db
@@ -37,21 +36,6 @@ def inserts(db: Db) -> Iterator[list[str]]:
     with statements_sent(db.engine) as sent:
         yield sent
     sent[:] = [sql for sql in sent if sql.lstrip().upper().startswith("INSERT")]
-
-
-@contextmanager
-def through_sqlalchemy(db: Db) -> Iterator[list[str]]:
-    """The statements SQLAlchemy itself runs meanwhile (none sent on the driver)."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
 
 
 async def _claim_batches(db: Db) -> list[str]:
@@ -89,7 +73,7 @@ async def test_an_empty_batch_claims_nothing_and_sends_nothing(db: Db) -> None:
 
 
 async def test_a_batch_is_one_statement_for_any_size_on_postgresql(pg_db: Db) -> None:
-    with through_sqlalchemy(pg_db) as seen:
+    with through_sqlalchemy(pg_db.engine) as seen:
         sent = await _claim_batches(pg_db)
     assert len(sent) == 3 * len(SIZES)
     assert len(set(sent)) == 1, sent
@@ -102,7 +86,7 @@ async def test_a_batch_is_one_statement_for_any_size_on_postgresql(pg_db: Db) ->
 async def test_a_claimed_event_is_refused_to_its_consumer_alone(db: Db) -> None:
     """``claim``, the per-message way: on PostgreSQL on the driver as well."""
     event_id = uuid.uuid4()
-    with through_sqlalchemy(db) as seen, inserts(db) as sent:
+    with through_sqlalchemy(db.engine) as seen, inserts(db) as sent:
         async with db.engine.begin() as tx:
             assert await claim(tx, db.tables, "mine", event_id) is True
         async with db.engine.begin() as tx:

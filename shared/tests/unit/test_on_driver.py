@@ -27,7 +27,6 @@ from sqlalchemy import (
     TypeDecorator,
     Uuid,
     bindparam,
-    event,
     func,
     insert,
     literal,
@@ -45,7 +44,7 @@ from naervaer.eventstore import event_store_tables
 from naervaer.eventstore.tables import UtcDateTime
 from naervaer.outbox.rows import OutboxRows
 from naervaer.testing.pytest_plugin import temporary_database
-from naervaer.testing.statements import statements_sent
+from naervaer.testing.statements import statements_sent, through_sqlalchemy
 
 
 class Pair(TypeDecorator[tuple[str, str]]):
@@ -145,21 +144,6 @@ def _note(label: str, count: int, **more: Any) -> dict[str, Any]:
         "tags": more.get("tags"),
         "pair": more.get("pair"),
     }
-
-
-@contextlib.contextmanager
-def through_sqlalchemy(engine: AsyncEngine) -> Any:
-    """The statements SQLAlchemy itself runs meanwhile."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 def _on_the_driver_on_postgresql(engine: AsyncEngine, seen: list[str]) -> None:

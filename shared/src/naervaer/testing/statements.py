@@ -3,7 +3,8 @@
 SQLAlchemy's ``before_cursor_execute`` sees every statement it runs, but not those sent on the
 transaction's asyncpg connection: ``naervaer.on_driver``'s statements and the ``COPY``s of
 ``naervaer.bulk``; those are recorded here too (a COPY as ``COPY <table>``), so a count still
-tells every round trip.
+tells every round trip. ``through_sqlalchemy`` records SQLAlchemy's alone, for tests of which
+way a statement went.
 """
 
 from __future__ import annotations
@@ -48,4 +49,19 @@ def statements_sent(engine: AsyncEngine) -> Iterator[list[str]]:
     finally:
         on_driver._send = send
         asyncpg.Connection.copy_records_to_table = copy
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def through_sqlalchemy(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The statements ``engine`` runs through SQLAlchemy meanwhile (none sent on the driver)."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
