@@ -27,12 +27,15 @@ from sqlalchemy import text
 
 from bench import cpu
 from bench.appender import CaseLog, bounded
+from bench.batching import Rounds, read_rounds
 from bench.context import BenchContext
 from bench.results import Check, WorkloadResult
 from bench.services import ServiceProcess, migrate, start_services, stop_services
 from bench.stats import Latencies, rate
 from bench.watcher import CONSUMER, ProjectionWatcher, install_trigger
 from bench.year import first_day
+from case_service.app.summary_projection import PROJECTION_NAME as SUMMARIES
+from case_service.bootstrap import SERVICE as CASE_SERVICE
 from naervaer.contracts import case as c
 from naervaer.eventstore import NewEvent
 
@@ -46,6 +49,13 @@ SEARCH_TRIES = 4
 # 24 weeks: past the follow-up plan (4 weeks), the first dialogue meeting (7) and the activity
 # requirement (8), before the second dialogue meeting (26); then a new case.
 NOTES_PER_CASE = 12
+# Each stage's events a round (``bench.batching``), by column: the case service's relay, its
+# summary consumer, the deadline consumer.
+ROUND_COLUMNS = {
+    "relay_per_round": f"relay {CASE_SERVICE.name}",
+    "summaries_per_round": SUMMARIES,
+    "timeline_per_round": CONSUMER,
+}
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,7 @@ class Pipeline:
     log: CaseLog
     watcher: ProjectionWatcher
     cases: list[Cursor]
+    services: list[ServiceProcess]  # their /metrics count the stages' rounds
 
     async def append(self, step: Step, committed: dict[str, float]) -> None:
         await self.log.store.append(
@@ -136,7 +147,7 @@ async def run(ctx: BenchContext) -> WorkloadResult:
         cases = [
             Cursor(str(uuid.uuid4()), f"employer-{i % 50:02d}") for i in range(scale.latency_cases)
         ]
-        pipeline = Pipeline(log, watcher, cases)
+        pipeline = Pipeline(log, watcher, cases, services)
         await _open_cases(ctx, pipeline)
         pids = {s.key: s.pid for s in services if s.pid is not None} | {"harness": os.getpid()}
         rows, capacity, burst_cpu = await _measure(ctx, pipeline, pids)
@@ -166,9 +177,11 @@ async def _measure(
     ctx: BenchContext, pipeline: Pipeline, pids: dict[str, int]
 ) -> tuple[list[dict[str, object]], float, dict[str, Any]]:
     rows = [await _fixed_rate(ctx, pipeline, target, pids) for target in ctx.scale.rates]
+    rounds = await read_rounds(pipeline.services)
     before = cpu.sample(pids)
     capacity, projected = await _burst(ctx, pipeline)
     burst_cpu = cpu.per_operation(before, cpu.sample(pids), max(1, projected))
+    burst_cpu |= await _per_round(pipeline, rounds)
     ctx.say(
         f"W4 burst CPU per event (ms): {burst_cpu['cpu_ms_per_op']}; at full cores "
         f"{burst_cpu['ceiling_per_s']} events/s"
@@ -250,6 +263,7 @@ async def _fixed_rate(
     cases = itertools.cycle(pipeline.cases)
     gate = asyncio.Semaphore(IN_FLIGHT)
     tasks: list[asyncio.Task[None]] = []
+    rounds = await read_rounds(pipeline.services)
     before = cpu.sample(pids)
     began = time.perf_counter()
     for index in range(count):
@@ -262,6 +276,7 @@ async def _fixed_rate(
     appended_s = time.perf_counter() - began
     missing = await pipeline.watcher.wait_for(committed, stall_s=30)
     spent = cpu.per_operation(before, cpu.sample(pids), count)["cpu_ms_per_op"]
+    per_round = await _per_round(pipeline, rounds)
     latencies, clock = await _commit_to_commit(pipeline.log, committed), "server"
     if latencies is None:  # a server without commit timestamps: the harness's own clock
         latencies, clock = _latencies(pipeline.watcher, committed), "harness"
@@ -279,7 +294,14 @@ async def _fixed_rate(
         "case_cpu_ms": spent.get("case_ms"),
         "deadline_cpu_ms": spent.get("deadline_ms"),
         "cpu_ms": spent["total_ms"],
+        **per_round,
     }
+
+
+async def _per_round(pipeline: Pipeline, since: Rounds) -> dict[str, float | None]:
+    """Each stage's events a round since ``since`` (None: it had no round)."""
+    stages = (await read_rounds(pipeline.services)).per_round_since(since)
+    return {column: stages.get(stage) for column, stage in ROUND_COLUMNS.items()}
 
 
 async def _burst(ctx: BenchContext, pipeline: Pipeline) -> tuple[float, int]:
@@ -435,5 +457,10 @@ def _result(
             "projected.",
             "burst_cpu: CPU ms per event during the burst by process (harness: the appends; "
             "other: PostgreSQL, the broker, the kernel); ceiling_per_s: events/s at full cores.",
+            "relay_per_round, summaries_per_round, timeline_per_round: events a round of the "
+            "case service's relay (a published batch), its summary consumer and the deadline "
+            "consumer (a transaction), from the services' /metrics over the same span as the "
+            "CPU figures (burst_cpu's: the burst's): a round's round trips are paid however "
+            "few events it carries.",
         ],
     )

@@ -196,6 +196,14 @@ def test_w4_searches_for_the_highest_sustained_rate_and_reports_it(
     assert w4["params"]["highest_sustained_per_s"] == max(sustained, default=None)
 
 
+def test_w4_tells_how_many_events_each_stage_took_a_round(report: dict[str, Any]) -> None:
+    w4 = report["workloads"]["w4"]
+    stages = ("relay_per_round", "summaries_per_round", "timeline_per_round")
+    for measured in [*w4["rows"], w4["params"]["burst_cpu"]]:
+        # every event went through each stage, in rounds of one or more
+        assert all(measured[stage] >= 1 for stage in stages), measured
+
+
 def test_by_default_the_services_export_no_spans(report: dict[str, Any]) -> None:
     assert report["traces"] == {"exported": False, "export_requests": 0}
 

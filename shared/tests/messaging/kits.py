@@ -299,6 +299,11 @@ class Kit:
         return REGISTRY.get_sample_value("naervaer_messages_handled_total", labels) or 0.0
 
     @staticmethod
+    def batches(consumer: str) -> float:
+        labels = {"service": SERVICE, "consumer": consumer}
+        return REGISTRY.get_sample_value("naervaer_consumer_batches_total", labels) or 0.0
+
+    @staticmethod
     def handler_failures(consumer: str, event_type: str) -> float:
         labels = {"service": SERVICE, "consumer": consumer, "event_type": event_type}
         return REGISTRY.get_sample_value("naervaer_handler_failures_total", labels) or 0.0

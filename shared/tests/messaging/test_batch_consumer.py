@@ -122,6 +122,7 @@ async def test_a_fetched_batch_is_one_transaction_and_one_offset_commit(
     assert len(transactions) == 1
     assert source.commits == [{TopicPartition(topic, 0): 20}]
     assert kit.outcomes(name, "handled") == 20
+    assert kit.batches(name) == 1
     assert [row[0] for row in await pg_db.effect_rows(name)] == [e.id for e in envelopes]
     assert await pg_db.count(pg_db.tables.inbox, name) == 20
 
@@ -220,6 +221,8 @@ async def test_a_poison_message_in_a_batch_is_dead_lettered_alone(
     handled = [first.id, second.id, third.id, fourth.id]
     assert [row[0] for row in await pg_db.effect_rows(name)] == handled
     assert kit.outcomes(name, "dead_lettered") == 2
+    # the failed batch's three one by one, the bad bytes alone, then the last two together
+    assert kit.batches(name) == 5
     assert kit.handler_failures(name, "case.doomed") == 3  # only the poison one was retried
     assert kit.handler_failures(name, "case.opened") == 0
     assert await pg_db.count(pg_db.tables.dead_letters, name) == 2

@@ -137,6 +137,8 @@ async def test_relay_publishes_in_order_and_marks_rows(
     assert all(row[5] is not None for row in await outbox_rows(engine, tables))
     assert (await relay.lag()).pending == 0
     assert REGISTRY.get_sample_value("naervaer_outbox_published_total", {"service": service}) == 5
+    # two batches: an empty drain publishes none
+    assert REGISTRY.get_sample_value("naervaer_outbox_batches_total", {"service": service}) == 2
 
 
 async def test_failed_publish_keeps_rows_pending_and_counts(

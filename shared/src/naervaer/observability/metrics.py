@@ -23,6 +23,12 @@ OUTBOX_PUBLISHED = Counter(
     "Events of outbox rows published and acknowledged.",
     ["service"],
 )
+OUTBOX_BATCHES = Counter(
+    "naervaer_outbox_batches_total",
+    "Batches of events the outbox relay published and had acknowledged: published events "
+    "over batches is how many it sends at once (more under load, one at a trickle).",
+    ["service"],
+)
 OUTBOX_PUBLISH_FAILURES = Counter(
     "naervaer_outbox_publish_failures_total", "Failed attempts to publish a batch.", ["service"]
 )
@@ -35,6 +41,13 @@ MESSAGES_HANDLED = Counter(
     "naervaer_messages_handled_total",
     "Messages handled, by outcome (handled, duplicate, dead_lettered, skipped).",
     ["service", "consumer", "outcome"],
+)
+CONSUMER_BATCHES = Counter(
+    "naervaer_consumer_batches_total",
+    "Settlements of fetched messages: a batch settled in one transaction counts once, and so "
+    "does a message settled alone. Messages handled over batches is how many a consumer "
+    "settles at once; each settlement is a transaction with its round trips to the database.",
+    ["service", "consumer"],
 )
 HANDLER_FAILURES = Counter(
     "naervaer_handler_failures_total",

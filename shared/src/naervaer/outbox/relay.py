@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from naervaer.eventstore import NOTIFY_CHANNEL, EventStoreTables
 from naervaer.observability.metrics import (
+    OUTBOX_BATCHES,
     OUTBOX_OLDEST_AGE,
     OUTBOX_PENDING,
     OUTBOX_PUBLISH_FAILURES,
@@ -244,7 +245,9 @@ class OutboxRelay:
         )
 
     def _count(self, batch: Sequence[PendingRow]) -> int:
-        OUTBOX_PUBLISHED.labels(service=self._service).inc(len(batch))
+        if batch:
+            OUTBOX_BATCHES.labels(service=self._service).inc()
+            OUTBOX_PUBLISHED.labels(service=self._service).inc(len(batch))
         return len(batch)
 
     async def _after_failure(self, error: Exception, failures: int, stop: asyncio.Event) -> None:
