@@ -21,14 +21,15 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.services import ServiceProcess
 
-# A stage's rounds and its events (messages), by sample name → the label naming the stage.
+# A stage's rounds and its events (messages), by sample name: the label that names the stage,
+# and what goes before its value (a relay is named by its service).
 _ROUNDS = {
-    "naervaer_outbox_batches_total": "service",
-    "naervaer_consumer_batches_total": "consumer",
+    "naervaer_outbox_batches_total": ("service", "relay "),
+    "naervaer_consumer_batches_total": ("consumer", ""),
 }
 _ITEMS = {
-    "naervaer_outbox_published_total": "service",
-    "naervaer_messages_handled_total": "consumer",
+    "naervaer_outbox_published_total": ("service", "relay "),
+    "naervaer_messages_handled_total": ("consumer", ""),
 }
 
 
@@ -38,6 +39,10 @@ class Rounds:
 
     rounds: Counter[str]
     items: Counter[str]
+
+    def events_since(self, before: Rounds, stage: str) -> float:
+        """The events (messages) ``stage`` counted since ``before``."""
+        return self.items[stage] - before.items[stage]
 
     def per_round_since(self, before: Rounds) -> dict[str, float]:
         """Events a round of each stage that worked since ``before``, by stage."""
@@ -61,11 +66,9 @@ def rounds_in(*expositions: str) -> Rounds:
         for family in text_string_to_metric_families(exposition):
             for sample in family.samples:
                 if sample.name in _ROUNDS:
-                    rounds[_stage(sample.labels, _ROUNDS[sample.name])] += sample.value
+                    label, prefix = _ROUNDS[sample.name]
+                    rounds[prefix + sample.labels[label]] += sample.value
                 elif sample.name in _ITEMS:
-                    items[_stage(sample.labels, _ITEMS[sample.name])] += sample.value
+                    label, prefix = _ITEMS[sample.name]
+                    items[prefix + sample.labels[label]] += sample.value
     return Rounds(rounds, items)
-
-
-def _stage(labels: dict[str, str], label: str) -> str:
-    return f"relay {labels[label]}" if label == "service" else labels[label]

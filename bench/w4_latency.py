@@ -56,6 +56,7 @@ ROUND_COLUMNS = {
     "summaries_per_round": SUMMARIES,
     "timeline_per_round": CONSUMER,
 }
+ROUNDS_WAIT_S = 30.0  # for the stages to count a run's last events
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ async def _measure(
     before = cpu.sample(pids)
     capacity, projected = await _burst(ctx, pipeline)
     burst_cpu = cpu.per_operation(before, cpu.sample(pids), max(1, projected))
-    burst_cpu |= await _per_round(pipeline, rounds)
+    burst_cpu |= await _per_round(pipeline, rounds, ctx.scale.burst_events)
     ctx.say(
         f"W4 burst CPU per event (ms): {burst_cpu['cpu_ms_per_op']}; at full cores "
         f"{burst_cpu['ceiling_per_s']} events/s"
@@ -276,7 +277,7 @@ async def _fixed_rate(
     appended_s = time.perf_counter() - began
     missing = await pipeline.watcher.wait_for(committed, stall_s=30)
     spent = cpu.per_operation(before, cpu.sample(pids), count)["cpu_ms_per_op"]
-    per_round = await _per_round(pipeline, rounds)
+    per_round = await _per_round(pipeline, rounds, count)
     latencies, clock = await _commit_to_commit(pipeline.log, committed), "server"
     if latencies is None:  # a server without commit timestamps: the harness's own clock
         latencies, clock = _latencies(pipeline.watcher, committed), "harness"
@@ -298,9 +299,19 @@ async def _fixed_rate(
     }
 
 
-async def _per_round(pipeline: Pipeline, since: Rounds) -> dict[str, float | None]:
-    """Each stage's events a round since ``since`` (None: it had no round)."""
-    stages = (await read_rounds(pipeline.services)).per_round_since(since)
+async def _per_round(pipeline: Pipeline, since: Rounds, events: int) -> dict[str, float | None]:
+    """Each stage's events a round since ``since`` (None: it had no round), once each has
+    counted the run's ``events``: the deadline timeline may have them all before the case
+    summaries do, and the relay counts a batch once it has marked it (``ROUNDS_WAIT_S`` at
+    most)."""
+    deadline = time.monotonic() + ROUNDS_WAIT_S
+    while True:
+        now = await read_rounds(pipeline.services)
+        counted = all(now.events_since(since, s) >= events for s in ROUND_COLUMNS.values())
+        if counted or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    stages = now.per_round_since(since)
     return {column: stages.get(stage) for column, stage in ROUND_COLUMNS.items()}
 
 
@@ -459,8 +470,8 @@ def _result(
             "other: PostgreSQL, the broker, the kernel); ceiling_per_s: events/s at full cores.",
             "relay_per_round, summaries_per_round, timeline_per_round: events a round of the "
             "case service's relay (a published batch), its summary consumer and the deadline "
-            "consumer (a transaction), from the services' /metrics over the same span as the "
-            "CPU figures (burst_cpu's: the burst's): a round's round trips are paid however "
-            "few events it carries.",
+            "consumer (a transaction), from the services' /metrics, from the first append "
+            "until every stage has counted the run's events (burst_cpu's: the burst's): a "
+            "round's round trips are paid however few events it carries.",
         ],
     )

@@ -165,6 +165,7 @@ async def test_failed_publish_keeps_rows_pending_and_counts(
         REGISTRY.get_sample_value("naervaer_outbox_publish_failures_total", {"service": service})
         == 1
     )
+    assert REGISTRY.get_sample_value("naervaer_outbox_batches_total", {"service": service}) == 0
     publisher.fail = False
     async with contextlib.aclosing(relay):
         assert await relay.drain_once() == 2

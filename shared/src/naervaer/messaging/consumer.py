@@ -85,7 +85,7 @@ class Consumer:
         )
         # A backlog fills the tables faster than autovacuum analyses them (``GrowingTables``).
         self._growing = GrowingTables(engine)
-        self._settled = metrics.CONSUMER_BATCHES.labels(service, subscription.name)
+        self._settlements = metrics.CONSUMER_BATCHES.labels(service, subscription.name)
 
     @property
     def name(self) -> str:
@@ -130,7 +130,7 @@ class Consumer:
             outcome = await self._settle(message, span)
             span.set_attribute("naervaer.outcome", outcome.value)
         metrics.MESSAGES_HANDLED.labels(self._service, self.name, outcome.value).inc()
-        self._settled.inc()  # alone: a batch of one
+        self._settlements.inc()  # alone: a batch of one
         if self._crash_before_ack is not None and self._crash_before_ack(message):
             raise SimulatedCrash(f"{self.name}: crashed before acknowledging {_where(message)}")
         await self._source.acknowledge(message)
@@ -171,7 +171,7 @@ class Consumer:
         # One increment per outcome, not per message: a label lookup costs more than the add.
         for outcome, count in collections.Counter(outcomes).items():
             metrics.MESSAGES_HANDLED.labels(self._service, self.name, outcome.value).inc(count)
-        self._settled.inc()
+        self._settlements.inc()
         if self._crash_before_ack is not None and any(map(self._crash_before_ack, run.messages)):
             raise SimulatedCrash(f"{self.name}: crashed before acknowledging a batch")
         await self._source.acknowledge_many(run.messages)

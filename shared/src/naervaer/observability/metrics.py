@@ -45,8 +45,9 @@ MESSAGES_HANDLED = Counter(
 CONSUMER_BATCHES = Counter(
     "naervaer_consumer_batches_total",
     "Settlements of fetched messages: a batch settled in one transaction counts once, and so "
-    "does a message settled alone. Messages handled over batches is how many a consumer "
-    "settles at once; each settlement is a transaction with its round trips to the database.",
+    "does a message settled alone (its retries and dead-lettering included). Messages handled "
+    "over batches is how many a consumer settles at once: a settlement's round trips to the "
+    "database are paid however few messages it holds.",
     ["service", "consumer"],
 )
 HANDLER_FAILURES = Counter(

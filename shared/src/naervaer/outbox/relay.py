@@ -82,6 +82,8 @@ class OutboxRelay:
         self._postgres = engine.dialect.name == "postgresql"
         self._rows = OutboxRows(tables, source or f"/{service}", postgres=self._postgres)
         self._leading: AsyncConnection | None = None  # PostgreSQL: holds the relay's lock
+        self._published = OUTBOX_PUBLISHED.labels(service=service)
+        self._batches_published = OUTBOX_BATCHES.labels(service=service)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set; errors are logged and retried with backoff."""
@@ -246,8 +248,8 @@ class OutboxRelay:
 
     def _count(self, batch: Sequence[PendingRow]) -> int:
         if batch:
-            OUTBOX_BATCHES.labels(service=self._service).inc()
-            OUTBOX_PUBLISHED.labels(service=self._service).inc(len(batch))
+            self._batches_published.inc()
+            self._published.inc(len(batch))
         return len(batch)
 
     async def _after_failure(self, error: Exception, failures: int, stop: asyncio.Event) -> None:
