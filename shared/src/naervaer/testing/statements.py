@@ -21,38 +21,6 @@ from naervaer import on_driver
 
 
 @contextmanager
-def statements_sent(engine: AsyncEngine) -> Iterator[list[str]]:
-    """The statements ``engine`` runs meanwhile (an executemany counts once), and every
-    ``naervaer.on_driver`` statement and ``COPY`` sent meanwhile on an asyncpg connection of
-    this process."""
-    sent: list[str] = []
-
-    def record(*args: Any) -> None:
-        sent.append(args[2])
-
-    copy = asyncpg.Connection.copy_records_to_table
-    send = on_driver._send
-
-    async def recorded_send(raw: asyncpg.Connection, sql: str, args: list[Any]) -> list[Any]:
-        sent.append(sql)
-        return await send(raw, sql, args)
-
-    async def recorded_copy(self: asyncpg.Connection, table_name: str, **kwargs: Any) -> Any:
-        sent.append(f"COPY {table_name}")
-        return await copy(self, table_name, **kwargs)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    asyncpg.Connection.copy_records_to_table = recorded_copy
-    on_driver._send = recorded_send
-    try:
-        yield sent
-    finally:
-        on_driver._send = send
-        asyncpg.Connection.copy_records_to_table = copy
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
-
-
-@contextmanager
 def through_sqlalchemy(engine: AsyncEngine) -> Iterator[list[str]]:
     """The statements ``engine`` runs through SQLAlchemy meanwhile (none sent on the driver)."""
     seen: list[str] = []
@@ -65,3 +33,30 @@ def through_sqlalchemy(engine: AsyncEngine) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def statements_sent(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The statements ``engine`` runs meanwhile (an executemany counts once), and every
+    ``naervaer.on_driver`` statement and ``COPY`` sent meanwhile on an asyncpg connection of
+    this process."""
+    copy = asyncpg.Connection.copy_records_to_table
+    send = on_driver._send
+
+    with through_sqlalchemy(engine) as sent:
+
+        async def recorded_send(raw: asyncpg.Connection, sql: str, args: list[Any]) -> list[Any]:
+            sent.append(sql)
+            return await send(raw, sql, args)
+
+        async def recorded_copy(self: asyncpg.Connection, table_name: str, **kwargs: Any) -> Any:
+            sent.append(f"COPY {table_name}")
+            return await copy(self, table_name, **kwargs)
+
+        asyncpg.Connection.copy_records_to_table = recorded_copy
+        on_driver._send = recorded_send
+        try:
+            yield sent
+        finally:
+            on_driver._send = send
+            asyncpg.Connection.copy_records_to_table = copy
