@@ -1,13 +1,16 @@
 """``NAERVAER_OUTBOX_ROW_PER_APPEND`` reaches the store of every service that publishes, and is
-off unless set (a relay of an older build reads a range's first event only)."""
+off unless set (a relay of an older build reads a range's first event only);
+``NAERVAER_OUTBOX_LINGER_MS`` reaches its relay, and is 0 unless set."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
+from naervaer.outbox import OutgoingMessage
 from naervaer.runtime import ServiceRuntime
 from naervaer.service import discover_services
 from naervaer.settings import PlatformSettings
@@ -34,3 +37,26 @@ async def test_the_setting_reaches_each_publishing_store(
             assert draft.row_per_append is (setting == "true"), spec.key
         finally:
             await runtime.engine.dispose()
+
+
+@pytest.mark.parametrize(("setting", "linger_s"), [(None, 0.0), ("25", 0.025)])
+async def test_the_linger_reaches_each_relay(
+    setting: str | None, linger_s: float, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if setting is not None:
+        monkeypatch.setenv("NAERVAER_OUTBOX_LINGER_MS", setting)
+    platform = PlatformSettings(data_dir=tmp_path, kafka_bootstrap="kafka:19092")
+    for spec in SPECS.values():
+        runtime = ServiceRuntime(spec, platform, SPECS, tracer_provider=TracerProvider())
+        try:
+            relay = runtime.outbox_relay(_NoPublisher())
+            assert (relay is not None) is bool(spec.event_store and spec.publishes), spec.key
+            if relay is not None:
+                assert relay._linger_s == linger_s, spec.key
+        finally:
+            await runtime.engine.dispose()
+
+
+class _NoPublisher:
+    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        raise AssertionError("nothing is relayed here")

@@ -42,7 +42,7 @@ from naervaer.messaging import (
 from naervaer.messaging.dev_crash import crash_before_ack
 from naervaer.migrations import target_for
 from naervaer.observability.tracing import build_tracer_provider, instrument_engine
-from naervaer.outbox import KafkaPublisher, OutboxRelay
+from naervaer.outbox import KafkaPublisher, OutboxRelay, Publisher
 from naervaer.privacy.vault_setup import open_vault
 from naervaer.service import ServiceContext, ServiceSpec, Wiring, producers_of
 from naervaer.settings import PlatformSettings
@@ -179,6 +179,22 @@ class ServiceRuntime:
             )
             yield
 
+    def outbox_relay(self, publisher: Publisher) -> OutboxRelay | None:
+        """The relay of the service's outbox, as the settings have it (None: it publishes no
+        events of its own)."""
+        if self.spec.event_store is None or not self.spec.publishes:
+            return None
+        return OutboxRelay(
+            self.engine,
+            self.spec.event_store,
+            publisher,
+            service=self.spec.name,
+            batch_size=self.platform.outbox_batch_size,
+            poll_interval_s=self.platform.outbox_poll_interval_s,
+            linger_s=self.platform.outbox_linger_ms / 1000,
+            tracer=self.tracer_provider.get_tracer("naervaer.outbox"),
+        )
+
     async def _start_background(self, stack: AsyncExitStack, stop: asyncio.Event) -> None:
         self._producer_stores.clear()  # their engines are disposed with each lifespan's stack
         publisher: KafkaPublisher | None = None
@@ -193,16 +209,7 @@ class ServiceRuntime:
             publisher = KafkaPublisher(self.platform.kafka_bootstrap, client_id=self.spec.name)
             await publisher.start()
             stack.push_async_callback(publisher.stop)
-            if self.spec.event_store is not None and self.spec.publishes:
-                relay = OutboxRelay(
-                    self.engine,
-                    self.spec.event_store,
-                    publisher,
-                    service=self.spec.name,
-                    batch_size=self.platform.outbox_batch_size,
-                    poll_interval_s=self.platform.outbox_poll_interval_s,
-                    tracer=self.tracer_provider.get_tracer("naervaer.outbox"),
-                )
+            if (relay := self.outbox_relay(publisher)) is not None:
                 self._spawn("outbox-relay", relay.run(stop))
         for subscription in self.wiring.subscriptions:
             source = await self._source_for(subscription, stack)

@@ -1,9 +1,12 @@
 """The relay wakes on its own schema's appends only: services sharing one database (and one
-NOTIFY channel) must not make each other's relays drain on every append."""
+NOTIFY channel) must not make each other's relays drain on every append. Woken, it lingers
+as long as it is told before it drains (``NAERVAER_OUTBOX_LINGER_MS``)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import pytest
@@ -11,9 +14,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from naervaer.db import DatabaseTarget, create_engine
-from naervaer.eventstore import NOTIFY_CHANNEL, EventStoreTables
-from naervaer.outbox import OutboxRelay, relay
+from naervaer.eventstore import NOTIFY_CHANNEL, EventStore, EventStoreTables, NewEvent
+from naervaer.outbox import OutboxRelay, OutgoingMessage, relay
 from naervaer.outbox.listener import NotifyListener
+
+Until = Callable[[Callable[[], Awaitable[bool]], str], Awaitable[None]]
+Running = Callable[[OutboxRelay], contextlib.AbstractAsyncContextManager[None]]
 
 
 class CountingEvent(asyncio.Event):
@@ -76,3 +82,71 @@ async def test_without_a_database_the_relay_wakes_on_everything(
 class _NoPublisher:
     async def publish(self, messages: Any) -> None:
         raise AssertionError("nothing is pending")
+
+
+async def test_a_lingering_relay_sends_the_appends_of_its_linger_in_one_batch(
+    pg_engine: AsyncEngine,
+    pg_tables: EventStoreTables,
+    make_store: Callable[..., EventStore],
+    service: str,
+    until: Until,
+    running: Running,
+) -> None:
+    store = make_store(pg_engine, pg_tables)
+    publisher = _Batches()
+    # Polling every minute: the drain after the appends is the first NOTIFY's, 2 s later.
+    relay = OutboxRelay(
+        pg_engine, pg_tables, publisher, service=service, poll_interval_s=60, linger_s=2.0
+    )
+    async with running(relay):
+        await until(lambda: _listening(pg_engine), "the relay to LISTEN")
+        for n, case in enumerate(("a", "b", "c")):
+            await store.append(
+                case, [NewEvent("case.noted", {"n": n})], tenant="t", expected_version=0
+            )
+            await asyncio.sleep(0.1)  # a relay that did not linger would drain each alone
+        await until(lambda: _published(publisher, 3), "the appends to be published")
+    assert publisher.sizes == [3]
+
+
+async def test_a_lingering_relay_stops_when_asked(
+    pg_engine: AsyncEngine,
+    pg_tables: EventStoreTables,
+    make_store: Callable[..., EventStore],
+    service: str,
+    until: Until,
+    running: Running,
+) -> None:
+    store = make_store(pg_engine, pg_tables)
+    publisher = _Batches()
+    relay = OutboxRelay(
+        pg_engine, pg_tables, publisher, service=service, poll_interval_s=60, linger_s=3600
+    )
+    async with running(relay):  # waits 15 s at most for the relay to stop
+        await until(lambda: _listening(pg_engine), "the relay to LISTEN")
+        await store.append("a", [NewEvent("case.noted", {"n": 1})], tenant="t", expected_version=0)
+        await asyncio.sleep(0.3)  # woken, and lingering
+    assert publisher.sizes == []
+
+
+class _Batches:
+    """Records how many messages each publish carried."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        self.sizes.append(len(messages))
+
+
+async def _published(publisher: _Batches, count: int) -> bool:
+    return sum(publisher.sizes) >= count
+
+
+async def _listening(engine: AsyncEngine) -> bool:
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+        "'naervaer-outbox-listener' AND query LIKE 'LISTEN%' AND datname = current_database()"
+    )
+    async with engine.connect() as conn:
+        return bool(await conn.scalar(query))

@@ -56,6 +56,8 @@ class OutboxRelay:
     """Moves outbox rows to the broker until stopped, riding out broker outages.
 
     ``source`` is the envelope source of the events (default ``/<service>``, as the store's).
+    ``linger_s``: how long a drain woken by an append's NOTIFY waits first, so that the appends
+    of the next moments go in its batch (``NAERVAER_OUTBOX_LINGER_MS``; issue 8, next step 46).
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class OutboxRelay:
         service: str,
         batch_size: int = 500,
         poll_interval_s: float = 1.0,
+        linger_s: float = 0.0,
         tracer: trace.Tracer | None = None,
         source: str | None = None,
         retry_base_s: float = 0.2,
@@ -77,6 +80,7 @@ class OutboxRelay:
         self._service = service
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
+        self._linger_s = linger_s
         self._tracer = tracer or trace.get_tracer("naervaer.outbox")
         self._retry = (retry_base_s, retry_cap_s)
         self._postgres = engine.dialect.name == "postgresql"
@@ -106,6 +110,9 @@ class OutboxRelay:
                     lag_reported = time.monotonic()
                 if published < self._batch_size:
                     await _first_of(stop, self._wake_for(wake), within_s=self._poll_interval_s)
+                    if self._linger_s and wake.is_set():
+                        # woken by an append: let the appends of the next moments join it
+                        await _first_of(stop, None, within_s=self._linger_s)
 
     def _wake_for(self, wake: asyncio.Event) -> asyncio.Event | None:
         """What ends the wait between drains besides ``stop`` and the poll interval: the
