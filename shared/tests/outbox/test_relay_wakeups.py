@@ -129,6 +129,35 @@ async def test_a_lingering_relay_stops_when_asked(
     assert publisher.sizes == []
 
 
+async def test_a_relay_that_does_not_lead_takes_over_at_its_poll_without_lingering(
+    pg_engine: AsyncEngine,
+    pg_tables: EventStoreTables,
+    make_store: Callable[..., EventStore],
+    service: str,
+    until: Until,
+    running: Running,
+) -> None:
+    store = make_store(pg_engine, pg_tables)
+    leader = OutboxRelay(pg_engine, pg_tables, _Batches(), service=service)
+    publisher = _Batches()
+    # It lingers an hour after an append's NOTIFY, but one that does not lead waits for its
+    # poll, not for NOTIFYs (next step 34): the appends' NOTIFYs must not make it linger.
+    follower = OutboxRelay(
+        pg_engine, pg_tables, publisher, service=service, poll_interval_s=0.2, linger_s=3600
+    )
+    async with contextlib.aclosing(leader):
+        assert await leader.drain_once() == 0  # it leads from now on
+        async with running(follower):
+            await until(lambda: _listening(pg_engine), "the follower to LISTEN")
+            await store.append(
+                "a", [NewEvent("case.noted", {"n": 1})], tenant="t", expected_version=0
+            )
+            await asyncio.sleep(0.5)  # the follower's polls pass; the leader drains nothing
+            await leader.aclose()
+            await until(lambda: _published(publisher, 1), "the follower to take over")
+    assert publisher.sizes == [1]
+
+
 class _Batches:
     """Records how many messages each publish carried."""
 

@@ -109,8 +109,9 @@ class OutboxRelay:
                     await self._report_lag()
                     lag_reported = time.monotonic()
                 if published < self._batch_size:
-                    await _first_of(stop, self._wake_for(wake), within_s=self._poll_interval_s)
-                    if self._linger_s and wake.is_set():
+                    waker = self._wake_for(wake)
+                    await _first_of(stop, waker, within_s=self._poll_interval_s)
+                    if self._linger_s and waker is not None and waker.is_set():
                         # woken by an append: let the appends of the next moments join it
                         await _first_of(stop, None, within_s=self._linger_s)
 
