@@ -57,13 +57,16 @@ class PlatformSettings(BaseSettings):
     outbox_linger_ms: int = Field(
         default=0,
         ge=0,
-        description="How long the outbox relay, woken by an append's NOTIFY, waits before it "
-        "reads the outbox, so that appends committed meanwhile go in the same batch (as "
-        "Kafka's producer lingers); 0 reads at once. More settles fewer, larger rounds at "
-        "moderate rates, in the relay and in the consumers downstream, for this much latency "
-        "an event and more: at 100-200 events/s on the benchmark, 10 took 11-30 % off the case "
-        "service's CPU an event and 5-23 % off the deadline service's, for 26-43 ms more median "
-        "latency at 200/s (BENCHMARKS.md, thirty-fourth round).",
+        le=1000,
+        description="How long after an append's NOTIFY woke it the outbox relay waits before "
+        "it reads the outbox, so that appends committed meanwhile go in the same batch (as "
+        "Kafka's producer lingers from a batch's first record); 0 reads at once. More settles "
+        "fewer, larger rounds at moderate rates, in the relay and in the consumers downstream, "
+        "for this much latency an event and more: at 100-200 events/s on the benchmark, 10 "
+        "took 11-30 % off the case service's CPU an event and 5-23 % off the deadline "
+        "service's, for 26-43 ms more median latency and up to twice the p99 at 200/s "
+        "(BENCHMARKS.md, thirty-fourth round). At most 1000 (a linger past the poll interval "
+        "would make a woken relay slower than polling).",
     )
     outbox_row_per_append: bool = Field(
         default=False,

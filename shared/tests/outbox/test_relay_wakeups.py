@@ -95,11 +95,13 @@ async def test_a_lingering_relay_sends_the_appends_of_its_linger_in_one_batch(
     store = make_store(pg_engine, pg_tables)
     publisher = _Batches()
     # Polling every minute: the drain after the appends is the first NOTIFY's, 2 s later.
-    relay = OutboxRelay(
+    relay = _Counted(
         pg_engine, pg_tables, publisher, service=service, poll_interval_s=60, linger_s=2.0
     )
     async with running(relay):
         await until(lambda: _listening(pg_engine), "the relay to LISTEN")
+        await until(lambda: _drained(relay, 1), "the relay's first drain")
+        await asyncio.sleep(2.5)  # past the linger of the listener's catch-up wake, if any
         for n, case in enumerate(("a", "b", "c")):
             await store.append(
                 case, [NewEvent("case.noted", {"n": n})], tenant="t", expected_version=0
@@ -107,6 +109,34 @@ async def test_a_lingering_relay_sends_the_appends_of_its_linger_in_one_batch(
             await asyncio.sleep(0.1)  # a relay that did not linger would drain each alone
         await until(lambda: _published(publisher, 3), "the appends to be published")
     assert publisher.sizes == [3]
+
+
+async def test_the_linger_counts_from_the_wake_not_from_when_the_relay_sees_it(
+    pg_engine: AsyncEngine, pg_tables: EventStoreTables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+
+    async def first_of(stop: asyncio.Event, wake: object, *, within_s: float) -> None:
+        waits.append(within_s)
+
+    monkeypatch.setattr(relay, "_first_of", first_of)
+    lingering = OutboxRelay(pg_engine, pg_tables, _Batches(), service="linger", linger_s=0.5)
+    wake, stop = relay._Wake(), asyncio.Event()
+    wake.set()
+    first = wake.set_at
+    wake.set()  # set again (another NOTIFY): the linger still counts from the first
+    assert wake.set_at == first
+
+    wake.set_at -= 0.3  # woken 0.3 s ago, during the last drain, say
+    await lingering._linger(stop, wake)
+    wake.set_at -= 0.3  # 0.6 s ago: past the linger
+    await lingering._linger(stop, wake)
+    assert len(waits) == 1
+    assert 0 < waits[0] <= 0.2
+
+    wake.clear()
+    wake.set()  # set anew after a clear (the next drain): counted from now
+    assert wake.set_at > first
 
 
 async def test_a_lingering_relay_stops_when_asked(
@@ -125,7 +155,7 @@ async def test_a_lingering_relay_stops_when_asked(
     async with running(relay):  # waits 15 s at most for the relay to stop
         await until(lambda: _listening(pg_engine), "the relay to LISTEN")
         await store.append("a", [NewEvent("case.noted", {"n": 1})], tenant="t", expected_version=0)
-        await asyncio.sleep(0.3)  # woken, and lingering
+        await asyncio.sleep(0.3)  # woken (by the NOTIFY or the listener's catch-up): lingering
     assert publisher.sizes == []
 
 
@@ -156,6 +186,21 @@ async def test_a_relay_that_does_not_lead_takes_over_at_its_poll_without_lingeri
             await leader.aclose()
             await until(lambda: _published(publisher, 1), "the follower to take over")
     assert publisher.sizes == [1]
+
+
+class _Counted(OutboxRelay):
+    """A relay that counts its drains."""
+
+    drains = 0
+
+    async def drain_once(self) -> int:
+        published = await super().drain_once()
+        self.drains += 1
+        return published
+
+
+async def _drained(relay: _Counted, count: int) -> bool:
+    return relay.drains >= count
 
 
 class _Batches:
