@@ -25,7 +25,7 @@ lint: install ## ruff (lint + format check) and import contracts
 	$(UV) run ruff format --check shared services tests
 	$(UV) run lint-imports
 
-typecheck: install ## mypy (strict) on shared/ and services/
+typecheck: install ## mypy (strict) on shared/, services/ and the bench/ harness
 	$(UV) run mypy
 
 schemas: install ## Regenerate schemas/ from the event models

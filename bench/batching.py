@@ -40,10 +40,6 @@ class Rounds:
     rounds: Counter[str]
     items: Counter[str]
 
-    def events_since(self, before: Rounds, stage: str) -> float:
-        """The events (messages) ``stage`` counted since ``before``."""
-        return self.items[stage] - before.items[stage]
-
     def per_round_since(self, before: Rounds) -> dict[str, float]:
         """Events a round of each stage that worked since ``before``, by stage."""
         rounds, items = self.rounds - before.rounds, self.items - before.items
@@ -67,8 +63,8 @@ def rounds_in(*expositions: str) -> Rounds:
             for sample in family.samples:
                 if sample.name in _ROUNDS:
                     label, prefix = _ROUNDS[sample.name]
-                    rounds[prefix + sample.labels[label]] += sample.value
+                    rounds[prefix + sample.labels[label]] += int(sample.value)  # a count
                 elif sample.name in _ITEMS:
                     label, prefix = _ITEMS[sample.name]
-                    items[prefix + sample.labels[label]] += sample.value
+                    items[prefix + sample.labels[label]] += int(sample.value)
     return Rounds(rounds, items)

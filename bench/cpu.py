@@ -78,12 +78,7 @@ def per_operation(before: CpuSample, after: CpuSample, operations: int) -> dict[
     cores = os.cpu_count() or 1
     wall = after.wall_s - before.wall_s
     machine = after.machine_s - before.machine_s
-    spent = {
-        name: after.processes[name] - before.processes[name]
-        for name in after.processes
-        if name in before.processes
-    }
-    spent["other"] = max(0.0, machine - sum(spent.values()))
+    spent = _spent(before, after)
     total = sum(spent.values())
     ms = {f"{name}_ms": round(1000 * s / operations, 3) for name, s in spent.items()}
     return {
@@ -93,3 +88,24 @@ def per_operation(before: CpuSample, after: CpuSample, operations: int) -> dict[
         "cores": cores,
         "ceiling_per_s": round(cores * operations / total, 1) if total > 0 else None,
     }
+
+
+def per_second(before: CpuSample, after: CpuSample) -> dict[str, float]:
+    """CPU milliseconds a second of wall time by process (``other``: the rest of the
+    machine), and the machine's (``total_ms``)."""
+    wall = after.wall_s - before.wall_s
+    spent = _spent(before, after)
+    ms = {f"{name}_ms": round(1000 * s / wall, 1) for name, s in spent.items()}
+    return ms | {"total_ms": round(1000 * sum(spent.values()) / wall, 1)}
+
+
+def _spent(before: CpuSample, after: CpuSample) -> dict[str, float]:
+    """CPU seconds by process between the samples, and ``other``: the rest of the machine's
+    busy time (a process that exited meanwhile counts there)."""
+    spent = {
+        name: after.processes[name] - before.processes[name]
+        for name in after.processes
+        if name in before.processes
+    }
+    spent["other"] = max(0.0, after.machine_s - before.machine_s - sum(spent.values()))
+    return spent

@@ -57,6 +57,7 @@ ROUND_COLUMNS = {
     "timeline_per_round": CONSUMER,
 }
 ROUNDS_WAIT_S = 30.0  # for the stages to count a run's last events
+IDLE_S = 5.0  # of nothing appended, for the pipeline's CPU at rest (less at a shorter scale)
 
 
 @dataclass(frozen=True)
@@ -122,12 +123,14 @@ class Pipeline:
     watcher: ProjectionWatcher
     cases: list[Cursor]
     services: list[ServiceProcess]  # their /metrics count the stages' rounds
+    appended: int = 0  # events, since the services started
 
     async def append(self, step: Step, committed: dict[str, float]) -> None:
         await self.log.store.append(
             step.case_id, [step.event], tenant=step.tenant, expected_version=None
         )
         committed[str(step.event.event_id)] = time.perf_counter()
+        self.appended += 1
 
 
 async def run(ctx: BenchContext) -> WorkloadResult:
@@ -151,13 +154,27 @@ async def run(ctx: BenchContext) -> WorkloadResult:
         pipeline = Pipeline(log, watcher, cases, services)
         await _open_cases(ctx, pipeline)
         pids = {s.key: s.pid for s in services if s.pid is not None} | {"harness": os.getpid()}
+        idle = await _idle(ctx, pipeline, pids)
         rows, capacity, burst_cpu = await _measure(ctx, pipeline, pids)
         rss = {service.key: service.peak_rss_mib() for service in services}
     finally:
         stop_services(services)
         await log.close()
         await watcher.stop()
-    return _result(ctx, rows, capacity, rss, burst_cpu)
+    return _result(ctx, rows, capacity, rss, burst_cpu, idle)
+
+
+async def _idle(ctx: BenchContext, pipeline: Pipeline, pids: dict[str, int]) -> dict[str, float]:
+    """The CPU the pipeline spends a second with nothing appended, once every stage has
+    counted the warm-up: the consumers' fetches answered empty, the relay's polls, the broker
+    answering them. Every fixed rate's CPU an event includes it, spread over the rate's events
+    (idle / rate)."""
+    await _counted(pipeline)
+    before = cpu.sample(pids)
+    await asyncio.sleep(min(IDLE_S, ctx.scale.duration_s))
+    idle = cpu.per_second(before, cpu.sample(pids))
+    ctx.say(f"W4 idle CPU ms a second: {idle}")
+    return idle
 
 
 async def _open_cases(ctx: BenchContext, pipeline: Pipeline) -> None:
@@ -178,11 +195,11 @@ async def _measure(
     ctx: BenchContext, pipeline: Pipeline, pids: dict[str, int]
 ) -> tuple[list[dict[str, object]], float, dict[str, Any]]:
     rows = [await _fixed_rate(ctx, pipeline, target, pids) for target in ctx.scale.rates]
-    rounds = await read_rounds(pipeline.services)
+    rounds = await _counted(pipeline)
     before = cpu.sample(pids)
     capacity, projected = await _burst(ctx, pipeline)
     burst_cpu = cpu.per_operation(before, cpu.sample(pids), max(1, projected))
-    burst_cpu |= await _per_round(pipeline, rounds, ctx.scale.burst_events)
+    burst_cpu |= await _per_round(pipeline, rounds)
     ctx.say(
         f"W4 burst CPU per event (ms): {burst_cpu['cpu_ms_per_op']}; at full cores "
         f"{burst_cpu['ceiling_per_s']} events/s"
@@ -264,7 +281,7 @@ async def _fixed_rate(
     cases = itertools.cycle(pipeline.cases)
     gate = asyncio.Semaphore(IN_FLIGHT)
     tasks: list[asyncio.Task[None]] = []
-    rounds = await read_rounds(pipeline.services)
+    rounds = await _counted(pipeline)
     before = cpu.sample(pids)
     began = time.perf_counter()
     for index in range(count):
@@ -277,7 +294,7 @@ async def _fixed_rate(
     appended_s = time.perf_counter() - began
     missing = await pipeline.watcher.wait_for(committed, stall_s=30)
     spent = cpu.per_operation(before, cpu.sample(pids), count)["cpu_ms_per_op"]
-    per_round = await _per_round(pipeline, rounds, count)
+    per_round = await _per_round(pipeline, rounds)
     latencies, clock = await _commit_to_commit(pipeline.log, committed), "server"
     if latencies is None:  # a server without commit timestamps: the harness's own clock
         latencies, clock = _latencies(pipeline.watcher, committed), "harness"
@@ -299,20 +316,26 @@ async def _fixed_rate(
     }
 
 
-async def _per_round(pipeline: Pipeline, since: Rounds, events: int) -> dict[str, float | None]:
+async def _per_round(pipeline: Pipeline, since: Rounds) -> dict[str, float | None]:
     """Each stage's events a round since ``since`` (None: it had no round), once each has
-    counted the run's ``events``: the deadline timeline may have them all before the case
-    summaries do, and the relay counts a batch once it has marked it (``ROUNDS_WAIT_S`` at
-    most)."""
+    counted every event appended (``_counted``)."""
+    stages = (await _counted(pipeline)).per_round_since(since)
+    return {column: stages.get(stage) for column, stage in ROUND_COLUMNS.items()}
+
+
+async def _counted(pipeline: Pipeline) -> Rounds:
+    """The stages' rounds once each has counted every event the harness appended so far
+    (``ROUNDS_WAIT_S`` at most): the deadline timeline may have them all before the case
+    summaries do, and the relay counts a batch once it has marked it, so a reading taken as
+    soon as the timeline has a run's events would leave that run's last rounds, or the
+    warm-up's, to the next run's figures."""
     deadline = time.monotonic() + ROUNDS_WAIT_S
     while True:
         now = await read_rounds(pipeline.services)
-        counted = all(now.events_since(since, s) >= events for s in ROUND_COLUMNS.values())
+        counted = all(now.items[stage] >= pipeline.appended for stage in ROUND_COLUMNS.values())
         if counted or time.monotonic() > deadline:
-            break
+            return now
         await asyncio.sleep(0.1)
-    stages = now.per_round_since(since)
-    return {column: stages.get(stage) for column, stage in ROUND_COLUMNS.items()}
 
 
 async def _burst(ctx: BenchContext, pipeline: Pipeline) -> tuple[float, int]:
@@ -429,6 +452,7 @@ def _result(
     capacity: float,
     rss: dict[str, float | None],
     burst_cpu: dict[str, Any],
+    idle: dict[str, float],
 ) -> WorkloadResult:
     at_target = next((row for row in rows if row["rate"] == TARGET_RATE), None)
     p99 = None if at_target is None else float(str(at_target["p99_ms"]))
@@ -444,6 +468,7 @@ def _result(
             "peak_rss_mib": rss,
             # CPU per event through the whole pipeline during the burst, by process.
             "burst_cpu": burst_cpu,
+            "idle_cpu_ms_per_s": idle,
             "highest_sustained_per_s": highest_sustained(rows),
             "search_tries": SEARCH_TRIES,
         },
@@ -468,6 +493,9 @@ def _result(
             "projected.",
             "burst_cpu: CPU ms per event during the burst by process (harness: the appends; "
             "other: PostgreSQL, the broker, the kernel); ceiling_per_s: events/s at full cores.",
+            "idle_cpu_ms_per_s: CPU ms a second by process with nothing appended, after the "
+            "warm-up (the consumers' empty fetches, the relay's polls): a fixed rate's CPU an "
+            "event includes idle / rate of it.",
             "relay_per_round, summaries_per_round, timeline_per_round: events a round of the "
             "case service's relay (a published batch), its summary consumer and the deadline "
             "consumer (a transaction), from the services' /metrics, from the first append "

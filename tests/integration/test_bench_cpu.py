@@ -39,6 +39,17 @@ def test_a_process_that_exited_meanwhile_counts_as_other() -> None:
     assert spent["cpu_ms_per_op"] == {"other_ms": 50.0, "total_ms": 50.0}
 
 
+def test_per_second_splits_the_machine_by_process_over_the_wall_time() -> None:
+    before = cpu.CpuSample(wall_s=10.0, machine_s=100.0, processes={"service": 5.0, "gone": 1.0})
+    after = cpu.CpuSample(wall_s=14.0, machine_s=101.2, processes={"service": 5.4})
+
+    assert cpu.per_second(before, after) == {
+        "service_ms": 100.0,  # 0.4 s of CPU in 4 s
+        "other_ms": 200.0,  # the machine's 1.2 s less the service's 0.4 s
+        "total_ms": 300.0,
+    }
+
+
 def test_samples_read_this_process_and_the_machine() -> None:
     first = cpu.sample({"me": os.getpid()})
     sum(i * i for i in range(200_000))  # burn a little CPU

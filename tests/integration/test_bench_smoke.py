@@ -205,6 +205,16 @@ def test_w4_tells_how_many_events_each_stage_took_a_round(report: dict[str, Any]
         assert all(1 <= (measured[stage] or 0) <= measured["events"] for stage in stages), measured
 
 
+def test_w4_tells_what_the_pipeline_spends_idle(report: dict[str, Any]) -> None:
+    idle = report["workloads"]["w4"]["params"]["idle_cpu_ms_per_s"]
+    assert {"case_ms", "deadline_ms", "harness_ms", "other_ms", "total_ms"} <= idle.keys()
+    parts = [value for key, value in idle.items() if key != "total_ms"]
+    assert all(value >= 0 for value in parts)
+    # each part and the total rounded to 0.05 at most
+    assert idle["total_ms"] == pytest.approx(sum(parts), abs=0.05 * (len(parts) + 1))
+    assert 0 < idle["total_ms"] <= 1000 * (os.cpu_count() or 1)  # a broker is polled, at least
+
+
 def test_by_default_the_services_export_no_spans(report: dict[str, Any]) -> None:
     assert report["traces"] == {"exported": False, "export_requests": 0}
 
