@@ -58,9 +58,10 @@ class PlatformSettings(BaseSettings):
         default=0,
         ge=0,
         le=1000,
-        description="How long after an append's NOTIFY woke it the outbox relay waits before "
-        "it reads the outbox, so that appends committed meanwhile go in the same batch (as "
-        "Kafka's producer lingers from a batch's first record); 0 reads at once. More settles "
+        description="How long the outbox relay, woken by an append's NOTIFY, waits before it "
+        "reads the outbox, so that appends committed meanwhile go in the same batch: drains "
+        "that appends wake come at least this far apart (counted from the end of the drain in "
+        "progress, not from the NOTIFY as Kafka's linger.ms is); 0 reads at once. More settles "
         "fewer, larger rounds at moderate rates, in the relay and in the consumers downstream, "
         "for this much latency an event and more: at 100-200 events/s on the benchmark, 10 "
         "took 11-30 % off the case service's CPU an event and 5-23 % off the deadline "

@@ -111,32 +111,33 @@ async def test_a_lingering_relay_sends_the_appends_of_its_linger_in_one_batch(
     assert publisher.sizes == [3]
 
 
-async def test_the_linger_counts_from_the_wake_not_from_when_the_relay_sees_it(
-    pg_engine: AsyncEngine, pg_tables: EventStoreTables, monkeypatch: pytest.MonkeyPatch
+async def test_a_wake_during_a_drain_still_waits_the_whole_linger_after_it(
+    pg_engine: AsyncEngine,
+    pg_tables: EventStoreTables,
+    make_store: Callable[..., EventStore],
+    service: str,
+    until: Until,
+    running: Running,
 ) -> None:
-    waits: list[float] = []
-
-    async def first_of(stop: asyncio.Event, wake: object, *, within_s: float) -> None:
-        waits.append(within_s)
-
-    monkeypatch.setattr(relay, "_first_of", first_of)
-    lingering = OutboxRelay(pg_engine, pg_tables, _Batches(), service="linger", linger_s=0.5)
-    wake, stop = relay._Wake(), asyncio.Event()
-    wake.set()
-    first = wake.set_at
-    wake.set()  # set again (another NOTIFY): the linger still counts from the first
-    assert wake.set_at == first
-
-    wake.set_at -= 0.3  # woken 0.3 s ago, during the last drain, say
-    await lingering._linger(stop, wake)
-    wake.set_at -= 0.3  # 0.6 s ago: past the linger
-    await lingering._linger(stop, wake)
-    assert len(waits) == 1
-    assert 0 < waits[0] <= 0.2
-
-    wake.clear()
-    wake.set()  # set anew after a clear (the next drain): counted from now
-    assert wake.set_at > first
+    store = make_store(pg_engine, pg_tables)
+    gate = asyncio.Event()
+    publisher = _Batches(gate)
+    relay = _Counted(
+        pg_engine, pg_tables, publisher, service=service, poll_interval_s=60, linger_s=2.0
+    )
+    async with running(relay):
+        await until(lambda: _listening(pg_engine), "the relay to LISTEN")
+        await until(lambda: _drained(relay, 1), "the relay's first drain")
+        await asyncio.sleep(2.5)  # past the linger of the listener's catch-up wake, if any
+        await store.append("a", [NewEvent("case.noted", {"n": 1})], tenant="t", expected_version=0)
+        await asyncio.wait_for(publisher.entered.wait(), timeout=20)  # draining "a", held
+        await store.append("b", [NewEvent("case.noted", {"n": 2})], tenant="t", expected_version=0)
+        await asyncio.sleep(2.2)  # the NOTIFY of "b" is older than the linger when it ends
+        gate.set()
+        await asyncio.sleep(0.3)  # the relay lingers 2 s after the drain, not after the NOTIFY
+        await store.append("c", [NewEvent("case.noted", {"n": 3})], tenant="t", expected_version=0)
+        await until(lambda: _published(publisher, 3), "the appends to be published")
+    assert publisher.sizes == [1, 2]
 
 
 async def test_a_lingering_relay_stops_when_asked(
@@ -204,12 +205,18 @@ async def _drained(relay: _Counted, count: int) -> bool:
 
 
 class _Batches:
-    """Records how many messages each publish carried."""
+    """Records how many messages each publish carried; with a ``gate``, each publish waits
+    for it (``entered`` tells one began)."""
 
-    def __init__(self) -> None:
+    def __init__(self, gate: asyncio.Event | None = None) -> None:
         self.sizes: list[int] = []
+        self.gate = gate
+        self.entered = asyncio.Event()
 
     async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        self.entered.set()
+        if self.gate is not None:
+            await self.gate.wait()
         self.sizes.append(len(messages))
 
 

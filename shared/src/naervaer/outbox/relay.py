@@ -56,9 +56,13 @@ class OutboxRelay:
     """Moves outbox rows to the broker until stopped, riding out broker outages.
 
     ``source`` is the envelope source of the events (default ``/<service>``, as the store's).
-    ``linger_s``: how long after an append's NOTIFY woke it (or the listener's catch-up on
-    connecting) the relay waits before it drains, so that the appends of the next moments go in
-    the same batch (``NAERVAER_OUTBOX_LINGER_MS``; issue 8, next step 46).
+    ``linger_s``: how long the relay, woken by an append's NOTIFY (or the listener's catch-up
+    on connecting), waits before it drains, so that the appends of those moments go in the same
+    batch: drains that appends wake come at least this far apart (``NAERVAER_OUTBOX_LINGER_MS``;
+    issue 8, next step 46). It counts from when the relay turns to the wake, after the drain in
+    progress, not from the NOTIFY as Kafka's ``linger.ms`` counts from a batch's first record:
+    counted from the NOTIFY, most of it had passed during the last drain at 200 appends a
+    second, and the batches did not grow (BENCHMARKS.md, thirty-fourth round).
     """
 
     def __init__(
@@ -92,7 +96,7 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set; errors are logged and retried with backoff."""
-        wake = _Wake()
+        wake = asyncio.Event()
         async with await self._wakeups(wake), contextlib.aclosing(self):
             failures, lag_reported = 0, 0.0
             while not stop.is_set():
@@ -113,15 +117,8 @@ class OutboxRelay:
                     waker = self._wake_for(wake)
                     await _first_of(stop, waker, within_s=self._poll_interval_s)
                     if self._linger_s and waker is not None and waker.is_set():
-                        await self._linger(stop, wake)
-
-    async def _linger(self, stop: asyncio.Event, wake: _Wake) -> None:
-        """Woken by the listener (an append's NOTIFY): let the appends of the next moments
-        join the drain, up to ``linger_s`` after the wake (which may have come during the
-        last drain), as Kafka's producer waits ``linger.ms`` from a batch's first record."""
-        left = self._linger_s - (time.monotonic() - wake.set_at)
-        if left > 0:
-            await _first_of(stop, None, within_s=left)
+                        # woken by an append: let the appends of the next moments join it
+                        await _first_of(stop, None, within_s=self._linger_s)
 
     def _wake_for(self, wake: asyncio.Event) -> asyncio.Event | None:
         """What ends the wait between drains besides ``stop`` and the poll interval: the
@@ -297,17 +294,6 @@ class OutboxRelay:
         except Exception as error:  # the database may be down at start: polling still works
             log.warning("outbox.schema_unknown", service=self._service, error=repr(error))
             return None
-
-
-class _Wake(asyncio.Event):
-    """The relay's wake-up, and when it was set first since it was last cleared."""
-
-    set_at = 0.0  # time.monotonic()
-
-    def set(self) -> None:
-        if not self.is_set():
-            self.set_at = time.monotonic()
-        super().set()
 
 
 async def _first_of(stop: asyncio.Event, wake: asyncio.Event | None, *, within_s: float) -> None:
