@@ -99,13 +99,9 @@ async def test_a_lingering_relay_sends_the_appends_of_its_linger_in_one_batch(
         pg_engine, pg_tables, publisher, service=service, poll_interval_s=60, linger_s=2.0
     )
     async with running(relay):
-        await until(lambda: _listening(pg_engine), "the relay to LISTEN")
-        await until(lambda: _drained(relay, 1), "the relay's first drain")
-        await asyncio.sleep(2.5)  # past the linger of the listener's catch-up wake, if any
+        await _settled(relay, pg_engine, until)
         for n, case in enumerate(("a", "b", "c")):
-            await store.append(
-                case, [NewEvent("case.noted", {"n": n})], tenant="t", expected_version=0
-            )
+            await _noted(store, case, n)
             await asyncio.sleep(0.1)  # a relay that did not linger would drain each alone
         await until(lambda: _published(publisher, 3), "the appends to be published")
     assert publisher.sizes == [3]
@@ -126,16 +122,14 @@ async def test_a_wake_during_a_drain_still_waits_the_whole_linger_after_it(
         pg_engine, pg_tables, publisher, service=service, poll_interval_s=60, linger_s=2.0
     )
     async with running(relay):
-        await until(lambda: _listening(pg_engine), "the relay to LISTEN")
-        await until(lambda: _drained(relay, 1), "the relay's first drain")
-        await asyncio.sleep(2.5)  # past the linger of the listener's catch-up wake, if any
-        await store.append("a", [NewEvent("case.noted", {"n": 1})], tenant="t", expected_version=0)
+        await _settled(relay, pg_engine, until)
+        await _noted(store, "a", 1)
         await asyncio.wait_for(publisher.entered.wait(), timeout=20)  # draining "a", held
-        await store.append("b", [NewEvent("case.noted", {"n": 2})], tenant="t", expected_version=0)
+        await _noted(store, "b", 2)
         await asyncio.sleep(2.2)  # the NOTIFY of "b" is older than the linger when it ends
         gate.set()
         await asyncio.sleep(0.3)  # the relay lingers 2 s after the drain, not after the NOTIFY
-        await store.append("c", [NewEvent("case.noted", {"n": 3})], tenant="t", expected_version=0)
+        await _noted(store, "c", 3)
         await until(lambda: _published(publisher, 3), "the appends to be published")
     assert publisher.sizes == [1, 2]
 
@@ -155,7 +149,7 @@ async def test_a_lingering_relay_stops_when_asked(
     )
     async with running(relay):  # waits 15 s at most for the relay to stop
         await until(lambda: _listening(pg_engine), "the relay to LISTEN")
-        await store.append("a", [NewEvent("case.noted", {"n": 1})], tenant="t", expected_version=0)
+        await _noted(store, "a", 1)
         await asyncio.sleep(0.3)  # woken (by the NOTIFY or the listener's catch-up): lingering
     assert publisher.sizes == []
 
@@ -180,9 +174,7 @@ async def test_a_relay_that_does_not_lead_takes_over_at_its_poll_without_lingeri
         assert await leader.drain_once() == 0  # it leads from now on
         async with running(follower):
             await until(lambda: _listening(pg_engine), "the follower to LISTEN")
-            await store.append(
-                "a", [NewEvent("case.noted", {"n": 1})], tenant="t", expected_version=0
-            )
+            await _noted(store, "a", 1)
             await asyncio.sleep(0.5)  # the follower's polls pass; the leader drains nothing
             await leader.aclose()
             await until(lambda: _published(publisher, 1), "the follower to take over")
@@ -202,6 +194,18 @@ class _Counted(OutboxRelay):
 
 async def _drained(relay: _Counted, count: int) -> bool:
     return relay.drains >= count
+
+
+async def _settled(relay: _Counted, engine: AsyncEngine, until: Until) -> None:
+    """Once the relay listens, has drained once and is past the linger of the listener's
+    catch-up wake, if any: its next drain is an append's."""
+    await until(lambda: _listening(engine), "the relay to LISTEN")
+    await until(lambda: _drained(relay, 1), "the relay's first drain")
+    await asyncio.sleep(relay._linger_s + 0.5)
+
+
+async def _noted(store: EventStore, case: str, n: int) -> None:
+    await store.append(case, [NewEvent("case.noted", {"n": n})], tenant="t", expected_version=0)
 
 
 class _Batches:
