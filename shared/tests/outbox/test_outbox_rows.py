@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -18,29 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from naervaer.envelope import Envelope
 from naervaer.eventstore import ConcurrencyConflict, EventStore, EventStoreTables, NewEvent
 from naervaer.outages import is_outage
-from naervaer.outbox import OutboxRelay, OutgoingMessage, PublishFailed
-
-
-class RecordingPublisher:
-    """In-memory publisher; ``fail`` makes every publish raise, ``gate`` holds it open."""
-
-    def __init__(self) -> None:
-        self.sent: list[OutgoingMessage] = []
-        self.fail = False
-        self.gate: asyncio.Event | None = None
-        self.entered = asyncio.Event()
-
-    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
-        self.entered.set()
-        if self.gate is not None:
-            await self.gate.wait()
-        if self.fail:
-            raise ConnectionError("broker unreachable")
-        self.sent.extend(messages)
-
-    def data(self) -> list[object]:
-        """The ``data`` of each event sent, in order."""
-        return [Envelope.from_json_bytes(m.value).data for m in self.sent]
+from naervaer.outbox import OutboxRelay, PublishFailed
+from shared.tests.outbox.publishers import RecordingPublisher
 
 
 def noted(n: int) -> NewEvent:

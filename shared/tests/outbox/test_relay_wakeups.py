@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from naervaer.db import DatabaseTarget, create_engine
 from naervaer.eventstore import NOTIFY_CHANNEL, EventStore, EventStoreTables, NewEvent
-from naervaer.outbox import OutboxRelay, OutgoingMessage, relay
+from naervaer.outbox import OutboxRelay, relay
 from naervaer.outbox.listener import NotifyListener
+from shared.tests.outbox.publishers import RecordingPublisher
 
 Until = Callable[[Callable[[], Awaitable[bool]], str], Awaitable[None]]
 Running = Callable[[OutboxRelay], contextlib.AbstractAsyncContextManager[None]]
@@ -93,7 +94,7 @@ async def test_a_lingering_relay_sends_the_appends_of_its_linger_in_one_batch(
     running: Running,
 ) -> None:
     store = make_store(pg_engine, pg_tables)
-    publisher = _Batches()
+    publisher = RecordingPublisher()
     # Polling every minute: the drain after the appends is the first NOTIFY's, 2 s later.
     relay = _Counted(
         pg_engine, pg_tables, publisher, service=service, poll_interval_s=60, linger_s=2.0
@@ -117,7 +118,7 @@ async def test_a_wake_during_a_drain_still_waits_the_whole_linger_after_it(
 ) -> None:
     store = make_store(pg_engine, pg_tables)
     gate = asyncio.Event()
-    publisher = _Batches(gate)
+    publisher = RecordingPublisher(gate)
     relay = _Counted(
         pg_engine, pg_tables, publisher, service=service, poll_interval_s=60, linger_s=2.0
     )
@@ -143,7 +144,7 @@ async def test_a_lingering_relay_stops_when_asked(
     running: Running,
 ) -> None:
     store = make_store(pg_engine, pg_tables)
-    publisher = _Batches()
+    publisher = RecordingPublisher()
     relay = OutboxRelay(
         pg_engine, pg_tables, publisher, service=service, poll_interval_s=60, linger_s=3600
     )
@@ -163,8 +164,8 @@ async def test_a_relay_that_does_not_lead_takes_over_at_its_poll_without_lingeri
     running: Running,
 ) -> None:
     store = make_store(pg_engine, pg_tables)
-    leader = OutboxRelay(pg_engine, pg_tables, _Batches(), service=service)
-    publisher = _Batches()
+    leader = OutboxRelay(pg_engine, pg_tables, RecordingPublisher(), service=service)
+    publisher = RecordingPublisher()
     # It lingers an hour after an append's NOTIFY, but one that does not lead waits for its
     # poll, not for NOTIFYs (next step 34): the appends' NOTIFYs must not make it linger.
     follower = OutboxRelay(
@@ -208,23 +209,7 @@ async def _noted(store: EventStore, case: str, n: int) -> None:
     await store.append(case, [NewEvent("case.noted", {"n": n})], tenant="t", expected_version=0)
 
 
-class _Batches:
-    """Records how many messages each publish carried; with a ``gate``, each publish waits
-    for it (``entered`` tells one began)."""
-
-    def __init__(self, gate: asyncio.Event | None = None) -> None:
-        self.sizes: list[int] = []
-        self.gate = gate
-        self.entered = asyncio.Event()
-
-    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
-        self.entered.set()
-        if self.gate is not None:
-            await self.gate.wait()
-        self.sizes.append(len(messages))
-
-
-async def _published(publisher: _Batches, count: int) -> bool:
+async def _published(publisher: RecordingPublisher, count: int) -> bool:
     return sum(publisher.sizes) >= count
 
 
