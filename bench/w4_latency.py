@@ -56,7 +56,7 @@ ROUND_COLUMNS = {
     "summaries_per_round": SUMMARIES,
     "timeline_per_round": CONSUMER,
 }
-ROUNDS_WAIT_S = 30.0  # for the stages to count a run's last events
+ROUNDS_WAIT_S = 30.0  # for every stage to count every event appended (``_counted``)
 IDLE_S = 5.0  # of nothing appended, for the pipeline's CPU at rest (less at a shorter scale)
 
 
