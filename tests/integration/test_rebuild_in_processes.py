@@ -29,6 +29,7 @@ from naervaer.rebuilding import (
     replay_share,
     run_share,
 )
+from naervaer.runtime import ServiceRuntime
 from naervaer.settings import PlatformSettings
 
 pytestmark = pytest.mark.integration
@@ -192,19 +193,10 @@ async def test_a_cancelled_share_is_killed_and_waited_for(
     assert process.returncode == -signal.SIGKILL  # killed, and waited for (no zombie)
 
 
-async def test_the_rebuilds_log_reads_are_planned_for_their_parameters(
-    fresh_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A share's read filters by hundreds of tenants: a generic plan would compare each row
-    with each of them in turn, so the producer's log is read on an engine of its own whose
-    sessions plan every statement for its parameters: in a rebuild in this process and in a
-    share's, the reads of the log go through that engine."""
-    deployment = Deployment(fresh_database, tmp_path)
-    await migrate(deployment, ["case", "deadline"])
-    events = await fill(_Context(), fresh_database, 300, "calendar")  # type: ignore[arg-type]
-    platform = deployment.platform()
+def _spied_log_engines(monkeypatch: pytest.MonkeyPatch) -> tuple[list[AsyncEngine], list[str]]:
+    """The engines a rebuild reads the producer's log on, and the statements run on them."""
     made: list[AsyncEngine] = []
-    read: list[str] = []  # the statements run on them
+    read: list[str] = []
     make = naervaer.rebuilding.producer_engine
 
     def spied(platform: Any, producer: Any) -> AsyncEngine:
@@ -213,6 +205,31 @@ async def test_the_rebuilds_log_reads_are_planned_for_their_parameters(
         return made[-1]
 
     monkeypatch.setattr(naervaer.rebuilding, "producer_engine", spied)
+    return made, read
+
+
+async def test_the_rebuilds_statements_are_planned_for_their_parameters(
+    fresh_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A share's read filters by hundreds of tenants, and a rebuild's writes carry a batch's
+    case ids, into tables that grow from empty: a generic plan would compare each row with
+    each of them in turn, and stay as it was chosen for the tables when it was made. So the
+    producer's log is read on an engine of its own, and the projection written on one of the
+    rebuild's own, whose sessions plan every statement for its parameters: in a rebuild in
+    this process and in a share's."""
+    deployment = Deployment(fresh_database, tmp_path)
+    await migrate(deployment, ["case", "deadline"])
+    events = await fill(_Context(), fresh_database, 300, "calendar")  # type: ignore[arg-type]
+    platform = deployment.platform()
+    made, read = _spied_log_engines(monkeypatch)
+    runtimes: list[ServiceRuntime] = []
+
+    class Spied(ServiceRuntime):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            runtimes.append(self)
+
+    monkeypatch.setattr(naervaer.rebuilding, "ServiceRuntime", Spied)
     order = _timeline_share(platform, events, tenants=1_000)
     shared = await replay_share(order, lambda position: None)  # on the empty timeline
     applied = await rebuild_service(platform, "deadline", processes=1)
@@ -220,10 +237,41 @@ async def test_the_rebuilds_log_reads_are_planned_for_their_parameters(
     assert sum(applied.values()) > 0
     assert shared > 0
     assert len(made) == 2  # one for the share, one for the rebuild
+    assert len(runtimes) == 2  # the projection's writes: likewise
     log_reads = [statement for statement in read if "FROM events" in statement]
     assert any("tenant = ANY" in statement for statement in log_reads), read  # the share's
     assert any("tenant = ANY" not in statement for statement in log_reads), read  # the rebuild's
-    for engine in made:
+    for engine in [*made, *(runtime.engine for runtime in runtimes)]:
         async with engine.connect() as connection:
             assert await connection.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
         await engine.dispose()
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+async def test_the_rebuild_analyses_the_log_before_it_reads_it(
+    fresh_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
+) -> None:
+    """A log filled faster than autovacuum analyses it (here: just now) would be planned for
+    as empty, and each read of a share scanned it to the end (issue 8, thirty-fifth round).
+    The rebuild analyses it once, before its first read, in one process or shared out."""
+    deployment = Deployment(fresh_database, tmp_path)
+    await migrate(deployment, ["case", "deadline"])
+    events = await fill(_Context(), fresh_database, EVENTS, "calendar")  # type: ignore[arg-type]
+    monkeypatch.setattr(naervaer.rebuilding, "SHARED_FROM", 0)  # a log this small too
+    _, read = _spied_log_engines(monkeypatch)
+
+    await rebuild_service(deployment.platform(), "deadline", processes=processes)
+
+    analyses = [i for i, statement in enumerate(read) if statement.startswith("ANALYZE")]
+    first_read = next(i for i, statement in enumerate(read) if "FROM events" in statement)
+    assert len(analyses) == 1
+    assert analyses[0] < first_read
+    url = make_url(fresh_database).set(drivername="postgresql").render_as_string(False)
+    connection = await asyncpg.connect(url)
+    try:
+        analysed = await connection.fetchval(
+            "SELECT reltuples FROM pg_class WHERE oid = 'case_service.events'::regclass"
+        )
+    finally:
+        await connection.close()
+    assert analysed == events

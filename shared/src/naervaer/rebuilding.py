@@ -61,6 +61,19 @@ SHARED_FROM = 50_000
 """The fewest events a rebuild shares out among processes: a process takes about a second to
 start (its imports), more than a smaller log's rebuild gains."""
 
+PLANNED_FOR_PARAMETERS = {"plan_cache_mode": "force_custom_plan"}
+"""The database settings of a rebuild's connections: every statement planned for its
+parameters and for the tables as they are, not by a plan the server cached for the statement.
+
+A rebuild's statements carry a batch's values as arrays, and its tables grow from empty. A
+generic plan (one a prepared statement gets after five runs) assumes ten values an array and
+stays as it was chosen for the tables when it was made: the timeline's DELETE of a batch's
+obligation rows, planned while the table held a few pages, went on comparing each of its rows
+with each of the batch's case ids (1 s a run at 200 000 events; issue 8, thirty-fifth round).
+The log's read filters by a share's tenants, hundreds or thousands of them
+(``producer_engine``). Planning every run costs the server 4 % of its time in a rebuild of
+200 000 events, half of it the shares' reads with their arrays of tenants."""
+
 MAX_PROCESSES = 4
 """The most processes a rebuild uses by default (more only when asked: each is a database
 connection or more and a share of the database's cores)."""
@@ -107,7 +120,7 @@ async def rebuild_service(
         raise ValueError("processes must be at least 1")
     (spec,) = select_services([key])
     all_specs = discover_services()
-    runtime = ServiceRuntime(spec, platform, all_specs)
+    runtime = ServiceRuntime(spec, platform, all_specs, database_settings=PLANNED_FOR_PARAMETERS)
     applied: dict[str, int] = {}
     try:
         with fewer_collections():  # a rebuild makes garbage, hardly any cycles
@@ -127,7 +140,9 @@ async def replay_share(order: ShareOrder, progress: Callable[[int], None]) -> in
     """One process's share (``naervaer.rebuild_share``): the events applied."""
     platform = PlatformSettings.model_validate_json(order.platform)
     (spec,) = select_services([order.service])
-    runtime = ServiceRuntime(spec, platform, discover_services())
+    runtime = ServiceRuntime(
+        spec, platform, discover_services(), database_settings=PLANNED_FOR_PARAMETERS
+    )
     try:
         named = [p for p in runtime.wiring.projections if p.name == order.projection]
         if not named:
@@ -157,10 +172,9 @@ def producer_engine(platform: PlatformSettings, producer: ServiceSpec) -> AsyncE
     planned for the array in hand PostgreSQL hashes it; a generic plan, which a prepared
     statement gets after five runs, compares each row with every tenant in turn (a 1 000-event
     batch of 494 tenants: 6.7 ms against 0.4 ms and 1.5 ms to plan). So every statement is
-    planned for its parameters (``plan_cache_mode``).
+    planned for its parameters (``PLANNED_FOR_PARAMETERS``).
     """
-    plans = {"plan_cache_mode": "force_custom_plan"}
-    return create_engine(target_for(producer, platform), settings=plans)
+    return create_engine(target_for(producer, platform), settings=PLANNED_FOR_PARAMETERS)
 
 
 @contextlib.asynccontextmanager
@@ -192,6 +206,7 @@ async def _replay(
 ) -> int:
     # SQLite runs one writing transaction at a time: side by side gains nothing
     postgres = runtime.engine.dialect.name == "postgresql"
+    await log.store.refresh_log_statistics()  # read in order, not scanned to the end each time
     with _progress() as progress:
         task = progress.add_task(projection.name, total=None)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import structlog
@@ -69,7 +69,10 @@ class ServiceRuntime:
         *,
         tracer_provider: TracerProvider | None = None,
         clock: Clock | None = None,
+        database_settings: Mapping[str, str] | None = None,
     ) -> None:
+        """``database_settings``: PostgreSQL settings the service's connections start with
+        (``naervaer.db.create_engine``)."""
         self.spec = spec
         self.platform = platform
         self.all_specs = all_specs
@@ -79,7 +82,10 @@ class ServiceRuntime:
         self.tracer_provider = tracer_provider or build_tracer_provider(spec.name)
         self.clock = clock or platform_clock(platform)
         self.engine = create_engine(
-            self.target, pool_size=platform.db_pool_size, max_overflow=platform.db_max_overflow
+            self.target,
+            settings=database_settings,
+            pool_size=platform.db_pool_size,
+            max_overflow=platform.db_max_overflow,
         )
         instrument_engine(self.engine, self.tracer_provider)
         self.store = self._event_store()

@@ -9,7 +9,7 @@ from operator import itemgetter
 from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import ColumnElement, Dialect, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Dialect, Select, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from naervaer.db import among
@@ -101,6 +101,15 @@ class EventReader:
             params = {"tenants": list(tenants)}
         query = query.order_by(events.c.global_position).limit(limit)
         return await self._envelopes(conn, query, params)
+
+    async def refresh_log_statistics(self, conn: AsyncConnection) -> None:
+        """PostgreSQL: ``ANALYZE`` the columns a read of the log filters and orders on
+        (skipped while another session holds the table's lock)."""
+        events = self._tables.events
+        quote = conn.dialect.identifier_preparer
+        columns = (events.c.global_position, events.c.tenant, events.c.stream_type)
+        listed = ", ".join(quote.quote(column.name) for column in columns)
+        await conn.execute(text(f"ANALYZE (SKIP_LOCKED) {quote.format_table(events)} ({listed})"))
 
     async def tenant_counts(
         self,
