@@ -140,9 +140,18 @@ async def refresh_statistics(conn: AsyncConnection) -> None:
     names = await conn.execute(
         text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
     )
-    preparer = conn.dialect.identifier_preparer
     for (name,) in names.all():
-        await conn.execute(text(f"ANALYZE (SKIP_LOCKED) {preparer.quote(name)}"))
+        await analyse(conn, name)
+
+
+async def analyse(conn: AsyncConnection, table: str, columns: Sequence[str] = ()) -> None:
+    """PostgreSQL: ``ANALYZE`` the table of the connection's schema (only ``columns`` if
+    given), skipped, not waited for, while another session holds its lock (PostgreSQL's
+    warning then reaches only its own log, as does the one for a table the role does not own).
+    """
+    quote = conn.dialect.identifier_preparer.quote
+    listed = f" ({', '.join(map(quote, columns))})" if columns else ""
+    await conn.execute(text(f"ANALYZE (SKIP_LOCKED) {quote(table)}{listed}"))
 
 
 class GrowingTables:

@@ -23,6 +23,7 @@ import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import BinaryIO
 
+import structlog
 from pydantic import BaseModel, Field
 from rich.progress import (
     BarColumn,
@@ -32,6 +33,7 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from naervaer.db import create_engine
@@ -53,6 +55,8 @@ from naervaer.service import ServiceSpec, discover_services, producer_of
 from naervaer.settings import PlatformSettings
 from naervaer.topics import TopicLog
 
+logger = structlog.get_logger(__name__)
+
 PARTITIONS = 2
 """Partitions a rebuild replays side by side in one process (``naervaer.messaging.rebuild``):
 the process computes one while the database runs the other's statements."""
@@ -62,8 +66,9 @@ SHARED_FROM = 50_000
 start (its imports), more than a smaller log's rebuild gains."""
 
 PLANNED_FOR_PARAMETERS = {"plan_cache_mode": "force_custom_plan"}
-"""The database settings of a rebuild's connections: every statement planned for its
-parameters and for the tables as they are, not by a plan the server cached for the statement.
+"""The database settings of the connections a rebuild reads the log and writes the projection
+on: every statement planned for its parameters and for the tables as they are, not by a plan
+the server cached for the statement.
 
 A rebuild's statements carry a batch's values as arrays, and its tables grow from empty. A
 generic plan (one a prepared statement gets after five runs) assumes ten values an array and
@@ -206,7 +211,7 @@ async def _replay(
 ) -> int:
     # SQLite runs one writing transaction at a time: side by side gains nothing
     postgres = runtime.engine.dialect.name == "postgresql"
-    await log.store.refresh_log_statistics()  # read in order, not scanned to the end each time
+    await _analysed(log)
     with _progress() as progress:
         task = progress.add_task(projection.name, total=None)
 
@@ -221,6 +226,16 @@ async def _replay(
         return await _in_process(
             runtime, projection, log, topic, partitions if postgres else 1, advance
         )
+
+
+async def _analysed(log: TopicLog) -> None:
+    """The log's statistics gathered before the rebuild reads it, so that its reads walk the
+    log in order (``EventStore.refresh_log_statistics``). A database that refuses (a hot
+    standby, a statement timeout) leaves the reads planned as before: slower, not wrong."""
+    try:
+        await log.store.refresh_log_statistics()
+    except DBAPIError as error:
+        logger.warning("could not analyse the log before reading it", error=repr(error))
 
 
 async def _in_process(

@@ -9,10 +9,10 @@ from operator import itemgetter
 from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import ColumnElement, Dialect, Select, bindparam, func, select, text
+from sqlalchemy import ColumnElement, Dialect, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from naervaer.db import among
+from naervaer.db import among, analyse
 from naervaer.envelope import Envelope
 from naervaer.eventstore.model import LoggedCommand, envelope_from_row
 from naervaer.eventstore.tables import HEAD_ID, EventStoreTables
@@ -103,13 +103,10 @@ class EventReader:
         return await self._envelopes(conn, query, params)
 
     async def refresh_log_statistics(self, conn: AsyncConnection) -> None:
-        """PostgreSQL: ``ANALYZE`` the columns a read of the log filters and orders on
-        (skipped while another session holds the table's lock)."""
-        events = self._tables.events
-        quote = conn.dialect.identifier_preparer
-        columns = (events.c.global_position, events.c.tenant, events.c.stream_type)
-        listed = ", ".join(quote.quote(column.name) for column in columns)
-        await conn.execute(text(f"ANALYZE (SKIP_LOCKED) {quote.format_table(events)} ({listed})"))
+        """PostgreSQL: ``ANALYZE`` the columns a read of the log filters and orders on."""
+        c = self._tables.events.c
+        columns = [c.global_position.name, c.tenant.name, c.stream_type.name]
+        await analyse(conn, self._tables.events.name, columns)
 
     async def tenant_counts(
         self,

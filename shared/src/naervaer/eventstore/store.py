@@ -259,8 +259,8 @@ class EventStore:
         rebuild's share, believed to match a few hundred rows, scanned every event up to the
         share's end and sorted the matches to return a thousand, so the reads grew with the
         square of the log (issue 8, thirty-fifth round: 41 ms a read at 200 000 events, a
-        quarter of the database's time). Analysed, it walks the log in position order and
-        stops at the thousandth. SQLite keeps no statistics: nothing."""
+        quarter of the database's time). Analysed, the read measured walked the log in
+        position order and stopped at the thousandth match. On SQLite it does nothing."""
         if not self._postgres:
             return
         async with self._own.connect() as conn:
