@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
@@ -40,6 +41,8 @@ OUTBOX_RANGE_PUBLISHED_WHOLE = (
 HEAD_ID = 1
 HEAD_SEED: dict[str, int] = {"id": HEAD_ID, "position": 0}
 STREAM_VERSION_CONSTRAINT = "uq_events_stream_version"
+COMMAND_ID_GIVEN = "command_id IS NOT NULL"
+"""The rows ``ix_events_command_id`` holds: the events appended with a command id."""
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -127,7 +130,14 @@ def _events(metadata: MetaData) -> Table:
         UniqueConstraint("event_id", name="uq_events_event_id"),
         # The last line of optimistic concurrency: two writers can never share a version.
         UniqueConstraint("stream_id", "stream_version", name=STREAM_VERSION_CONSTRAINT),
-        Index("ix_events_command_id", "command_id"),
+        # Only events appended with a command id are looked up by it (``command_id = …``):
+        # the others (imports, a rebuild's fill, the services' own events) write no entry.
+        Index(
+            "ix_events_command_id",
+            "command_id",
+            postgresql_where=text(COMMAND_ID_GIVEN),
+            sqlite_where=text(COMMAND_ID_GIVEN),
+        ),
     )
 
 
