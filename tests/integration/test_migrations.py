@@ -224,9 +224,12 @@ BEFORE_PARTIAL_COMMAND_IDS = {
 }
 _COMMAND_ID_INDEX = {
     "sqlite": "SELECT sql FROM sqlite_master WHERE name = 'ix_events_command_id'",
-    "postgresql": "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_events_command_id'",
+    "postgresql": (
+        "SELECT indexdef FROM pg_indexes "
+        "WHERE indexname = 'ix_events_command_id' AND schemaname = current_schema()"
+    ),
 }
-_BY_COMMAND = "SELECT global_position FROM events WHERE command_id = 'command-1'"
+_BY_COMMAND = "SELECT global_position FROM events WHERE command_id = :command_id"  # bound
 _PLAN = {"sqlite": "EXPLAIN QUERY PLAN " + _BY_COMMAND, "postgresql": "EXPLAIN " + _BY_COMMAND}
 
 
@@ -248,9 +251,9 @@ async def test_the_command_id_index_holds_only_events_with_one_and_still_serves_
         async with engine.connect() as conn:
             if target.is_postgres:  # a tiny table: only a plan without scans shows the index
                 await conn.execute(text("SET enable_seqscan = off"))
-            plan = " ".join(
-                str(row[-1]) for row in await conn.execute(text(_PLAN[engine.dialect.name]))
-            )
+            explained = text(_PLAN[engine.dialect.name])
+            rows = await conn.execute(explained, {"command_id": "command-1"})
+            plan = " ".join(str(row[-1]) for row in rows)
         assert "ix_events_command_id" in plan
         await downgrade(spec, target, BEFORE_PARTIAL_COMMAND_IDS[spec.key])
         assert "WHERE" not in (await _command_id_index(engine)).upper()

@@ -131,7 +131,8 @@ def _events(metadata: MetaData) -> Table:
         # The last line of optimistic concurrency: two writers can never share a version.
         UniqueConstraint("stream_id", "stream_version", name=STREAM_VERSION_CONSTRAINT),
         # Only events appended with a command id are looked up by it (``command_id = …``):
-        # the others (imports, a rebuild's fill, the services' own events) write no entry.
+        # the others (access records, a document's events, commands sent without an
+        # Idempotency-Key, imports) write no entry.
         Index(
             "ix_events_command_id",
             "command_id",
