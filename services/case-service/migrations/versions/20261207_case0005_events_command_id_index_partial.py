@@ -45,7 +45,8 @@ def downgrade() -> None:
 
 
 def _index(where: sa.TextClause | None) -> None:
-    if op.get_bind().dialect.name == "postgresql":  # built beside the old: appends wait, reads go on
+    if op.get_bind().dialect.name == "postgresql":
+        # built beside the old one: appends wait for the build, reads go on
         op.create_index(BUILT, "events", ["command_id"], unique=False, postgresql_where=where)
         op.drop_index(INDEX, table_name="events")
         op.execute(f"ALTER INDEX {BUILT} RENAME TO {INDEX}")

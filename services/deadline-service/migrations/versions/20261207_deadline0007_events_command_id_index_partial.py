@@ -6,8 +6,8 @@ wrote an entry to ``ix_events_command_id`` that no lookup reads: a command's eve
 up by ``command_id = …``, which matches no NULL. The index is now partial,
 ``WHERE command_id IS NOT NULL``, and such lookups still use it. In this service the deadline
 events carry a command id each (the scheduler's) and the access records none. Issue 8,
-thirty-sixth round: a 500-event append without command ids cost the server 3-9 % less CPU an event (W2 +7 %,
-the median of five pairs).
+thirty-sixth round: a 500-event append without command ids cost the server 3-9 % less CPU an
+event (W2 +7 %, the median of five pairs).
 
 On PostgreSQL the new index is built first, under another name, in the migration's
 transaction: the build holds appends back (a SHARE lock on ``events``: reads go on) while it
@@ -46,7 +46,8 @@ def downgrade() -> None:
 
 
 def _index(where: sa.TextClause | None) -> None:
-    if op.get_bind().dialect.name == "postgresql":  # built beside the old: appends wait, reads go on
+    if op.get_bind().dialect.name == "postgresql":
+        # built beside the old one: appends wait for the build, reads go on
         op.create_index(BUILT, "events", ["command_id"], unique=False, postgresql_where=where)
         op.drop_index(INDEX, table_name="events")
         op.execute(f"ALTER INDEX {BUILT} RENAME TO {INDEX}")
