@@ -63,11 +63,12 @@ class PlatformSettings(BaseSettings):
         "that appends wake come at least this far apart (counted from the end of the drain in "
         "progress, not from the NOTIFY as Kafka's linger.ms is); 0 reads at once. 5 by "
         "default, as Apache Kafka's producer lingers since 4.0 (KIP-1030): fewer, larger "
-        "rounds in the relay, the broker and the consumers downstream, for up to this much "
-        "latency an event at low rates. On the benchmark, 5 against 0: at 200 events/s the "
-        "machine's CPU an event 9-15 % lower for 5-7 ms more median latency, at 1 000/s no "
-        "difference, a W6 year 6-10 % sooner (BENCHMARKS.md, thirty-seventh round); 10 on a "
-        "box half as fast cost 26-43 ms of median latency at 200/s (thirty-fourth round). At "
+        "rounds in the relay, the broker and the consumers downstream, for about this much "
+        "latency an event at low rates, and a little more. On the benchmark, 5 against 0: at "
+        "200 events/s the machine's CPU an event 9-15 % lower for 5-7 ms more median latency, "
+        "at 1 000/s no difference outside the runs' spread, a W6 year 6-10 % sooner "
+        "(BENCHMARKS.md, thirty-seventh round); 10 on a box two to three times slower cost "
+        "26-43 ms of median latency at 200/s (thirty-fourth round). At "
         "most 1000 (a linger past the poll interval would make a woken relay slower than "
         "polling).",
     )
