@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
+import os
 import time
 from dataclasses import dataclass
 
+from bench import cpu
 from bench.appender import CaseLog, bounded
 from bench.context import BenchContext
 from bench.results import Check, WorkloadResult
@@ -58,7 +60,10 @@ async def run(ctx: BenchContext) -> WorkloadResult:
         ctx.say("W6 starting the case and deadline services (Kafka mode) …")
         services = await start_services(deployment, ["case", "deadline"])
         ctx.say_started("W6", services)
+        pids = _pids(ctx, services)
+        before = cpu.sample(pids)
         row = await _year(ctx, log, watcher)
+        row |= _cpu_per_event(before, cpu.sample(pids), int(str(row["events"])))
         for service in services:
             row[f"{service.key}_peak_rss_mib"] = service.peak_rss_mib()
             row[f"{service.key}_cpu_s"] = service.cpu_seconds()
@@ -67,6 +72,29 @@ async def run(ctx: BenchContext) -> WorkloadResult:
         await log.close()
         await watcher.stop()
     return _result(ctx, row)
+
+
+def _pids(ctx: BenchContext, services: list[ServiceProcess]) -> dict[str, int]:
+    """The processes whose CPU W6 tells apart: each service, the harness (it generates the
+    year and appends it through the store) and the broker where the harness runs it."""
+    pids = {service.key: service.pid for service in services if service.pid is not None}
+    pids["harness"] = os.getpid()
+    if ctx.broker_pid is not None:
+        pids["broker"] = ctx.broker_pid
+    return pids
+
+
+def _cpu_per_event(before: cpu.CpuSample, after: cpu.CpuSample, events: int) -> dict[str, object]:
+    """µs of CPU an event stored, by process (``other``: PostgreSQL, the kernel, and the
+    broker when it is not the harness's), and the machine's cores busy meanwhile."""
+    spent = cpu.per_operation(before, after, max(1, events))
+    return {
+        **{
+            f"cpu_{name[:-3]}_us": round(1000 * ms, 1)
+            for name, ms in spent["cpu_ms_per_op"].items()
+        },
+        "cores_busy": spent["cores_busy"],
+    }
 
 
 async def _year(ctx: BenchContext, log: CaseLog, watcher: ProjectionWatcher) -> dict[str, object]:
@@ -146,5 +174,11 @@ def _result(ctx: BenchContext, row: dict[str, object]) -> WorkloadResult:
                 bool(rss) and max(rss) < TARGET_RSS_MIB,
             ),
         ],
-        notes=["wall_min: first command to the last event in the deadline timeline."],
+        notes=[
+            "wall_min: first command to the last event in the deadline timeline.",
+            "cpu_*_us: CPU an event stored, from the first command to the timeline's last "
+            "event: each service, the harness (generating the year and appending it through "
+            "the store), the broker where the harness runs it, and the rest of the machine "
+            "(other: PostgreSQL, the kernel).",
+        ],
     )

@@ -57,7 +57,20 @@ ROW_FIELDS = {
     },
     "w4": {"rate", "appended_per_s", "events", "p50_ms", "p95_ms", "p99_ms", "missing", "clock"},
     "w5": {"log_order", "events", "applied", "rebuild_s", "minutes", "events_per_s"},
-    "w6": {"cases", "events", "wall_min", "missing", "case_peak_rss_mib", "deadline_peak_rss_mib"},
+    "w6": {
+        "cases",
+        "events",
+        "wall_min",
+        "missing",
+        "case_peak_rss_mib",
+        "deadline_peak_rss_mib",
+        "cpu_case_us",
+        "cpu_deadline_us",
+        "cpu_harness_us",
+        "cpu_other_us",
+        "cpu_total_us",
+        "cores_busy",
+    },
 }
 MACHINE_FIELDS = {"cpu_model", "cores", "memory_gib", "python", "load_average"}
 
@@ -161,6 +174,14 @@ def test_every_command_and_event_went_all_the_way(report: dict[str, Any]) -> Non
     assert year["missing"] == 0
     assert year["case_peak_rss_mib"] > 0
     assert year["deadline_peak_rss_mib"] > 0
+    # the CPU an event by process adds up to the machine's (each rounded to a µs); the broker
+    # is the session's here, not the harness's, so it counts in ``other``
+    assert "cpu_broker_us" not in year
+    parts = [year[f"cpu_{part}_us"] for part in ("case", "deadline", "harness", "other")]
+    assert min(parts) >= 0
+    assert year["cpu_case_us"] > 0
+    assert year["cpu_deadline_us"] > 0
+    assert year["cpu_total_us"] == pytest.approx(sum(parts), abs=0.5 * (len(parts) + 1))
 
 
 async def test_latency_is_measured_between_commits_where_the_server_stamps_them(
