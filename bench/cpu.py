@@ -90,6 +90,18 @@ def per_operation(before: CpuSample, after: CpuSample, operations: int) -> dict[
     }
 
 
+def row_columns(spent: Mapping[str, Any]) -> dict[str, Any]:
+    """``per_operation``'s figures as a row's columns: ``cpu_<process>_us``, the µs of CPU an
+    operation of each process (``other``, ``total``), and ``cores_busy``."""
+    return {
+        **{
+            f"cpu_{name[:-3]}_us": round(1000 * ms, 1)
+            for name, ms in spent["cpu_ms_per_op"].items()
+        },
+        "cores_busy": spent["cores_busy"],
+    }
+
+
 def per_second(before: CpuSample, after: CpuSample) -> dict[str, float]:
     """CPU milliseconds a second of wall time by process (``other``: the rest of the
     machine), and the machine's (``total_ms``)."""

@@ -68,11 +68,7 @@ async def run(ctx: BenchContext) -> WorkloadResult:
         "events_per_s": per_s,
         "fill_events_per_s": round(events / fill_s, 1),
         # µs of CPU per event: the rebuild (this process) and the rest (PostgreSQL, kernel).
-        **{
-            f"cpu_{name[:-3]}_us": round(1000 * ms, 1)
-            for name, ms in spent["cpu_ms_per_op"].items()
-        },
-        "cores_busy": spent["cores_busy"],
+        **cpu.row_columns(spent),
     }
     return WorkloadResult(
         key="w5",

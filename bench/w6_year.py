@@ -63,7 +63,9 @@ async def run(ctx: BenchContext) -> WorkloadResult:
         pids = _pids(ctx, services)
         before = cpu.sample(pids)
         row = await _year(ctx, log, watcher)
-        row |= _cpu_per_event(before, cpu.sample(pids), int(str(row["events"])))
+        # µs of CPU an event stored, by process, and the cores busy meanwhile
+        events = max(1, int(str(row["events"])))
+        row |= cpu.row_columns(cpu.per_operation(before, cpu.sample(pids), events))
         for service in services:
             row[f"{service.key}_peak_rss_mib"] = service.peak_rss_mib()
             row[f"{service.key}_cpu_s"] = service.cpu_seconds()
@@ -82,19 +84,6 @@ def _pids(ctx: BenchContext, services: list[ServiceProcess]) -> dict[str, int]:
     if ctx.broker_pid is not None:
         pids["broker"] = ctx.broker_pid
     return pids
-
-
-def _cpu_per_event(before: cpu.CpuSample, after: cpu.CpuSample, events: int) -> dict[str, object]:
-    """µs of CPU an event stored, by process (``other``: PostgreSQL, the kernel, and the
-    broker when it is not the harness's), and the machine's cores busy meanwhile."""
-    spent = cpu.per_operation(before, after, max(1, events))
-    return {
-        **{
-            f"cpu_{name[:-3]}_us": round(1000 * ms, 1)
-            for name, ms in spent["cpu_ms_per_op"].items()
-        },
-        "cores_busy": spent["cores_busy"],
-    }
 
 
 async def _year(ctx: BenchContext, log: CaseLog, watcher: ProjectionWatcher) -> dict[str, object]:

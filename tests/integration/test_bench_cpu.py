@@ -30,6 +30,21 @@ def test_per_operation_splits_the_machine_by_process_and_derives_the_ceiling() -
     assert spent["ceiling_per_s"] == pytest.approx(cores * 1000 / 3.0, abs=0.1)
 
 
+def test_a_rows_columns_are_each_process_in_microseconds_and_the_cores_busy() -> None:
+    before = cpu.CpuSample(wall_s=10.0, machine_s=100.0, processes={"case": 5.0, "harness": 1.0})
+    after = cpu.CpuSample(wall_s=12.0, machine_s=103.0, processes={"case": 6.5, "harness": 1.5})
+
+    columns = cpu.row_columns(cpu.per_operation(before, after, operations=4000))
+
+    assert columns == {
+        "cpu_case_us": 375.0,
+        "cpu_harness_us": 125.0,
+        "cpu_other_us": 250.0,
+        "cpu_total_us": 750.0,
+        "cores_busy": 1.5,
+    }
+
+
 def test_a_process_that_exited_meanwhile_counts_as_other() -> None:
     before = cpu.CpuSample(wall_s=0.0, machine_s=0.0, processes={"gone": 1.0})
     after = cpu.CpuSample(wall_s=1.0, machine_s=0.5, processes={})

@@ -66,7 +66,7 @@ class PlatformSettings(BaseSettings):
         "rounds in the relay, the broker and the consumers downstream, for about this much "
         "latency an event at low rates, and a little more. On the benchmark, 5 against 0: at "
         "200 events/s the machine's CPU an event 9-15 % lower for 5-7 ms more median latency, "
-        "at 1 000/s no difference outside the runs' spread, a W6 year 6-10 % sooner "
+        "at 1 000/s no difference outside the runs' spread, W6 at 5 000 cases 6-10 % sooner "
         "(BENCHMARKS.md, thirty-seventh round); 10 on a box two to three times slower cost "
         "26-43 ms of median latency at 200/s (thirty-fourth round). At "
         "most 1000 (a linger past the poll interval would make a woken relay slower than "
