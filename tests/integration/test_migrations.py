@@ -85,9 +85,7 @@ async def test_a_migrated_outbox_marks_ranges_only_whole_and_downgrades_only_dra
 ) -> None:
     """The range check holds on a migrated database (on PostgreSQL added NOT VALID: no scan
     of the rows already there), and going back refuses while a range is unpublished."""
-    target = backend
-    if target.is_postgres:
-        target = DatabaseTarget(target.url, spec.name.replace("-", "_"))
+    target = _own_place(spec, backend)
     await upgrade(spec, target)
     engine = create_engine(target)
     try:
@@ -138,9 +136,7 @@ async def test_the_range_migration_keeps_the_rows_and_the_unpublished_index(
 ) -> None:
     """SQLite's batch rebuilds the table: the rows already there and the partial index on the
     unpublished ones must come through it (PostgreSQL alters in place; checked alike)."""
-    target = backend
-    if target.is_postgres:
-        target = DatabaseTarget(target.url, spec.name.replace("-", "_"))
+    target = _own_place(spec, backend)
     await upgrade(spec, target, BEFORE_RANGES[spec.key])
     engine = create_engine(target)
     try:
@@ -177,9 +173,7 @@ async def test_erased_cases_keyed_by_tenant_keep_their_rows_and_downgrade_only_i
 ) -> None:
     """Two tenants may erase the same case id once migrated; going back refuses (and changes
     nothing) while they do, as the old key cannot hold both."""
-    target = backend
-    if target.is_postgres:
-        target = DatabaseTarget(target.url, spec.name.replace("-", "_"))
+    target = _own_place(spec, backend)
     before = BEFORE_KEYED_ERASURES[spec.key]
     await upgrade(spec, target, before)
     engine = create_engine(target)
@@ -217,6 +211,14 @@ async def downgrade(spec: ServiceSpec, target: DatabaseTarget, revision: str) ->
     await asyncio.to_thread(command.downgrade, alembic_config(spec, target), revision)
 
 
+def _own_place(spec: ServiceSpec, backend: DatabaseTarget) -> DatabaseTarget:
+    """Where the service keeps its data on the backend: its own schema on PostgreSQL, the
+    backend's file on SQLite."""
+    if backend.is_postgres:
+        return DatabaseTarget(backend.url, spec.name.replace("-", "_"))
+    return backend
+
+
 BEFORE_PARTIAL_COMMAND_IDS = {
     "case": "case0004",
     "deadline": "deadline0006",
@@ -241,9 +243,7 @@ async def test_the_command_id_index_holds_only_events_with_one_and_still_serves_
 ) -> None:
     """Migrated, the index is partial and a lookup by command id still uses it; going back
     builds the whole index again."""
-    target = backend
-    if target.is_postgres:
-        target = DatabaseTarget(target.url, spec.name.replace("-", "_"))
+    target = _own_place(spec, backend)
     await upgrade(spec, target)
     engine = create_engine(target)
     try:
