@@ -117,3 +117,34 @@ async def test_loading_respects_the_expiry(vault: CountingVault, clock: Clock) -
     clock.now += TTL_S + 1  # expired: another process may have shredded it meanwhile
     await ring.load_data([sealed], vault)
     assert vault.queries == 2
+
+
+def test_a_long_running_ring_holds_the_keys_told_lately(clock: Clock) -> None:
+    """An entry told more than twice the ring's trust ago is dropped: the ring holds the keys
+    of the employees read lately, not of every one since the process started."""
+    ring = KeyRing(ttl_s=TTL_S)
+    for n in range(10_000):  # a key a second, for hours
+        ring.remember(f"key-{n}", bytes(32))
+        clock.now += 1
+    assert len(ring) <= 2 * TTL_S + 1
+    assert ring.lookup("key-9999") == bytes(32)
+    with pytest.raises(KeyNotLoaded):
+        ring.lookup("key-0")
+
+
+def test_a_key_told_again_stays_and_a_loaded_key_outlives_its_trust(clock: Clock) -> None:
+    """Dropped at twice ``ttl_s`` after it was last told: a lookup soon after the load that
+    made sure of a key finds it, even one loaded just before its trust ran out."""
+    ring = KeyRing(ttl_s=TTL_S)
+    ring.remember("again", b"a")
+    ring.remember("once", b"o")
+    clock.now += TTL_S
+    ring.remember("again", b"a")  # told again: a load found it expired and asked
+    clock.now += TTL_S  # "once" was told 2 x TTL ago, not more
+    ring.remember("other", b"x")
+    assert (ring.lookup("again"), ring.lookup("once")) == (b"a", b"o")
+    clock.now += 1
+    ring.remember("other", b"x")
+    assert ring.lookup("again") == b"a"
+    with pytest.raises(KeyNotLoaded):
+        ring.lookup("once")

@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,7 +17,8 @@ from sqlalchemy import event, select
 from naervaer.db import DatabaseTarget, create_engine
 from naervaer.envelope import Envelope
 from naervaer.privacy import KeyNotLoaded, KeyRing
-from naervaer.privacy.keyvault import KeyVault, subject_keys
+from naervaer.privacy import keyvault as keyvault_module
+from naervaer.privacy.keyvault import LIVE_KEY_TTL_S, KeyVault, subject_keys
 from naervaer.privacy.sealing import seal_value
 from naervaer.privacy.vault_setup import MasterKeyMissing, master_key
 from naervaer.settings import PlatformSettings
@@ -47,6 +49,23 @@ async def test_one_live_key_per_employee(vault: KeyVault) -> None:
     assert other_tenant.key_id != first.key_id
     assert await vault.live_key_id("acme", "e-1") == first.key_id
     assert await vault.keys([first.key_id]) == {first.key_id: first.key}
+
+
+async def test_live_keys_are_cached_only_while_trusted(
+    vault: KeyVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache of live keys holds the employees appended for lately: one cached longer than
+    it is trusted is dropped, not kept for as long as the process runs."""
+    now = [1000.0]
+    monkeypatch.setattr(keyvault_module, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    for employee in ("e-1", "e-2", "e-3"):
+        await vault.key_for("acme", employee)  # made: not cached
+        await vault.key_for("acme", employee)  # found: cached
+    assert len(vault._live_cache) == 3
+    now[0] += LIVE_KEY_TTL_S + 1
+    first = await vault.key_for("acme", "e-1")  # no longer trusted: asked for and cached again
+    assert list(vault._live_cache) == [vault.subject_ref("acme", "e-1")]
+    assert await vault.key_for("acme", "e-1") == first
 
 
 async def test_concurrent_first_uses_agree_on_one_key(vault: KeyVault) -> None:

@@ -5,16 +5,20 @@ path that decodes events first awaits ``KEYRING.load(envelopes, vault)`` (the co
 for each message, the stores' readers for what they read) and decoding then reads the cache.
 Key ids are random UUIDs, unique across vaults, so one cache serves every vault in the process.
 Entries expire after ``ttl_s`` and an erasure event makes every service ``forget`` its key at
-once: a destroyed key does not live on in a cache.
+once: a destroyed key does not live on in a cache. An entry told more than twice ``ttl_s`` ago
+is dropped, so a long-running service holds the keys of the employees it read lately, not of
+every employee it ever read (issue 8, thirty-eighth round: ~260 bytes an employee, for good).
 """
 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from naervaer.envelope import Envelope
+from naervaer.privacy.aging import tell
 from naervaer.privacy.sealing import sealed_key_ids_in
 
 
@@ -32,12 +36,18 @@ class KeyRing:
     """Employee keys by key id, each as the vault last told it: the key, or None (destroyed).
 
     An entry is trusted for ``ttl_s``, then asked for again: another process may have
-    shredded the key meanwhile.
+    shredded the key meanwhile. One told more than twice ``ttl_s`` ago is dropped when another
+    is told: no load trusts it any longer, and a ``lookup`` follows the ``load`` that made sure
+    of its key within moments, so the margin of another ``ttl_s`` leaves nothing reading it.
     """
 
     def __init__(self, ttl_s: float = 300.0) -> None:
         self._ttl_s = ttl_s
-        self._keys: dict[str, tuple[bytes | None, float]] = {}
+        # The oldest told first (``naervaer.privacy.aging``).
+        self._keys: OrderedDict[str, tuple[bytes | None, float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
     def lookup(self, key_id: str) -> bytes | None:
         """The cached key (None: destroyed); raises ``KeyNotLoaded`` when it is not cached."""
@@ -56,7 +66,7 @@ class KeyRing:
         return self.lookup(key_id) is None
 
     def remember(self, key_id: str, key: bytes | None) -> None:
-        self._keys[key_id] = (key, time.monotonic())
+        tell(self._keys, key_id, key, time.monotonic(), 2 * self._ttl_s)
 
     def forget(self, key_id: str) -> None:
         """The key was destroyed: from now on its values read as erased in this process."""

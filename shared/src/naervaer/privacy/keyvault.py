@@ -16,6 +16,7 @@ import hmac
 import os
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +35,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from naervaer.privacy.aging import tell
 
 metadata = MetaData()
 subject_keys = Table(
@@ -83,8 +86,10 @@ class KeyVault:
         self._pepper = hmac.digest(master_key, b"naervaer subject reference", "sha256")
         self._schema = schema
         # Live keys by subject, briefly: an append should not cost a vault query. A shred in
-        # this process drops the entry at once; other processes' entries age out.
-        self._live_cache: dict[str, tuple[SubjectKey, float]] = {}
+        # this process drops the entry at once; other processes' entries age out, and one
+        # older than it is trusted is dropped (``naervaer.privacy.aging``), so the cache holds
+        # the employees appended for lately, not every one since the process started.
+        self._live_cache: OrderedDict[str, tuple[SubjectKey, float]] = OrderedDict()
 
     async def install(self) -> None:
         await install_tables(self._engine, self._schema)
@@ -105,7 +110,7 @@ class KeyVault:
             return cached[0]
         found = await self._live(ref)
         if found is not None:
-            self._live_cache[ref] = (found, time.monotonic())
+            tell(self._live_cache, ref, found, time.monotonic(), LIVE_KEY_TTL_S)
             return found
         key_id, key = uuid.uuid4().hex, AESGCM.generate_key(bit_length=256)
         try:
@@ -149,9 +154,9 @@ class KeyVault:
 
     async def shred(self, key_id: str) -> None:
         """Destroy the key (idempotent): its sealed values become unreadable for good."""
-        self._live_cache = {
-            ref: entry for ref, entry in self._live_cache.items() if entry[0].key_id != key_id
-        }
+        self._live_cache = OrderedDict(
+            (ref, entry) for ref, entry in self._live_cache.items() if entry[0].key_id != key_id
+        )
         async with self._single.begin() as conn:
             await conn.execute(
                 update(subject_keys)
