@@ -19,6 +19,8 @@ def tell(
     ``keep_s`` before it. Every entry is told here, on a clock that does not go back, so the
     oldest are first and the dropping stops at the first one kept (at worst the one just told).
     """
+    if keep_s < 0:
+        raise ValueError("keep_s must not be negative")
     entries[key] = (value, now)
     entries.move_to_end(key)
     oldest = now - keep_s

@@ -42,6 +42,8 @@ class KeyRing:
     """
 
     def __init__(self, ttl_s: float = 300.0) -> None:
+        if ttl_s <= 0:
+            raise ValueError("ttl_s must be positive: a load's keys must outlive the load")
         self._ttl_s = ttl_s
         # The oldest told first (``naervaer.privacy.aging``).
         self._keys: OrderedDict[str, tuple[bytes | None, float]] = OrderedDict()
@@ -50,7 +52,11 @@ class KeyRing:
         return len(self._keys)
 
     def lookup(self, key_id: str) -> bytes | None:
-        """The cached key (None: destroyed); raises ``KeyNotLoaded`` when it is not cached."""
+        """The cached key (None: destroyed); raises ``KeyNotLoaded`` when it is not cached.
+
+        Look a key up soon after the ``load`` that made sure of it (within ``ttl_s``): an entry
+        is dropped once it was told twice ``ttl_s`` ago, and a load does not tell one again
+        while it is trusted."""
         try:
             return self._keys[key_id][0]
         except KeyError:
