@@ -2,7 +2,9 @@
 
 The harness appends through ``EventStore`` with the case service's own tables and outbox topic,
 so the case service's relay publishes what was written exactly as after an HTTP command —
-without the HTTP layer's cost in the figures of the later stages.
+without the HTTP layer's cost in the figures of the later stages. Given the services' key
+vault, it seals the personal values (the employee's and the manager's ids of a case opened) with
+the employee's key as a command does, so the consumers open them as they would in production.
 """
 
 from __future__ import annotations
@@ -14,9 +16,14 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.stories import Story
+from naervaer.contracts import CONTRACTS
 from naervaer.db import DatabaseTarget, create_engine
 from naervaer.eventstore import EventStore, NewEvent
 from naervaer.hosting import select_services
+from naervaer.privacy.keyvault import KeyVault
+from naervaer.privacy.sealer import Sealer, plan_of
+
+MODEL_OF = {t.name: t.model for t in CONTRACTS}
 
 
 @dataclass(frozen=True)
@@ -25,10 +32,18 @@ class CaseLog:
 
     store: EventStore
     engine: AsyncEngine
+    sealer: Sealer | None = None  # None: the events stored as generated, nothing sealed
 
     @classmethod
-    def open(cls, database_url: str, outbox_topic: str | None, pool_size: int) -> CaseLog:
-        """``outbox_topic`` None: no outbox rows (nothing will relay them)."""
+    def open(
+        cls,
+        database_url: str,
+        outbox_topic: str | None,
+        pool_size: int,
+        vault: KeyVault | None = None,
+    ) -> CaseLog:
+        """``outbox_topic`` None: no outbox rows (nothing will relay them); ``vault`` the
+        services' key vault to seal with (closed with the log), None to seal nothing."""
         (spec,) = select_services(["case"])
         assert spec.event_store is not None
         engine = create_engine(
@@ -41,13 +56,28 @@ class CaseLog:
             outbox_topic=outbox_topic,
             service="case-service",
         )
-        return cls(store, engine)
+        return cls(store, engine, None if vault is None else Sealer(vault))
 
     async def append(self, tale: Story, events: list[NewEvent]) -> None:
+        if self.sealer is not None:
+            events = await sealed(self.sealer, tale, events)
         await self.store.append(tale.case_id, events, tenant=tale.tenant, expected_version=None)
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.sealer is not None:
+            await self.sealer.vault.dispose()
+
+
+async def sealed(sealer: Sealer, tale: Story, events: list[NewEvent]) -> list[NewEvent]:
+    """A command's events as the case service stores them: when one of them has a personal
+    value, all sealed with the employee's key (``Sealer.for_employee``, which asks the vault,
+    making the key on first use); otherwise as they are, asking for no key."""
+    if not any(plan_of(MODEL_OF[event.type]) for event in events):
+        return events
+    payloads = [MODEL_OF[event.type].model_validate(event.data) for event in events]
+    datas = await sealer.for_employee(tale.tenant, tale.employee_id, payloads)
+    return [NewEvent(event.type, data) for event, data in zip(events, datas, strict=True)]
 
 
 Job = Callable[[], Awaitable[None]]

@@ -34,6 +34,7 @@ class Story:
 
     case_id: str
     tenant: str
+    employee_id: str  # whose key seals the case's personal values (``bench.appender``)
     steps: list[tuple[date, list[NewEvent]]] = field(default_factory=list)
 
     def add(self, day: date, *payloads: BaseModel) -> None:
@@ -72,7 +73,7 @@ def story(rng: random.Random, index: int, start: date, population: Population) -
     """Case number ``index``, its first absence day ``start``."""
     who = population.people(rng, index)
     case_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    tale = Story(case_id, who.pop("tenant"))
+    tale = Story(case_id, who.pop("tenant"), who["employee_id"])
     shape = rng.choices(SHAPES, weights=WEIGHTS)[0]
     shape(rng, tale, start, who)
     return tale

@@ -3,6 +3,8 @@
 About a million cases and ten million events by default (``--cases``): each day's commands
 go through the case service's event store (one append per command, in calendar order), the
 case service relays them to Kafka and the deadline service projects them into its timeline.
+The personal values are sealed with each employee's key, as the case service's commands seal
+them, so the deadline service asks the key vault and opens them as it would in production.
 Wall time until the timeline has every event, and the peak RSS of each service process.
 """
 
@@ -23,6 +25,7 @@ from bench.services import ServiceProcess, migrate, start_services, stop_service
 from bench.watcher import ProjectionWatcher, install_trigger
 from bench.year import Step, days, first_day
 from deadline_service.adapters.projection import RELEVANT_TYPES
+from naervaer.privacy.vault_setup import open_vault
 
 TITLE = "W6 a year of Norway"
 TARGET_MINUTES = 30.0
@@ -54,7 +57,8 @@ async def run(ctx: BenchContext) -> WorkloadResult:
     await install_trigger(deployment.database_url)
     watcher = ProjectionWatcher(deployment.database_url, keep_times=False)
     await watcher.start()
-    log = CaseLog.open(deployment.database_url, "bench-w6.case-events", scale.writers)
+    vault = open_vault(deployment.platform())  # the services' vault and master key
+    log = CaseLog.open(deployment.database_url, "bench-w6.case-events", scale.writers, vault)
     services: list[ServiceProcess] = []
     try:
         ctx.say("W6 starting the case and deadline services (Kafka mode) …")
@@ -73,7 +77,7 @@ async def run(ctx: BenchContext) -> WorkloadResult:
         stop_services(services)
         await log.close()
         await watcher.stop()
-    return _result(ctx, row)
+    return _result(ctx, row, sealed=log.sealer is not None)
 
 
 def _pids(ctx: BenchContext, services: list[ServiceProcess]) -> dict[str, int]:
@@ -137,7 +141,7 @@ async def _commands(log: CaseLog, steps: list[Step]) -> None:
         await log.append(step.tale, step.events)
 
 
-def _result(ctx: BenchContext, row: dict[str, object]) -> WorkloadResult:
+def _result(ctx: BenchContext, row: dict[str, object], *, sealed: bool) -> WorkloadResult:
     cases = int(str(row["cases"]))
     minutes = float(str(row["wall_min"]))
     year_minutes = round(minutes * FULL_YEAR_CASES / max(1, cases), 1)
@@ -149,6 +153,7 @@ def _result(ctx: BenchContext, row: dict[str, object]) -> WorkloadResult:
             "cases": ctx.scale.year_cases,
             "year": first_day().year,
             "writers": ctx.scale.writers,
+            "sealed": sealed,  # since the thirty-eighth round; before, the year sealed nothing
         },
         rows=[row],
         checks=[
@@ -165,6 +170,8 @@ def _result(ctx: BenchContext, row: dict[str, object]) -> WorkloadResult:
         ],
         notes=[
             "wall_min: first command to the last event in the deadline timeline.",
+            "sealed: the personal values sealed with each employee's key, as a command seals "
+            "them (before the thirty-eighth round the year sealed nothing).",
             "cpu_*_us: CPU an event stored, from the first command to the timeline's last "
             "event: each service, the harness (generating the year and appending it through "
             "the store), the broker where the harness runs it, and the rest of the machine "
