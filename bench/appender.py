@@ -3,8 +3,9 @@
 The harness appends through ``EventStore`` with the case service's own tables and outbox topic,
 so the case service's relay publishes what was written exactly as after an HTTP command —
 without the HTTP layer's cost in the figures of the later stages. Given the services' key
-vault, it seals the personal values (the employee's and the manager's ids of a case opened) with
-the employee's key as a command does, so the consumers open them as they would in production.
+vault, it seals the personal values (the employee's and the manager's ids of a case opened, the
+free text of a follow-up conversation, plan or meeting) with the employee's key as a command
+does, so the consumers open them as they would in production.
 """
 
 from __future__ import annotations
@@ -59,9 +60,12 @@ class CaseLog:
         return cls(store, engine, None if vault is None else Sealer(vault))
 
     async def append(self, tale: Story, events: list[NewEvent]) -> None:
-        if self.sealer is not None:
-            events = await sealed(self.sealer, tale, events)
+        events = await self.as_stored(tale, events)
         await self.store.append(tale.case_id, events, tenant=tale.tenant, expected_version=None)
+
+    async def as_stored(self, tale: Story, events: list[NewEvent]) -> list[NewEvent]:
+        """One command's events as the log stores them: sealed if it seals."""
+        return events if self.sealer is None else await sealed(self.sealer, tale, events)
 
     async def close(self) -> None:
         await self.engine.dispose()

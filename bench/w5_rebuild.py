@@ -6,6 +6,8 @@ command's default processes): it resets the timeline and replays the whole log i
 1 000 events a batch, shared out by tenant among processes of its own when there are several
 cores. Events/s and minutes.
 
+The log is sealed as W6's year is (each case opened under its employee's key), so the rebuild
+asks the key vault for the keys of every batch and opens the values, as it would in production.
 The log's order (``--log-order``) matters to the rebuild: ``calendar`` (the default) is what a
 year of commands leaves behind — every open case's steps interleaved day by day, as W6 writes
 them — so a batch touches many cases; ``cases`` stores each generated case whole in one append
@@ -30,6 +32,7 @@ from bench.results import Check, WorkloadResult
 from bench.services import Deployment, migrate
 from bench.stories import Story
 from bench.year import Step, cases_in_order, days, first_day
+from naervaer.privacy.vault_setup import open_vault
 from naervaer.rebuilding import default_processes, rebuild_service
 
 TITLE = "W5 projection rebuild (deadline timeline)"
@@ -46,7 +49,7 @@ async def run(ctx: BenchContext) -> WorkloadResult:
     await migrate(deployment, ["case", "deadline"])
     ctx.say(f"W5 filling the case store with {wanted:,} events in {order} order …")
     began = time.perf_counter()
-    events = await fill(ctx, deployment.database_url, wanted, order)
+    events = await fill(ctx, deployment, wanted, order)
     fill_s = time.perf_counter() - began
     ctx.say(f"W5 rebuilding the deadline timeline from {events:,} events …")
     processes = default_processes()
@@ -73,7 +76,12 @@ async def run(ctx: BenchContext) -> WorkloadResult:
     return WorkloadResult(
         key="w5",
         title=TITLE,
-        params={"events": wanted, "log_order": order, **_fill_params(order, ctx.scale.writers)},
+        params={
+            "events": wanted,
+            "log_order": order,
+            "sealed": True,  # the fill always seals (since the thirty-eighth round)
+            **_fill_params(order, ctx.scale.writers),
+        },
         rows=[row],
         checks=[Check("≥ 50 000 events/s", f"{per_s:,.0f}/s", per_s >= TARGET_EVENTS_PER_S)],
         notes=[
@@ -103,9 +111,11 @@ def _fill_note(order: LogOrder) -> str:
     )
 
 
-async def fill(ctx: BenchContext, database_url: str, wanted: int, order: LogOrder) -> int:
-    """Store about ``wanted`` events (whole steps or cases) in ``order``; how many were."""
-    log = CaseLog.open(database_url, None, pool_size=ctx.scale.writers)
+async def fill(ctx: BenchContext, deployment: Deployment, wanted: int, order: LogOrder) -> int:
+    """Store about ``wanted`` events (whole steps or cases) in ``order``, sealed as the case
+    service's commands seal them (W6's year is); how many were."""
+    vault = open_vault(deployment.platform())  # the services' vault and master key
+    log = CaseLog.open(deployment.database_url, None, ctx.scale.writers, vault)
     try:
         if order == "cases":
             return await _fill_whole_cases(log, wanted, ctx.scale.writers)
@@ -185,7 +195,7 @@ async def _fill_whole_cases(log: CaseLog, wanted: int, writers: int) -> int:
         nonlocal written
         async with log.engine.begin() as connection:
             for tale in tales:
-                events = [event for _, step in tale.steps for event in step]
+                events = [e for _, step in tale.steps for e in await log.as_stored(tale, step)]
                 await log.store.append(
                     tale.case_id,
                     events,

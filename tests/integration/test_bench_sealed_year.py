@@ -1,6 +1,6 @@
-"""W6's year stored as the case service stores a command's events: the personal values of a
-case opened sealed with its employee's key from the services' vault, every other event as it
-was generated (it has no personal value, so no key is asked for)."""
+"""W6's year, and W5's log, stored as the case service stores a command's events: the personal
+values of a case opened sealed with its employee's key from the services' vault, every other
+event as it was generated (it has no personal value, so no key is asked for)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the harness is not a package
 
-from bench.appender import CaseLog
+from bench.appender import MODEL_OF, CaseLog
 from bench.services import Deployment, migrate
+from bench.w5_rebuild import fill
 from bench.year import days, first_day
 from naervaer.privacy import sealed_key_ids, unseal_data
+from naervaer.privacy.sealer import plan_of
 from naervaer.privacy.vault_setup import open_vault
 
 pytestmark = pytest.mark.integration
@@ -29,7 +31,7 @@ async def test_the_year_is_stored_sealed_with_each_employees_key(
     await migrate(deployment, ["case"])
     vault = open_vault(deployment.platform())
     log = CaseLog.open(fresh_database, None, pool_size=2, vault=vault)
-    steps = [step for day in itertools.islice(days(20_000, first_day()), 2) for step in day]
+    steps = [step for day in itertools.islice(days(2_000, first_day()), 30) for step in day]
     tales = {step.tale.case_id: step.tale for step in steps}
     try:
         for step in steps:
@@ -46,16 +48,46 @@ async def test_the_year_is_stored_sealed_with_each_employees_key(
     generated: dict[str, list[Any]] = {case_id: [] for case_id in tales}
     for step in steps:
         generated[step.tale.case_id] += [event.data for event in step.events]
-    opened = 0
+    sealed: set[str] = set()
     for case_id, envelopes in stored.items():
         assert len(envelopes) == len(generated[case_id])
         for envelope, data in zip(envelopes, generated[case_id], strict=True):
-            if envelope.type != "case.opened":
+            if not plan_of(MODEL_OF[envelope.type]):
                 assert envelope.data == data  # stored as generated: nothing personal in it
                 continue
-            opened += 1
-            assert envelope.data["employee_id"] != data["employee_id"]
-            assert envelope.data["manager_id"] != data["manager_id"]
+            sealed.add(envelope.type)
+            assert envelope.data != data
             assert sealed_key_ids(envelope.data) == {key_of[case_id]}
             assert unseal_data(dict(envelope.data), keys.get) == data
-    assert opened == len(tales) > 10
+    # every case's opening, and the long cases' follow-up conversations
+    assert {"case.opened", "case.follow_up_conversation_held"} <= sealed
+    assert len(tales) > 100
+
+
+class _Scale:
+    writers = 2
+
+
+class _Context:
+    scale = _Scale()
+
+
+@pytest.mark.parametrize("order", ["calendar", "cases"])
+async def test_the_rebuilds_log_is_sealed_in_either_order(
+    fresh_database: str, tmp_path: Path, order: str
+) -> None:
+    """W5's fill, a step an append (calendar) or a case an append (cases), seals as W6 does."""
+    deployment = Deployment(fresh_database, tmp_path)
+    await migrate(deployment, ["case"])
+    stored = await fill(_Context(), deployment, 400, order)  # type: ignore[arg-type]
+    log = CaseLog.open(fresh_database, None, pool_size=1)
+    try:
+        envelopes = await log.store.read_all(0, 10_000)
+    finally:
+        await log.close()
+    key_of = {e.streamid: min(sealed_key_ids(e.data)) for e in envelopes if e.type == "case.opened"}
+    assert len(envelopes) == stored >= 400
+    assert len(key_of) > 10
+    for envelope in envelopes:
+        personal = plan_of(MODEL_OF[envelope.type])
+        assert sealed_key_ids(envelope.data) == ({key_of[envelope.streamid]} if personal else set())

@@ -84,7 +84,7 @@ async def test_a_rebuild_in_two_processes_leaves_what_one_process_leaves(
 ) -> None:
     deployment = Deployment(fresh_database, tmp_path)
     await migrate(deployment, ["case", "deadline"])
-    events = await fill(_Context(), fresh_database, EVENTS, "calendar")  # type: ignore[arg-type]
+    events = await fill(_Context(), deployment, EVENTS, "calendar")  # type: ignore[arg-type]
     platform = deployment.platform()
 
     alone = await rebuild_service(platform, "deadline", processes=1)
@@ -118,7 +118,7 @@ async def test_one_tenant_or_a_small_log_is_rebuilt_in_one_process(
     deployment = Deployment(fresh_database, tmp_path)
     await migrate(deployment, ["case", "deadline"])
     if tenants == "all":
-        events = await fill(_Context(), fresh_database, EVENTS, "calendar")  # type: ignore[arg-type]
+        events = await fill(_Context(), deployment, EVENTS, "calendar")  # type: ignore[arg-type]
     else:
         monkeypatch.setattr(naervaer.rebuilding, "SHARED_FROM", 0)
         log, events = CaseLog.open(fresh_database, None, pool_size=1), 0
@@ -174,7 +174,7 @@ async def test_a_cancelled_share_is_killed_and_waited_for(
     """Ctrl-C, or another share failing: the share's process does not go on writing."""
     deployment = Deployment(fresh_database, tmp_path)
     await migrate(deployment, ["case", "deadline"])
-    events = await fill(_Context(), fresh_database, EVENTS, "calendar")  # type: ignore[arg-type]
+    events = await fill(_Context(), deployment, EVENTS, "calendar")  # type: ignore[arg-type]
     started: list[asyncio.subprocess.Process] = []
     spawn = asyncio.create_subprocess_exec
 
@@ -221,7 +221,7 @@ async def test_the_rebuilds_statements_are_planned_for_their_parameters(
     this process and in a share's."""
     deployment = Deployment(fresh_database, tmp_path)
     await migrate(deployment, ["case", "deadline"])
-    events = await fill(_Context(), fresh_database, 300, "calendar")  # type: ignore[arg-type]
+    events = await fill(_Context(), deployment, 300, "calendar")  # type: ignore[arg-type]
     platform = deployment.platform()
     made, read = _spied_log_engines(monkeypatch)
     runtimes: list[ServiceRuntime] = []
@@ -266,7 +266,7 @@ async def test_the_rebuild_analyses_the_log_before_it_reads_it(
     The rebuild analyses it once, before its first read, in one process or shared out."""
     deployment = Deployment(fresh_database, tmp_path)
     await migrate(deployment, ["case", "deadline"])
-    await fill(_Context(), fresh_database, EVENTS, "calendar")  # type: ignore[arg-type]
+    await fill(_Context(), deployment, EVENTS, "calendar")  # type: ignore[arg-type]
     monkeypatch.setattr(naervaer.rebuilding, "SHARED_FROM", 0)  # a log this small too
     _, read = _spied_log_engines(monkeypatch)
 
@@ -295,7 +295,7 @@ async def test_a_database_that_will_not_analyse_the_log_still_gets_its_rebuild(
     the reads are then planned as before, slower, and the rebuild goes on."""
     deployment = Deployment(fresh_database, tmp_path)
     await migrate(deployment, ["case", "deadline"])
-    events = await fill(_Context(), fresh_database, 300, "calendar")  # type: ignore[arg-type]
+    events = await fill(_Context(), deployment, 300, "calendar")  # type: ignore[arg-type]
 
     async def refused(self: EventStore) -> None:
         error = asyncpg.ReadOnlySQLTransactionError("cannot execute ANALYZE during recovery")
