@@ -6,8 +6,9 @@ command's default processes): it resets the timeline and replays the whole log i
 1 000 events a batch, shared out by tenant among processes of its own when there are several
 cores. Events/s and minutes.
 
-The log is sealed as W6's year is (each case opened under its employee's key), so the rebuild
-asks the key vault for the keys of every batch and opens the values, as it would in production.
+The log is sealed as W6's year is (every event with a personal value under its employee's key),
+so the rebuild asks the key vault for the keys of every batch and opens the values, as it would
+in production.
 The log's order (``--log-order``) matters to the rebuild: ``calendar`` (the default) is what a
 year of commands leaves behind — every open case's steps interleaved day by day, as W6 writes
 them — so a batch touches many cases; ``cases`` stores each generated case whole in one append
