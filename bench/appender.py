@@ -11,6 +11,7 @@ does, so the consumers open them as they would in production.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
@@ -21,10 +22,9 @@ from naervaer.contracts import CONTRACTS
 from naervaer.db import DatabaseTarget, create_engine
 from naervaer.eventstore import EventStore, NewEvent
 from naervaer.hosting import select_services
+from naervaer.privacy.keyring import KeyRing
 from naervaer.privacy.keyvault import KeyVault
 from naervaer.privacy.sealer import Sealer, plan_of
-
-MODEL_OF = {t.name: t.model for t in CONTRACTS}
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,9 @@ class CaseLog:
         vault: KeyVault | None = None,
     ) -> CaseLog:
         """``outbox_topic`` None: no outbox rows (nothing will relay them); ``vault`` the
-        services' key vault to seal with (closed with the log), None to seal nothing."""
+        services' key vault to seal with (closed with the log), None to seal nothing. The keys
+        it seals with go to a ring of its own, not the process's: a rebuild run in the
+        harness's process must ask the vault for them as a service would."""
         (spec,) = select_services(["case"])
         assert spec.event_store is not None
         engine = create_engine(
@@ -57,7 +59,7 @@ class CaseLog:
             outbox_topic=outbox_topic,
             service="case-service",
         )
-        return cls(store, engine, None if vault is None else Sealer(vault))
+        return cls(store, engine, None if vault is None else Sealer(vault, KeyRing()))
 
     async def append(self, tale: Story, events: list[NewEvent]) -> None:
         events = await self.as_stored(tale, events)
@@ -68,20 +70,25 @@ class CaseLog:
         return events if self.sealer is None else await sealed(self.sealer, tale, events)
 
     async def close(self) -> None:
-        await self.engine.dispose()
-        if self.sealer is not None:
-            await self.sealer.vault.dispose()
+        try:
+            await self.engine.dispose()
+        finally:
+            if self.sealer is not None:
+                await self.sealer.vault.dispose()
 
 
 async def sealed(sealer: Sealer, tale: Story, events: list[NewEvent]) -> list[NewEvent]:
     """A command's events as the case service stores them: when one of them has a personal
     value, all sealed with the employee's key (``Sealer.for_employee``, which asks the vault,
     making the key on first use); otherwise as they are, asking for no key."""
-    if not any(plan_of(MODEL_OF[event.type]) for event in events):
+    models = [CONTRACTS.get(event.type).model for event in events]
+    if not any(plan_of(model) for model in models):
         return events
-    payloads = [MODEL_OF[event.type].model_validate(event.data) for event in events]
+    payloads = [
+        model.model_validate(event.data) for model, event in zip(models, events, strict=True)
+    ]
     datas = await sealer.for_employee(tale.tenant, tale.employee_id, payloads)
-    return [NewEvent(event.type, data) for event, data in zip(events, datas, strict=True)]
+    return [dataclasses.replace(e, data=data) for e, data in zip(events, datas, strict=True)]
 
 
 Job = Callable[[], Awaitable[None]]

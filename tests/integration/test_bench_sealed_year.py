@@ -13,10 +13,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the harness is not a package
 
-from bench.appender import MODEL_OF, CaseLog
+from bench.appender import CaseLog
 from bench.services import Deployment, migrate
 from bench.w5_rebuild import fill
 from bench.year import days, first_day
+from naervaer.contracts import CONTRACTS
 from naervaer.privacy import sealed_key_ids, unseal_data
 from naervaer.privacy.sealer import plan_of
 from naervaer.privacy.vault_setup import open_vault
@@ -37,9 +38,11 @@ async def test_the_year_is_stored_sealed_with_each_employees_key(
         for step in steps:
             await log.append(step.tale, step.events)
         stored = {case_id: await log.store.read_stream(case_id) for case_id in tales}
-        key_of = {
-            case_id: await vault.live_key_id(tale.tenant, tale.employee_id)
-            for case_id, tale in tales.items()
+        key_of = {  # the key of the employee the case opened names, as the case service finds it
+            step.tale.case_id: await vault.live_key_id(step.tale.tenant, event.data["employee_id"])
+            for step in steps
+            for event in step.events
+            if event.type == "case.opened"
         }
         keys = await vault.keys(key for key in key_of.values() if key is not None)
     finally:
@@ -52,7 +55,7 @@ async def test_the_year_is_stored_sealed_with_each_employees_key(
     for case_id, envelopes in stored.items():
         assert len(envelopes) == len(generated[case_id])
         for envelope, data in zip(envelopes, generated[case_id], strict=True):
-            if not plan_of(MODEL_OF[envelope.type]):
+            if not plan_of(CONTRACTS.get(envelope.type).model):
                 assert envelope.data == data  # stored as generated: nothing personal in it
                 continue
             sealed.add(envelope.type)
@@ -89,5 +92,5 @@ async def test_the_rebuilds_log_is_sealed_in_either_order(
     assert len(envelopes) == stored >= 400
     assert len(key_of) > 10
     for envelope in envelopes:
-        personal = plan_of(MODEL_OF[envelope.type])
+        personal = plan_of(CONTRACTS.get(envelope.type).model)
         assert sealed_key_ids(envelope.data) == ({key_of[envelope.streamid]} if personal else set())
