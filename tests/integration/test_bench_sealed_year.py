@@ -1,6 +1,7 @@
-"""W6's year, and W5's log, stored as the case service stores a command's events: the personal
-values of a case opened sealed with its employee's key from the services' vault, every other
-event as it was generated (it has no personal value, so no key is asked for)."""
+"""W6's year, and W5's log, stored as the case service stores a command's events: every event
+with a personal value (a case opened, a follow-up conversation, plan or meeting) sealed with
+its employee's key from the services' vault, every other event as it was generated (it has no
+personal value, so no key is asked for)."""
 
 from __future__ import annotations
 
